@@ -1,0 +1,49 @@
+"""korean-gan: handwritten Korean (Hangul) glyph images from fonts and GANs.
+
+The public API is re-exported here lazily: ``import korean_gan`` loads nothing heavy, and
+TensorFlow is imported only when a model, loss or trainer is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# name -> module that defines it
+_EXPORTS = {
+    # charsets
+    "Charset": "charsets", "CharsetError": "charsets", "SEED16": "charsets",
+    "resolve_charset": "charsets", "ks2350": "charsets", "all11172": "charsets",
+    "decompose": "charsets", "compose": "charsets", "is_hangul_syllable": "charsets",
+    # fonts
+    "FontFace": "fonts", "FontError": "fonts", "FontSkippedWarning": "fonts",
+    "bundled_font_dir": "fonts", "load_faces": "fonts", "drawn_syllables": "fonts",
+    "read_catalog": "fonts",
+    # rendering and augmentation
+    "GlyphRenderer": "render", "RenderConfig": "render", "render_glyph": "render",
+    "AugmentConfig": "augment", "augment_glyph": "augment", "seed_transforms": "augment",
+    "elastic_distort": "augment", "random_affine": "augment", "stroke_variants": "augment",
+    # datasets
+    "BuildConfig": "data", "BuildResult": "data", "DatasetError": "data",
+    "GlyphDataset": "data", "build_dataset": "data", "load_dataset": "data",
+    "preview_grid": "data", "to_tf_dataset": "data",
+    # models and losses
+    "build_generator": "models", "build_discriminator": "models",
+    "get_losses": "losses",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'korean_gan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"korean_gan.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,119 @@
+"""Small file helpers shared by the package: atomic writes and a reproducible npz writer.
+
+Everything the package writes for a user goes through :func:`atomic_path`, so an interrupted or
+failed write never leaves a half-written file at the destination: it writes a temporary file in
+the same folder and renames it over the target only when the write completed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+# A fixed timestamp for npz members: numpy's own savez stamps the current time, which would make
+# two identical builds differ byte for byte.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class OutputError(OSError):
+    """An output path that cannot be written, with what to do about it."""
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Checks that a file can be written at ``path`` before any long work starts.
+
+    Creates the parent folder if needed.
+
+    Raises:
+        OutputError: the path is a folder, its parent is a file, or the folder is not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"output {path} is a folder; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(f"cannot write {path}: {parent} is a file, not a folder") from None
+    except PermissionError:
+        raise OutputError(f"cannot create folder {parent}: permission denied") from None
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write {path}: folder {parent} is not writable")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yields a temporary path beside ``path``; renames it to ``path`` if the block succeeds.
+
+    On any error (or KeyboardInterrupt) the temporary file is removed and ``path`` keeps its
+    previous content, if it had any.
+    """
+    path = check_output_path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp",
+                                    dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Writes ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: object) -> None:
+    """Writes ``obj`` as pretty UTF-8 JSON (Hangul kept readable) atomically."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def save_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray],
+             compresslevel: int = 1) -> None:
+    """Saves arrays as a ``.npz`` that :func:`numpy.load` reads, byte-identical for equal input.
+
+    Members are deflated at ``compresslevel`` (1 is fast and already shrinks glyph images,
+    which are mostly white, several-fold) and carry a fixed timestamp. Written atomically.
+    """
+    with atomic_path(path, suffix=".npz") as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED,
+                             compresslevel=compresslevel) as zf:
+            for key, value in arrays.items():
+                array = np.asarray(value)
+                if array.dtype == object:
+                    raise TypeError(f"array {key!r} has dtype object; npz members must not need "
+                                    "pickle")
+                info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_EPOCH)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, array, allow_pickle=False)
+                zf.writestr(info, buffer.getvalue(), compresslevel=compresslevel)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
