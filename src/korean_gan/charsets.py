@@ -195,7 +195,11 @@ def resolve_charset(spec: str | Charset | Sequence[str]) -> Charset:
     if spec in NAMED_CHARSETS:
         return NAMED_CHARSETS[spec]()
     path = Path(spec)
-    if any(is_hangul_syllable(c) for c in spec) and not path.is_file():
+    # A missing file with a Hangul name ("글자.txt") must be reported as missing, not as a
+    # literal charset with a bad character '.'.
+    suffix = path.suffix[1:]
+    looks_like_path = "/" in spec or "\\" in spec or (suffix.isascii() and suffix.isalnum())
+    if any(is_hangul_syllable(c) for c in spec) and not path.is_file() and not looks_like_path:
         return from_chars(spec)
     if path.is_file():
         raw = path.read_bytes()

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 __all__ = ["main", "build_parser"]
 
+# The demo's training budget: about 15 minutes of the reference model on 2 CPU cores.
+DEMO_EPOCHS = 150
+
 
 def _add_data_parsers(sub) -> None:
     data = sub.add_parser("data", help="build and inspect glyph datasets")
@@ -71,6 +74,61 @@ def _add_fonts_parsers(sub) -> None:
     catalog.set_defaults(handler=_cmd_fonts_catalog)
 
 
+def _add_gan_parsers(sub) -> None:
+    train = sub.add_parser(
+        "train", help="train a GAN on a built dataset",
+        description="Train a GAN; everything the run writes (config, samples, GIF, log, "
+                    "TensorBoard, checkpoints, final generator) goes into its run folder.",
+    )
+    train.add_argument("--preset", default="seed",
+                       help="model and hyperparameters: seed (the reference DCGAN with the "
+                            "TensorFlow DCGAN tutorial's Adam 1e-4, batch 256)")
+    train.add_argument("--data", default=None,
+                       help="dataset .npz (default data/seed16.npz)")
+    train.add_argument("--run-dir", default=None, help="run folder (default runs/<preset>)")
+    train.add_argument("--epochs", type=int, default=None, help="total epochs (default 50)")
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument("--g-lr", type=float, default=None, help="generator learning rate")
+    train.add_argument("--d-lr", type=float, default=None, help="discriminator learning rate")
+    train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                       help="checkpoint every N epochs (default 5; always at the end)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --run-dir from its last checkpoint")
+    train.add_argument("--no-tensorboard", action="store_true")
+    train.add_argument("--quiet", action="store_true", help="one line per epoch, no bar")
+    train.set_defaults(handler=_cmd_train)
+
+    sample = sub.add_parser("sample", help="generate images with a trained generator")
+    where = sample.add_mutually_exclusive_group(required=True)
+    where.add_argument("--run-dir", help="a run folder")
+    where.add_argument("--weights", help="a generator .weights.h5 file")
+    sample.add_argument("--n", type=int, default=16, help="number of images (default 16)")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    sample.add_argument("--out", required=True,
+                        help="grid.png (a grid of the images) or samples.npz (uint8 images)")
+    sample.set_defaults(handler=_cmd_sample)
+
+    gif = sub.add_parser("gif", help="assemble a run's sample grids into an animated GIF")
+    gif.add_argument("--run-dir", required=True, help="a run folder")
+    gif.add_argument("--out", default=None, help="default <run-dir>/samples.gif")
+    gif.add_argument("--frame-seconds", type=float, default=0.15)
+    gif.set_defaults(handler=_cmd_gif)
+
+    demo = sub.add_parser(
+        "demo", help="the quick start's main job: build the default dataset, train the "
+                     "reference GAN, write media/ganadalama.gif",
+    )
+    demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS,
+                      help=f"training epochs (default {DEMO_EPOCHS}: about 15 minutes on 2 CPU "
+                           "cores)")
+    demo.add_argument("--fonts", nargs="+", default=["bundled"], metavar="PATH")
+    demo.add_argument("--data", default="data/seed16.npz", help="where the dataset is built")
+    demo.add_argument("--run-dir", default=None, help="default runs/ganadalama-<date-time>")
+    demo.add_argument("--media", default="media", help="where the GIF and final grid go")
+    demo.set_defaults(handler=_cmd_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``korean-gan`` command."""
     from korean_gan import __version__
@@ -83,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_data_parsers(sub)
     _add_fonts_parsers(sub)
+    _add_gan_parsers(sub)
     return parser
 
 
@@ -153,6 +212,107 @@ def _cmd_fonts_catalog(args) -> int:
     path = write_catalog(args.font_dir)
     print(f"wrote {path}")
     return 0
+
+
+def _cmd_train(args) -> int:
+    from pathlib import Path
+
+    from korean_gan.train import TrainConfig, read_run_config, train
+
+    verbose = 2 if args.quiet else "auto"
+    if args.resume:
+        if not args.run_dir:
+            raise ValueError("--resume needs the --run-dir of the run to continue")
+        config = read_run_config(Path(args.run_dir))
+        config.epochs = args.epochs or config.epochs
+        config.verbose = verbose
+    else:
+        config = TrainConfig.from_preset(
+            args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
+            epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
+            d_learning_rate=args.d_lr, seed=args.seed, checkpoint_every=args.checkpoint_every,
+            tensorboard=False if args.no_tensorboard else None, verbose=verbose,
+        )
+    history = train(config, resume=args.resume)
+    run = Path(config.run_dir)
+    print(f"run folder {run}: samples.gif, samples/, log.csv, checkpoints/, "
+          "generator.weights.h5")
+    if history.interrupted:
+        print(f"stopped early and checkpointed; continue with: korean-gan train --resume "
+              f"--run-dir {run}")
+        return 130
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    import numpy as np
+
+    from korean_gan._io import save_npz
+    from korean_gan.images import save_png, tile
+    from korean_gan.train import load_generator, sample_images
+
+    out = args.out
+    if not out.endswith((".png", ".npz")):
+        raise ValueError(f"--out {out}: give a .png (grid) or .npz (images) file name")
+    generator = load_generator(run_dir=args.run_dir, weights=args.weights)
+    images = sample_images(generator, args.n, seed=args.seed)
+    if out.endswith(".png"):
+        save_png(tile(images), out)
+    else:
+        save_npz(out, {"images": images, "seed": np.int64(args.seed)})
+    print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def _cmd_gif(args) -> int:
+    from pathlib import Path
+
+    from korean_gan.images import frame_paths, write_gif
+
+    run = Path(args.run_dir)
+    frames = frame_paths(run / "samples")
+    if not frames:
+        raise ValueError(f"{run / 'samples'} holds no epoch_NNNN.png frames; train first")
+    out = write_gif(frames, args.out or run / "samples.gif", args.frame_seconds)
+    print(f"wrote {out} ({len(frames)} epochs)")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    import shutil
+    import time
+    from pathlib import Path
+
+    from korean_gan.data import build_dataset
+    from korean_gan.images import save_png, tile
+
+    started = time.perf_counter()
+    built = build_dataset(fonts=tuple(args.fonts), out=args.data, progress=False)
+    print(f"1/3 dataset {built.path}: {built.n_images:,} images ({built.n_glyphs} glyphs of "
+          f"{built.n_classes} syllables from {built.n_fonts} fonts × "
+          f"{len(built.manifest['augmentations'])} variants); preview {built.preview_path}")
+
+    from korean_gan.train import TrainConfig, load_generator, sample_images, train
+
+    run_dir = Path(args.run_dir or time.strftime("runs/ganadalama-%Y%m%d-%H%M%S"))
+    config = TrainConfig.from_preset("seed", data=str(built.path), run_dir=str(run_dir),
+                                     epochs=args.epochs,
+                                     batch_size=min(256, built.n_images), verbose=2)
+    print(f"2/3 training the reference DCGAN for {args.epochs} epochs into {run_dir} "
+          "(Ctrl-C stops after the current epoch, with a checkpoint)")
+    history = train(config)
+    media = Path(args.media)
+    gif = media / "ganadalama.gif"
+    from korean_gan._io import atomic_path
+
+    with atomic_path(gif, suffix=".gif") as tmp:
+        shutil.copyfile(run_dir / "samples.gif", tmp)
+    final = save_png(tile(sample_images(load_generator(run_dir), 64, seed=1), cols=8),
+                     media / "ganadalama-final.png")
+    minutes = (time.perf_counter() - started) / 60
+    print(f"3/3 wrote {gif} (samples over {len(history.epoch)} epochs) and {final} "
+          f"(64 new glyphs) in {minutes:.1f} min")
+    return 130 if history.interrupted else 0
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

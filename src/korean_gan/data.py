@@ -37,7 +37,7 @@ import numpy as np
 
 from korean_gan._io import atomic_path, check_output_path, save_npz, write_json_atomic
 from korean_gan.augment import AugmentConfig, augment_glyph, augmentation_names
-from korean_gan.charsets import Charset, resolve_charset
+from korean_gan.charsets import Charset, CharsetError, resolve_charset
 from korean_gan.fonts import FontFace, load_faces
 from korean_gan.render import GlyphRenderer, RenderConfig
 
@@ -322,14 +322,17 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         "fonts": font_entries,
     }
     manifest_path, preview_path = _sidecar_paths(out, config.format)
+    preview_written = preview_path if config.preview else None
     if config.format == "npz":
+        # Preview first, manifest last: a failed write then leaves the previous .npz and its
+        # manifest in place together, never a new .npz beside the old manifest.
+        if preview_written is not None:
+            preview_grid(dataset, preview_path)
         save_npz(out, arrays)
     else:
         _write_imagefolder(out, dataset, manifest)
-    preview_written = None
-    if config.preview:
-        preview_grid(dataset, preview_path)
-        preview_written = preview_path
+        if preview_written is not None:  # inside the folder, so after it is swapped in
+            preview_grid(dataset, preview_path)
     seconds = time.perf_counter() - started
     manifest["build"] = {"seconds": round(seconds, 3), "workers": workers,
                          "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -457,7 +460,10 @@ def load_dataset(path: str | os.PathLike) -> GlyphDataset:
             raise DatasetError(f"dataset {path}: {key} has shape {ids.shape}, expected ({n},)")
         if ids.min() < 0 or ids.max() >= len(arrays[table]):
             raise DatasetError(f"dataset {path}: {key} out of range [0, {len(arrays[table])})")
-    charset = resolve_charset(list(arrays["charset"]))
+    try:
+        charset = resolve_charset(list(arrays["charset"]))
+    except CharsetError as err:
+        raise DatasetError(f"dataset {path}: its charset is not valid ({err})") from None
     return GlyphDataset(
         images=images,
         labels=arrays["labels"].astype(np.int32),

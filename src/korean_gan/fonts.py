@@ -135,7 +135,8 @@ def _face_count(path: Path) -> int:
         return 1
     from fontTools.ttLib import TTCollection
 
-    return len(TTCollection(path, lazy=True).fonts)
+    with open(path, "rb") as fh:  # fontTools leaves a file it opened itself open on errors
+        return len(TTCollection(fh, lazy=True).fonts)
 
 
 def _name(font, name_id: int) -> str:
@@ -151,11 +152,14 @@ def _check_face(path: Path, index: int, sha: str, multi: bool) -> FontFace:
     if path.is_dir():
         raise FontError(f"{path} is a folder, not a font file")
     try:
-        font = _open_ttfont(path, index)
-        cmap = font.getBestCmap() or {}
-        family = _name(font, 16) or _name(font, 1) or path.stem
-        subfamily = _name(font, 17) or _name(font, 2) or "Regular"
-        font.close()
+        # Open the file here so it is closed even when fontTools fails on a damaged font.
+        with open(path, "rb") as fh:
+            from fontTools.ttLib import TTFont
+
+            font = TTFont(fh, fontNumber=index, lazy=True)
+            cmap = font.getBestCmap() or {}
+            family = _name(font, 16) or _name(font, 1) or path.stem
+            subfamily = _name(font, 17) or _name(font, 2) or "Regular"
     except Exception as err:  # fontTools raises many types for damaged files
         raise FontError(f"{path} is not a readable font ({type(err).__name__}: {err})") from None
     if not any(SYLLABLE_FIRST <= cp <= SYLLABLE_LAST for cp in cmap):

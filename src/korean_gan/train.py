@@ -1,0 +1,565 @@
+"""Training: the GAN as a ``keras.Model``, its input pipeline, callbacks, checkpoints and resume.
+
+``GAN.fit()`` gives progress bars, the loss CSV, TensorBoard and checkpoints through Keras
+callbacks. Everything a run writes goes under its run folder::
+
+    runs/<name>/
+      config.json            the TrainConfig of the run
+      fixed_noise.npy        the noise of the 4×4 sample grid (the same every epoch and on resume)
+      samples/epoch_0001.png the grid after each epoch (frames of the GIF)
+      samples.gif            the GIF of those frames, with the epoch written on each
+      log.csv                epoch, d_loss, g_loss, seconds
+      tensorboard/           scalars and sample images
+      checkpoints/           generator, discriminator, both optimizers, RNG states, epoch
+      generator.weights.h5   the final generator (weights only; `korean-gan sample` loads it)
+
+The ``seed`` preset is the reference project's model with the TensorFlow DCGAN tutorial's
+hyperparameters (Adam 1e-4 for both networks, batch 256, non-saturating BCE loss), since the
+reference notebook's own are not public.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from korean_gan.losses import get_losses
+from korean_gan.models import build_discriminator, build_generator
+
+__all__ = [
+    "GAN",
+    "PRESETS",
+    "TrainConfig",
+    "TrainError",
+    "load_generator",
+    "read_run_config",
+    "sample_images",
+    "train",
+]
+
+CONFIG_NAME = "config.json"
+NOISE_NAME = "fixed_noise.npy"
+GENERATOR_NAME = "generator.weights.h5"
+CHECKPOINT_DIR = "checkpoints"
+
+
+class TrainError(ValueError):
+    """A training request that cannot run, with the value at fault and what to do."""
+
+
+# Each preset fills every TrainConfig field it names; the user's explicit values win.
+PRESETS: dict[str, dict] = {
+    # The reference DCGAN (Radford et al. 2015, https://arxiv.org/abs/1511.06434) with the
+    # TensorFlow DCGAN tutorial's training set-up.
+    "seed": dict(model="dcgan", noise_dim=100, batch_size=256, g_learning_rate=1e-4,
+                 d_learning_rate=1e-4, beta_1=0.9, beta_2=0.999, loss="nonsaturating"),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run.
+
+    Attributes:
+        preset: Named model and hyperparameters (see :data:`PRESETS`).
+        data: The dataset ``.npz`` (``korean-gan data build`` writes ``data/seed16.npz``).
+        run_dir: The run folder; everything the run writes goes here.
+        epochs: Total epochs (a resumed run continues up to this number).
+        model: Model family (``dcgan`` is the reference's).
+        noise_dim: Length of the generator's noise vector.
+        batch_size: Images per training step.
+        g_learning_rate: Adam learning rate of the generator.
+        d_learning_rate: Adam learning rate of the discriminator.
+        beta_1: Adam's first-moment decay.
+        beta_2: Adam's second-moment decay.
+        loss: Loss family (``nonsaturating`` or ``hinge``; see ``korean_gan.losses``).
+        seed: Seed of weights, noise, dropout and data order.
+        checkpoint_every: Save a checkpoint every this many epochs (and at the end).
+        keep_checkpoints: How many recent checkpoints to keep.
+        sample_every: Save a sample grid (a GIF frame) every this many epochs.
+        tensorboard: Write TensorBoard logs.
+        verbose: Keras progress output: ``"auto"``, 0 (silent), 1 (bar) or 2 (line per epoch).
+    """
+
+    preset: str = "seed"
+    data: str = "data/seed16.npz"
+    run_dir: str = "runs/seed"
+    epochs: int = 50
+    model: str = "dcgan"
+    noise_dim: int = 100
+    batch_size: int = 256
+    g_learning_rate: float = 1e-4
+    d_learning_rate: float = 1e-4
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    loss: str = "nonsaturating"
+    seed: int = 0
+    checkpoint_every: int = 5
+    keep_checkpoints: int = 2
+    sample_every: int = 1
+    tensorboard: bool = True
+    verbose: int | str = "auto"
+
+    @classmethod
+    def from_preset(cls, preset: str = "seed", **overrides) -> TrainConfig:
+        """A config with the preset's values, then ``overrides`` (None values are ignored)."""
+        if preset not in PRESETS:
+            raise TrainError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+        values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(preset=preset, **values)
+
+    def validate(self) -> None:
+        """Raises TrainError naming the first value that cannot work."""
+        for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "sample_every",
+                     "keep_checkpoints"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
+                                 f"{value!r}")
+        for name in ("g_learning_rate", "d_learning_rate"):
+            if not getattr(self, name) > 0:
+                raise TrainError(f"{name.replace('_', '-')} must be positive")
+        if self.model != "dcgan":
+            raise TrainError(f"unknown model {self.model!r}; this version has: dcgan")
+        get_losses(self.loss)
+
+
+# --- the model --------------------------------------------------------------------------------
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained together by ``fit()``.
+
+    ``train_step`` follows the TensorFlow DCGAN tutorial: one batch of noise, both networks
+    updated at once from two gradient tapes (Goodfellow et al. 2014,
+    https://arxiv.org/abs/1406.2661).
+
+    Args:
+        generator: Maps noise ``(B, noise_dim)`` to images ``(B, S, S, 1)`` in [-1, 1].
+        discriminator: Maps images to logits ``(B, 1)``.
+        noise_dim: Length of the noise vector.
+        seed: Seed of the training noise (its state is checkpointed, so resume is exact).
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, noise_dim: int,
+                 seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.noise_dim = noise_dim
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+
+    def compile(self, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, **kwargs):
+        """Sets both optimizers and both loss functions (pure functions on logits)."""
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.d_loss_fn = d_loss_fn
+        self.g_loss_fn = g_loss_fn
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def call(self, noise, training=False):
+        return self.generator(noise, training=training)
+
+    def train_step(self, real_images):
+        batch = tf.shape(real_images)[0]
+        noise = keras.random.normal((batch, self.noise_dim), seed=self.noise_seed)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = self.generator(noise, training=True)
+            real_logits = self.discriminator(real_images, training=True)
+            fake_logits = self.discriminator(fake_images, training=True)
+            g_loss = self.g_loss_fn(fake_logits)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+        g_grads = g_tape.gradient(g_loss, self.generator.trainable_variables)
+        d_grads = d_tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_variables))
+        self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_variables))
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def build_gan(config: TrainConfig, image_size: int) -> GAN:
+    """The GAN of a config, compiled with its optimizers and losses."""
+    keras.utils.set_random_seed(config.seed)
+    generator = build_generator(noise_dim=config.noise_dim, image_size=image_size)
+    discriminator = build_discriminator(image_size=image_size)
+    gan = GAN(generator, discriminator, config.noise_dim, seed=config.seed)
+    g_loss, d_loss = get_losses(config.loss)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(config.d_learning_rate, config.beta_1, config.beta_2),
+        g_optimizer=keras.optimizers.Adam(config.g_learning_rate, config.beta_1, config.beta_2),
+        d_loss_fn=d_loss,
+        g_loss_fn=g_loss,
+    )
+    # Create the optimizer slots now so a checkpoint can be restored into them.
+    gan.g_optimizer.build(generator.trainable_variables)
+    gan.d_optimizer.build(discriminator.trainable_variables)
+    return gan
+
+
+# --- input pipeline ---------------------------------------------------------------------------
+
+def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch: int,
+                     epochs: int) -> tf.data.Dataset:
+    """Batches of real images in [-1, 1], shape (B, S, S, 1), for epochs [first_epoch, epochs).
+
+    The uint8 images stay in memory; each epoch's order is a stateless shuffle keyed by
+    (seed, epoch), so a resumed run sees exactly the batches an uninterrupted run would.
+    Scaling happens in graph ops; batches are prefetched.
+    """
+    n = len(images)
+    steps = n // batch_size
+    pixels = tf.constant(images)
+
+    def epoch_indices(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(
+            tf.reshape(order[: steps * batch_size], (steps, batch_size)))
+
+    def gather(indices):
+        batch = tf.gather(pixels, indices)
+        return tf.cast(batch, tf.float32)[..., None] / 127.5 - 1.0
+
+    return (tf.data.Dataset.range(first_epoch, epochs)
+            .flat_map(epoch_indices)
+            .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+# --- callbacks --------------------------------------------------------------------------------
+
+class SampleGrid(keras.callbacks.Callback):
+    """Saves the generator's images for a fixed noise batch as a grid PNG after each epoch.
+
+    Args:
+        noise: The fixed noise, ``(16, noise_dim)`` for the 4×4 grid.
+        folder: Where ``epoch_NNNN.png`` frames go.
+        every: Save every this many epochs (the last epoch is always saved).
+        total_epochs: The run's last epoch, to always save it.
+        tensorboard_dir: Also log the grid as a TensorBoard image, if given.
+    """
+
+    def __init__(self, noise: np.ndarray, folder: Path, every: int = 1, total_epochs: int = 0,
+                 tensorboard_dir: Path | None = None):
+        super().__init__()
+        self.noise = noise
+        self.folder = Path(folder)
+        self.every = every
+        self.total_epochs = total_epochs
+        self.writer = (tf.summary.create_file_writer(str(tensorboard_dir))
+                       if tensorboard_dir else None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        number = epoch + 1
+        if number % self.every and number != self.total_epochs:
+            return
+        from korean_gan.images import caption, from_model_output, save_png, tile
+
+        images = from_model_output(self.model.generator(self.noise, training=False))
+        grid = tile(images, cols=4)
+        save_png(caption(grid, f"epoch {number}"), self.folder / f"epoch_{number:04d}.png")
+        if self.writer is not None:
+            with self.writer.as_default():
+                tf.summary.image("samples", grid[None, :, :, None], step=number)
+
+
+class GifOnEnd(keras.callbacks.Callback):
+    """Assembles the run's sample frames into its GIF when training ends (also when stopped)."""
+
+    def __init__(self, frames_dir: Path, out: Path):
+        super().__init__()
+        self.frames_dir, self.out = Path(frames_dir), Path(out)
+
+    def on_train_end(self, logs=None):
+        from korean_gan.images import frame_paths, write_gif
+
+        frames = frame_paths(self.frames_dir)
+        if frames:
+            write_gif(frames, self.out)
+
+
+class LossLog(keras.callbacks.Callback):
+    """Appends one row per epoch to a CSV: epoch (1-based), the losses, and wall-clock seconds.
+
+    Each row is flushed at once, so the log survives a killed process. A resumed run first drops
+    the rows of epochs after its checkpoint, which it is about to redo.
+    """
+
+    COLUMNS = ("epoch", "d_loss", "g_loss", "seconds")
+
+    def __init__(self, path: Path, first_epoch: int = 0):
+        super().__init__()
+        self.path = Path(path)
+        self.first_epoch = first_epoch
+
+    def on_train_begin(self, logs=None):
+        rows = []
+        if self.path.is_file():
+            with open(self.path, newline="") as fh:
+                rows = [r for r in csv.reader(fh)][1:]
+        kept = [r for r in rows if r and r[0].isdigit() and int(r[0]) <= self.first_epoch]
+        with open(self.path, "w", newline="") as fh:
+            csv.writer(fh).writerows([self.COLUMNS, *kept])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        row = [epoch + 1] + [f"{float(logs.get(k, float('nan'))):.6f}" for k in self.COLUMNS[1:3]]
+        row.append(f"{time.perf_counter() - self._start:.3f}")
+        with open(self.path, "a", newline="") as fh:
+            csv.writer(fh).writerow(row)
+
+
+class Checkpointer(keras.callbacks.Callback):
+    """Checkpoints both networks, both optimizers, RNG states and the epoch; stops gracefully.
+
+    A checkpoint is written every ``every`` epochs and at the end. The first SIGINT (Ctrl-C) or
+    SIGTERM lets the current epoch finish, checkpoints it and stops; a second SIGINT stops at
+    once. TensorFlow writes a checkpoint's files first and the ``checkpoint`` index last, so a
+    process killed while saving leaves the previous checkpoint as the latest.
+    """
+
+    def __init__(self, manager: tf.train.CheckpointManager, epoch_var: tf.Variable, every: int,
+                 total_epochs: int):
+        super().__init__()
+        self.manager = manager
+        self.epoch_var = epoch_var
+        self.every = every
+        self.total_epochs = total_epochs
+        self.stop_requested = False
+        self._previous: dict[int, object] = {}
+
+    def _request_stop(self, signum, frame):
+        if self.stop_requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        print(f"\n{signal.Signals(signum).name}: finishing this epoch, then saving a checkpoint "
+              "(Ctrl-C again to stop at once, losing the epoch)", flush=True)
+
+    def on_train_begin(self, logs=None):
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._request_stop)
+
+    def on_train_end(self, logs=None):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def save(self, number: int) -> str:
+        self.epoch_var.assign(number)
+        return self.manager.save(checkpoint_number=number)
+
+    def on_epoch_end(self, epoch, logs=None):
+        number = epoch + 1
+        if logs and not all(np.isfinite(v) for k, v in logs.items()
+                            if k in ("d_loss", "g_loss")):
+            self.model.stop_training = True
+            raise TrainError(f"loss is not finite at epoch {number} ({logs}); the last good "
+                             f"checkpoint ({self.manager.latest_checkpoint}) is kept")
+        if number % self.every == 0 or number == self.total_epochs or self.stop_requested:
+            self.save(number)
+        if self.stop_requested:
+            self.model.stop_training = True
+
+
+# --- running ----------------------------------------------------------------------------------
+
+def _checkpoint(gan: GAN, epoch_var: tf.Variable) -> tf.train.Checkpoint:
+    seeds = [v for v in gan.variables if "seed_generator" in v.path]
+    return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
+                               g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
+                               epoch=epoch_var, seeds=seeds)
+
+
+def read_run_config(run_dir: Path) -> TrainConfig:
+    """The TrainConfig saved in a run folder."""
+    path = run_dir / CONFIG_NAME
+    if not path.is_file():
+        raise TrainError(f"{run_dir} holds no {CONFIG_NAME}; it is not a run folder to resume")
+    values = json.loads(path.read_text(encoding="utf-8"))
+    known = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in values.items() if k in known})
+
+
+def prepare_run(config: TrainConfig, resume: bool) -> TrainConfig:
+    """Checks the run folder; on resume, returns the saved config (with a new epoch count).
+
+    Raises:
+        TrainError: a fresh run into a folder that already holds one, or nothing to resume.
+    """
+    run_dir = Path(config.run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise TrainError(f"run folder {run_dir} is a file; choose another --run-dir")
+    if resume:
+        saved = read_run_config(run_dir)
+        saved.epochs = config.epochs
+        saved.verbose = config.verbose
+        saved.run_dir = str(run_dir)
+        return saved
+    if (run_dir / CONFIG_NAME).exists():
+        raise TrainError(f"run folder {run_dir} already holds a run; pass --resume to continue it "
+                         "or choose another --run-dir")
+    return config
+
+
+def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
+          **overrides) -> keras.callbacks.History:
+    """Trains a GAN; writes everything into ``config.run_dir``.
+
+    Args:
+        config: The run's configuration (default: the ``seed`` preset).
+        resume: Continue the run in ``config.run_dir`` from its last checkpoint, with its saved
+            configuration, fixed noise and RNG states; ``config.epochs`` may raise the total.
+        callbacks: Extra Keras callbacks.
+        **overrides: TrainConfig fields to change.
+
+    Returns:
+        The Keras History of this call's epochs.
+
+    Raises:
+        TrainError, DatasetError: bad configuration or data, before any training.
+    """
+    from korean_gan.data import load_dataset
+
+    config = config or TrainConfig.from_preset("seed")
+    if overrides:
+        config = TrainConfig(**{**asdict(config), **overrides})
+    config.validate()
+    config = prepare_run(config, resume)
+    config.validate()
+    dataset = load_dataset(config.data)
+    if config.batch_size > len(dataset):
+        raise TrainError(f"batch size {config.batch_size} is larger than the dataset "
+                         f"{config.data} ({len(dataset)} images); lower --batch-size")
+    run_dir = Path(config.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    from korean_gan._io import write_json_atomic
+
+    gan = build_gan(config, dataset.image_size)
+    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    checkpoint = _checkpoint(gan, epoch_var)
+    manager = tf.train.CheckpointManager(checkpoint, str(run_dir / CHECKPOINT_DIR),
+                                         max_to_keep=config.keep_checkpoints)
+    noise_path = run_dir / NOISE_NAME
+    first_epoch = 0
+    if resume:
+        if manager.latest_checkpoint is None:
+            raise TrainError(f"{run_dir} has no checkpoint yet; start it again without --resume")
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        first_epoch = int(epoch_var.numpy())
+        noise = np.load(noise_path, allow_pickle=False)
+    else:
+        noise = np.random.default_rng(config.seed).standard_normal(
+            (16, config.noise_dim)).astype(np.float32)
+        from korean_gan._io import atomic_path
+
+        with atomic_path(noise_path, suffix=".npy") as tmp:
+            np.save(tmp, noise, allow_pickle=False)
+    write_json_atomic(run_dir / CONFIG_NAME, asdict(config))
+    if first_epoch >= config.epochs:
+        raise TrainError(f"{run_dir} already finished {first_epoch} epochs; pass a larger "
+                         "--epochs to train further")
+
+    all_callbacks = [
+        LossLog(run_dir / "log.csv", first_epoch),
+        SampleGrid(noise, run_dir / "samples", config.sample_every, config.epochs,
+                   run_dir / "tensorboard" / "images" if config.tensorboard else None),
+        Checkpointer(manager, epoch_var, config.checkpoint_every, config.epochs),
+        GifOnEnd(run_dir / "samples", run_dir / "samples.gif"),
+        *callbacks,
+    ]
+    if config.tensorboard:
+        all_callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"),
+                                                         write_graph=False))
+    steps = len(dataset) // config.batch_size
+    data = training_dataset(dataset.images, config.batch_size, config.seed, first_epoch,
+                            config.epochs)
+    checkpointer = next(c for c in all_callbacks if isinstance(c, Checkpointer))
+    history = gan.fit(data, epochs=config.epochs, initial_epoch=first_epoch,
+                      steps_per_epoch=steps, callbacks=all_callbacks, verbose=config.verbose,
+                      shuffle=False)
+    _save_generator(gan.generator, run_dir / GENERATOR_NAME)
+    # True when a signal stopped the run early (it was checkpointed; --resume continues it).
+    history.interrupted = checkpointer.stop_requested
+    return history
+
+
+def _save_generator(generator: keras.Model, path: Path) -> None:
+    from korean_gan._io import atomic_path
+
+    with atomic_path(path, suffix=".weights.h5") as tmp:
+        generator.save_weights(str(tmp))
+
+
+# --- using a trained generator ----------------------------------------------------------------
+
+def load_generator(run_dir: str | os.PathLike | None = None,
+                   weights: str | os.PathLike | None = None) -> keras.Model:
+    """Builds the generator of a run and loads its trained weights (weights only, no code).
+
+    Args:
+        run_dir: A run folder: its ``generator.weights.h5``, else its latest checkpoint.
+        weights: A ``.weights.h5`` file of the reference generator (noise 100, 32×32).
+
+    Raises:
+        TrainError: nothing to load at the given place.
+    """
+    if weights is not None:
+        path = Path(weights)
+        if not path.is_file():
+            raise TrainError(f"weights file {path} does not exist")
+        config = read_run_config(path.parent) if (path.parent / CONFIG_NAME).is_file() else None
+        generator = build_generator(noise_dim=config.noise_dim if config else 100)
+        generator.load_weights(str(path))
+        return generator
+    if run_dir is None:
+        raise TrainError("give a run folder (--run-dir) or a weights file (--weights)")
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    final = run_dir / GENERATOR_NAME
+    from korean_gan.data import load_dataset
+
+    size = load_dataset(config.data).image_size if Path(config.data).is_file() else 32
+    generator = build_generator(noise_dim=config.noise_dim, image_size=size)
+    if final.is_file():
+        generator.load_weights(str(final))
+        return generator
+    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    if latest is None:
+        raise TrainError(f"{run_dir} has neither {GENERATOR_NAME} nor a checkpoint yet")
+    tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+    return generator
+
+
+def sample_images(generator: keras.Model, n: int, seed: int = 0,
+                  batch_size: int = 1024) -> np.ndarray:
+    """Generates ``n`` images as uint8 (n, S, S), 255 = paper, from seeded noise."""
+    from korean_gan.images import from_model_output
+
+    if n < 1:
+        raise TrainError(f"number of samples must be positive, got {n}")
+    noise_dim = generator.input_shape[-1]
+    noise = np.random.default_rng(seed).standard_normal((n, noise_dim)).astype(np.float32)
+    out = [from_model_output(generator(noise[i:i + batch_size], training=False))
+           for i in range(0, n, batch_size)]
+    return np.concatenate(out)

@@ -1,0 +1,159 @@
+"""Tests for the ``korean-gan`` command line (data commands; training is tested elsewhere)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+from korean_gan.cli import main
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["data", "build", "--help"], ["data", "--help"]])
+def test_help_does_not_import_tensorflow(argv):
+    proc = _run_python(f"""
+        import sys
+        from korean_gan.cli import main
+        try:
+            main({argv!r})
+        except SystemExit as exit:
+            assert exit.code == 0, exit.code
+        else:
+            raise AssertionError("--help did not exit")
+        heavy = sorted(m for m in ("tensorflow", "keras", "skimage") if m in sys.modules)
+        assert not heavy, heavy
+        print("OK")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: korean-gan" in proc.stdout and proc.stdout.rstrip().endswith("OK")
+
+
+def test_console_script_help(tmp_path):
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("korean-gan")
+    if not script.exists():
+        pytest.skip("console script not installed beside this interpreter")
+    proc = subprocess.run([str(script), "data", "build", "--help"], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for option in ("--charset", "--fonts", "--augment", "--out", "--format", "--workers"):
+        assert option in proc.stdout
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """Calls ``main`` in-process; restores the warning display it replaces."""
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_data_build(tmp_path, two_fonts, run_cli):
+    out = tmp_path / "x.npz"
+    code, stdout, stderr = run_cli("data", "build", "--charset", "가나", "--fonts", two_fonts[0],
+                                   "--out", out, "--quiet")
+    assert code == 0, stderr
+    # 2 syllables × 1 font × 5 images (the original and the reference's 4 transforms).
+    assert "10 images of 2 syllables" in stdout
+    assert "2 glyphs from 1 fonts" in stdout
+    assert str(out) in stdout
+    with np.load(out) as npz:
+        assert npz["images"].shape == (10, 32, 32)
+        assert "".join(npz["charset"]) == "가나"
+    manifest = json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["images"] == 10
+    assert (tmp_path / "x.preview.png").is_file()
+
+    code, stdout, _ = run_cli("data", "info", out)
+    assert code == 0
+    assert "10 images of 32×32 px" in stdout and "가나" in stdout
+
+
+def test_data_build_options(tmp_path, two_fonts, run_cli):
+    out = tmp_path / "y.npz"
+    code, stdout, stderr = run_cli(
+        "data", "build", "--charset", "가나다", "--fonts", *two_fonts, "--augment", "stroke",
+        "--size", "16", "--out", out, "--quiet", "--no-preview")
+    assert code == 0, stderr
+    assert "18 images of 3 syllables" in stdout                      # 3 × 2 fonts × 3
+    with np.load(out) as npz:
+        assert npz["images"].shape == (18, 16, 16)
+        assert list(npz["augmentations"]) == ["orig", "thick", "thin"]
+    assert not (tmp_path / "y.preview.png").exists()
+
+
+def test_skipped_syllables_are_reported(tmp_path, two_fonts, run_cli):
+    code, stdout, stderr = run_cli("data", "build", "--charset", "똠가", "--fonts", two_fonts[0],
+                                   "--out", tmp_path / "z.npz", "--quiet")
+    assert code == 0, stderr
+    assert "skipped 1 syllables" in stdout and "CuteFont-Regular (1)" in stdout
+
+
+@pytest.mark.parametrize("charset, named", [("가A나", "'A' (U+0041)"), ("가ㄱ", "'ㄱ' (U+3131)"),
+                                            ("가나가", "'가'")])
+def test_bad_charset_exits_2_with_one_line(tmp_path, two_fonts, run_cli, charset, named):
+    out = tmp_path / "bad.npz"
+    code, stdout, stderr = run_cli("data", "build", "--charset", charset, "--fonts", two_fonts[0],
+                                   "--out", out, "--quiet")
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("korean-gan: error:")
+    assert named in lines[0]
+    assert not out.exists()
+
+
+def test_missing_dataset_exits_2(tmp_path, run_cli):
+    code, _, stderr = run_cli("data", "info", tmp_path / "missing.npz")
+    assert code == 2
+    assert stderr.startswith("korean-gan: error:") and "does not exist" in stderr
+
+
+def test_bad_font_file_is_one_warning_line(tmp_path, two_fonts, bad_fonts, run_cli):
+    bad = bad_fonts("random", "broken.ttf")
+    out = tmp_path / "w.npz"
+    code, stdout, stderr = run_cli("data", "build", "--charset", "가나", "--fonts", two_fonts[0],
+                                   bad, "--out", out, "--quiet")
+    assert code == 0, stderr
+    warning_lines = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning_lines) == 1
+    assert warning_lines[0].startswith("warning: skipping font:")
+    assert "broken.ttf" in warning_lines[0]
+    assert "FontSkippedWarning" not in stderr and "Traceback" not in stderr
+    assert "10 images of 2 syllables" in stdout and out.is_file()
+
+
+def test_strict_bad_font_is_an_error(tmp_path, two_fonts, bad_fonts, run_cli):
+    bad = bad_fonts("empty", "zero.ttf")
+    code, _, stderr = run_cli("data", "build", "--charset", "가", "--fonts", two_fonts[0], bad,
+                              "--out", tmp_path / "s.npz", "--quiet", "--strict")
+    assert code == 2
+    assert stderr.startswith("korean-gan: error:") and "zero.ttf" in stderr
+
+
+def test_fonts_list(two_fonts, run_cli):
+    code, stdout, _ = run_cli("fonts", "list", *two_fonts, "--charset", "seed16")
+    assert code == 0
+    rows = [line for line in stdout.splitlines() if "Regular" in line]
+    assert len(rows) == 2 and all("16/16" in row for row in rows)
+
+
+def test_unknown_subcommand_is_a_usage_error(run_cli):
+    with pytest.raises(SystemExit) as info:
+        run_cli("nonsense")
+    assert info.value.code == 2

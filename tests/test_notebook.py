@@ -1,0 +1,41 @@
+"""The notebook runs top to bottom with a tiny setting (its parameters cell replaced)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "ganadalama.ipynb"
+
+
+@pytest.mark.slow
+def test_ganadalama_notebook_runs_top_to_bottom(two_fonts, tmp_path):
+    before = sorted(p.name for p in NOTEBOOK.parent.iterdir())
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, "the notebook needs exactly one cell tagged 'parameters'"
+    assert "EPOCHS" in params[0].source
+    params[0].source = "\n".join([
+        "EPOCHS = 1",
+        f"FONTS = {[str(f) for f in two_fonts]!r}",
+        "CHARSET = 'seed16'",
+        f"WORK_DIR = {str(tmp_path / 'work')!r}",
+    ])
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    run = tmp_path / "work" / "run"
+    assert (run / "samples.gif").is_file()
+    assert (tmp_path / "work" / "seed16.npz").is_file()
+    # The last cell displays the GIF inline.
+    last = nb.cells[-1].outputs
+    assert any("image/gif" in o.get("data", {}) for o in last)
+    # Nothing was written next to the notebook.
+    assert sorted(p.name for p in NOTEBOOK.parent.iterdir()) == before

@@ -1,0 +1,163 @@
+"""Tests for :mod:`korean_gan.render`: image format, margins, fitting, undrawn syllables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from korean_gan.fonts import drawn_syllables, load_faces, read_catalog
+from korean_gan.render import GlyphRenderer, RenderConfig, fit_to_box, render_glyph
+
+# Wide (가), tall (힝) and dense (를) syllables, all in KS X 1001, which every bundled font draws.
+SYLLABLES = "가힝를"
+
+
+@pytest.fixture(scope="module")
+def faces(two_fonts):
+    return load_faces(two_fonts)
+
+
+@pytest.fixture(scope="module")
+def all_faces(font_dir):
+    return load_faces([font_dir / entry.file for entry in read_catalog()])
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), inclusive, of the true pixels."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return rows[0], rows[-1], cols[0], cols[-1]
+
+
+def test_image_format(faces):
+    image = GlyphRenderer(faces[0]).render("가")
+    assert image.shape == (32, 32) and image.dtype == np.uint8
+    assert image[0, 0] == image[0, -1] == image[-1, 0] == image[-1, -1] == 255
+    assert image.min() < 64
+    assert image.max() == 255
+
+
+def test_every_bundled_font_fills_the_box_inside_the_margin(all_faces):
+    # size 32, margin 0.0625 -> 2 px of paper on each side, a 28 px box at rows/cols 2..29.
+    for face in all_faces:
+        renderer = GlyphRenderer(face)
+        for char in SYLLABLES:
+            image = renderer.render(char)
+            where = f"{face.name} {char}"
+            assert image is not None, where
+            inside = np.zeros_like(image, dtype=bool)
+            inside[2:30, 2:30] = True
+            # Not even a faint fringe outside the box; true ink well inside it.
+            assert (image[~inside] == 255).all(), where
+            top, bottom, left, right = _bbox(image < 128)
+            assert max(bottom - top, right - left) + 1 >= 26, where
+            # Centred: equal paper on both sides of the (faint-inclusive) ink, within a pixel.
+            top, bottom, left, right = _bbox(image < 255)
+            assert abs(top - (31 - bottom)) <= 1 and abs(left - (31 - right)) <= 1, where
+
+
+@pytest.mark.parametrize("size, box_margin", [(16, 1), (64, 4), (48, 3)])
+def test_other_sizes(faces, size, box_margin):
+    config = RenderConfig(size=size)
+    assert config.box == size - 2 * box_margin
+    for face in faces:
+        renderer = GlyphRenderer(face, config)
+        for char in SYLLABLES:
+            image = renderer.render(char)
+            assert image.shape == (size, size) and image.dtype == np.uint8
+            lo, hi = box_margin, size - box_margin
+            outside = np.ones_like(image, dtype=bool)
+            outside[lo:hi, lo:hi] = False
+            assert (image[outside] == 255).all()
+            top, bottom, left, right = _bbox(image < 128)
+            assert max(bottom - top, right - left) + 1 >= config.box - 2
+
+
+def test_render_glyph_convenience_matches_renderer(faces):
+    for size in (32, 64):
+        direct = GlyphRenderer(faces[1], RenderConfig(size=size)).render("정")
+        assert np.array_equal(render_glyph(faces[1], "정", size=size), direct)
+
+
+def test_rendering_is_deterministic(faces):
+    first = [GlyphRenderer(f).render(c) for f in faces for c in SYLLABLES]
+    second = [GlyphRenderer(f).render(c) for f in faces for c in SYLLABLES]
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_different_fonts_and_syllables_differ(faces):
+    cute, dohyeon = (GlyphRenderer(f) for f in faces)
+    assert (cute.render("가") != dohyeon.render("가")).any()
+    assert (cute.render("가") != cute.render("나")).any()
+
+
+def test_syllable_without_cmap_entry_is_none(faces):
+    # CuteFont draws only the 2,350 KS X 1001 syllables; '똠' is not one of them.
+    renderer = GlyphRenderer(faces[0])
+    assert renderer.render("똠") is None
+    assert renderer.check(["똠", "가"]) == {"똠": "no cmap entry"}
+
+
+def test_mapped_but_undrawn_syllable_is_none(font_dir):
+    from fontTools.ttLib import TTFont
+
+    (face,) = load_faces([font_dir / "BMJua-Regular.ttf"])
+    cmap = TTFont(face.path, lazy=True).getBestCmap()
+    sample = [chr(cp) for cp in range(0xAC00, 0xAD00)]
+    drawn, _ = drawn_syllables(face, sample)
+    mapped_not_drawn = [c for c in sample if ord(c) in cmap and c not in drawn]
+    assert mapped_not_drawn, "BM Jua should map syllables it does not draw"
+    renderer = GlyphRenderer(face)
+    for char in mapped_not_drawn[:10]:
+        assert renderer.render(char) is None
+        # FreeType agrees that nothing is drawn: the unchecked rendering is blank too.
+        assert renderer.render_unchecked(char) is None
+    for char in drawn[:10]:
+        image = renderer.render(char)
+        assert image is not None and image.min() < 64
+
+
+def test_fake_cmap_font_renders_only_real_syllables(fake_cmap_font):
+    (face,) = load_faces([fake_cmap_font.path])
+    renderer = GlyphRenderer(face)
+    for char in fake_cmap_font.real:
+        assert renderer.render(char) is not None
+    for char in fake_cmap_font.shared + fake_cmap_font.empty:
+        assert renderer.render(char) is None
+
+
+def test_fit_to_box_centres_and_scales_a_rectangle():
+    config = RenderConfig(size=32)
+    big = np.full((200, 300), 255, np.uint8)
+    big[50:90, 100:220] = 0                  # 40 x 120 black bar: 3:1
+    image = fit_to_box(big, config)
+    top, bottom, left, right = _bbox(image < 128)
+    assert (left, right) == (2, 29)          # the long side fills the 28 px box
+    height = bottom - top + 1
+    assert 8 <= height <= 10                  # 28 / 3 = 9.3
+    assert abs(top - (31 - bottom)) <= 1
+    assert fit_to_box(np.full((50, 50), 255, np.uint8), config) is None
+    # A faint mark alone is not ink.
+    faint = np.full((50, 50), 255, np.uint8)
+    faint[10, 10] = 200
+    assert fit_to_box(faint, config) is None
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"size": 7}, "at least 8"),
+    ({"size": 32.0}, "integer"),
+    ({"size": "32"}, "integer"),
+    ({"margin": -0.01}, "margin"),
+    ({"margin": 0.4}, "margin"),
+    ({"oversample": 0}, "oversample"),
+    ({"oversample": 2.5}, "oversample"),
+])
+def test_render_config_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RenderConfig(**kwargs)
+
+
+def test_render_config_defaults():
+    config = RenderConfig()
+    assert (config.size, config.margin, config.oversample, config.box) == (32, 0.0625, 4, 28)
+    assert RenderConfig(margin=0).box == 32

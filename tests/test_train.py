@@ -1,0 +1,225 @@
+"""The trainer: run folder contents, exact resume, interruption by signals, CLI train/sample/gif."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from korean_gan.data import build_dataset  # noqa: E402
+from korean_gan.train import (  # noqa: E402
+    GAN,
+    TrainConfig,
+    TrainError,
+    build_gan,
+    load_generator,
+    sample_images,
+    train,
+)
+
+TINY = dict(epochs=2, batch_size=8, checkpoint_every=1, verbose=0, tensorboard=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory, two_fonts) -> Path:
+    """20 images: 가, 나 × 2 fonts × (original + 4 seed transforms)."""
+    out = tmp_path_factory.mktemp("tiny") / "tiny.npz"
+    build_dataset(charset="가나", fonts=tuple(str(f) for f in two_fonts), out=str(out),
+                  workers=1, progress=False, preview=False)
+    return out
+
+
+def _log_rows(run_dir: Path) -> list[dict]:
+    with open(run_dir / "log.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _weights(run_dir: Path) -> list[np.ndarray]:
+    return load_generator(run_dir).get_weights()
+
+
+def test_train_writes_everything_into_the_run_folder(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    history = train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run),
+                                            **TINY))
+    assert history.epoch == [0, 1]
+    assert not history.interrupted
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["epochs"] == 2 and saved["batch_size"] == 8 and saved["preset"] == "seed"
+    noise = np.load(run / "fixed_noise.npy")
+    assert noise.shape == (16, 100) and noise.dtype == np.float32
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png",
+                                                                  "epoch_0002.png"]
+    import imageio.v3 as iio
+
+    gif = iio.imread(run / "samples.gif", index=None)
+    assert gif.shape[0] == 2  # one frame per epoch
+    rows = _log_rows(run)
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert all(np.isfinite(float(r["d_loss"])) and np.isfinite(float(r["g_loss"])) for r in rows)
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-2")
+    images = sample_images(load_generator(run), 5, seed=3)
+    assert images.shape == (5, 32, 32) and images.dtype == np.uint8
+    # Same seed, same samples.
+    np.testing.assert_array_equal(images, sample_images(load_generator(run), 5, seed=3))
+    # Nothing written outside the run folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_train_step_updates_both_networks(tiny_data):
+    gan = build_gan(TrainConfig(batch_size=8), image_size=32)
+    real = tf.random.uniform((8, 32, 32, 1), -1, 1, seed=1)
+    g_before = [w.copy() for w in gan.generator.get_weights()]
+    d_before = [w.copy() for w in gan.discriminator.get_weights()]
+    logs = gan.train_step(real)
+    assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+    assert any(not np.array_equal(a, b) for a, b in zip(g_before,
+                                                        gan.generator.get_weights()))
+    assert any(not np.array_equal(a, b) for a, b in zip(d_before,
+                                                        gan.discriminator.get_weights()))
+    assert isinstance(gan, GAN)
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_data, tmp_path):
+    tf.config.experimental.enable_op_determinism()
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(whole),
+                                  **{**TINY, "epochs": 4}))
+    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(split), **TINY)
+    train(config)
+    config.epochs = 4
+    history = train(config, resume=True)
+    assert history.epoch == [2, 3]
+    for a, b in zip(_weights(whole), _weights(split), strict=True):
+        np.testing.assert_array_equal(a, b)
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in _log_rows(whole)]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in _log_rows(split)]
+    np.testing.assert_array_equal(np.load(whole / "fixed_noise.npy"),
+                                  np.load(split / "fixed_noise.npy"))
+
+
+def test_training_refuses_bad_requests(tiny_data, tmp_path):
+    base = dict(data=str(tiny_data), verbose=0, tensorboard=False)
+    with pytest.raises(TrainError, match="epochs must be a positive integer, got 0"):
+        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "a"), epochs=0, **base))
+    with pytest.raises(TrainError, match="batch size 256 is larger than the dataset"):
+        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "b"), epochs=1, **base))
+    with pytest.raises(TrainError, match="unknown preset 'nope'"):
+        TrainConfig.from_preset("nope")
+    with pytest.raises(TrainError, match="not a run folder to resume"):
+        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "c"), epochs=1, **base),
+              resume=True)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(TrainError, match="is a file"):
+        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "file"), epochs=1,
+                                      batch_size=8, **base))
+    run = tmp_path / "d"
+    train(TrainConfig.from_preset("seed", run_dir=str(run), epochs=1, batch_size=8, **base))
+    with pytest.raises(TrainError, match="already holds a run; pass --resume"):
+        train(TrainConfig.from_preset("seed", run_dir=str(run), epochs=1, batch_size=8, **base))
+    with pytest.raises(TrainError, match="already finished 1 epochs"):
+        train(TrainConfig.from_preset("seed", run_dir=str(run), epochs=1, batch_size=8, **base),
+              resume=True)
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "korean_gan.cli", *args]
+
+
+def _env() -> dict:
+    return {**os.environ, "TF_DETERMINISTIC_OPS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _train_args(data: Path, run: Path, epochs: int) -> list[str]:
+    return ["train", "--data", str(data), "--run-dir", str(run), "--epochs", str(epochs),
+            "--batch-size", "8", "--checkpoint-every", "1", "--quiet", "--no-tensorboard"]
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended ({proc.returncode}) before {path} appeared: "
+                                 + proc.stdout.read().decode(errors="replace")[-2000:])
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"{path} did not appear in {timeout} s")
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_killed_training_process_resumes_to_the_same_weights(tiny_data, tmp_path):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    subprocess.run(_cli(*_train_args(tiny_data, whole, 5)), env=_env(), check=True,
+                   capture_output=True)
+    proc = subprocess.Popen(_cli(*_train_args(tiny_data, killed, 5)), env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _wait_for(killed / "checkpoints" / "ckpt-2.index", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = subprocess.run(_cli("train", "--resume", "--run-dir", str(killed), "--quiet"),
+                          env=_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for a, b in zip(_weights(whole), _weights(killed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [int(r["epoch"]) for r in _log_rows(killed)] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.slow
+def test_sigint_finishes_the_epoch_checkpoints_and_exits(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen(_cli(*_train_args(tiny_data, run, 500)), env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _wait_for(run / "samples" / "epoch_0001.png", proc)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
+    assert b"korean-gan train --resume" in out
+    epochs_logged = len(_log_rows(run))
+    latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
+    assert latest.endswith(f"ckpt-{epochs_logged}")
+    assert (run / "generator.weights.h5").is_file() and (run / "samples.gif").is_file()
+
+
+def test_cli_sample_and_gif(tiny_data, tmp_path):
+    from korean_gan.cli import main
+
+    run = tmp_path / "run"
+    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), **TINY))
+    assert main(["sample", "--run-dir", str(run), "--n", "6", "--out",
+                 str(tmp_path / "s.npz")]) == 0
+    with np.load(tmp_path / "s.npz", allow_pickle=False) as npz:
+        assert npz["images"].shape == (6, 32, 32) and npz["images"].dtype == np.uint8
+    assert main(["sample", "--weights", str(run / "generator.weights.h5"), "--n", "4",
+                 "--out", str(tmp_path / "g.png")]) == 0
+    from PIL import Image
+
+    assert Image.open(tmp_path / "g.png").size == (2 * 34 + 2, 2 * 34 + 2)  # 2×2 grid, 2 px gaps
+    assert main(["gif", "--run-dir", str(run), "--out", str(tmp_path / "a.gif")]) == 0
+    assert (tmp_path / "a.gif").stat().st_size > 0
+    assert main(["sample", "--run-dir", str(run), "--out", str(tmp_path / "x.txt")]) == 2
+
+
+def test_cli_demo_writes_the_gif_and_final_grid(two_fonts, tmp_path):
+    from korean_gan.cli import main
+
+    code = main(["demo", "--epochs", "1", "--fonts", *map(str, two_fonts),
+                 "--data", str(tmp_path / "d.npz"), "--run-dir", str(tmp_path / "run"),
+                 "--media", str(tmp_path / "media")])
+    assert code == 0
+    assert (tmp_path / "media" / "ganadalama.gif").is_file()
+    assert (tmp_path / "media" / "ganadalama-final.png").is_file()
+    rows = _log_rows(tmp_path / "run")
+    assert len(rows) == 1
