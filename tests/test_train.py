@@ -83,10 +83,9 @@ def test_train_step_updates_both_networks(tiny_data):
     d_before = [w.copy() for w in gan.discriminator.get_weights()]
     logs = gan.train_step(real)
     assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
-    assert any(not np.array_equal(a, b) for a, b in zip(g_before,
-                                                        gan.generator.get_weights()))
-    assert any(not np.array_equal(a, b) for a, b in zip(d_before,
-                                                        gan.discriminator.get_weights()))
+    g_after, d_after = gan.generator.get_weights(), gan.discriminator.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(g_before, g_after, strict=True))
+    assert any(not np.array_equal(a, b) for a, b in zip(d_before, d_after, strict=True))
     assert isinstance(gan, GAN)
 
 

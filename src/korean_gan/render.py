@@ -117,6 +117,12 @@ class GlyphRenderer:
         reasons = {c: self._checker.reason_not_drawn(c) for c in chars}
         return {c: r for c, r in reasons.items() if r is not None}
 
+    def close(self) -> None:
+        """Closes the font file held for outline checks (rendering keeps working)."""
+        if self._checker is not None:
+            self._checker.close()
+            self._checker = None
+
     def render(self, char: str) -> np.ndarray | None:
         """Renders one syllable, or returns None if the face does not really draw it."""
         if self.check([char]):

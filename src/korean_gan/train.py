@@ -87,6 +87,8 @@ class TrainConfig:
         checkpoint_every: Save a checkpoint every this many epochs (and at the end).
         keep_checkpoints: How many recent checkpoints to keep.
         sample_every: Save a sample grid (a GIF frame) every this many epochs.
+        snapshot_every: Also keep the generator's weights every this many epochs in
+            ``snapshots/`` (for evaluating a run over time); 0 keeps none.
         tensorboard: Write TensorBoard logs.
         verbose: Keras progress output: ``"auto"``, 0 (silent), 1 (bar) or 2 (line per epoch).
     """
@@ -107,6 +109,7 @@ class TrainConfig:
     checkpoint_every: int = 5
     keep_checkpoints: int = 2
     sample_every: int = 1
+    snapshot_every: int = 0
     tensorboard: bool = True
     verbose: int | str = "auto"
 
@@ -120,6 +123,9 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raises TrainError naming the first value that cannot work."""
+        if not isinstance(self.snapshot_every, int) or self.snapshot_every < 0:
+            raise TrainError(f"snapshot-every must be 0 or a positive integer, got "
+                             f"{self.snapshot_every!r}")
         for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "sample_every",
                      "keep_checkpoints"):
             value = getattr(self, name)
@@ -186,8 +192,10 @@ class GAN(keras.Model):
             d_loss = self.d_loss_fn(real_logits, fake_logits)
         g_grads = g_tape.gradient(g_loss, self.generator.trainable_variables)
         d_grads = d_tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_variables))
-        self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_variables))
+        self.g_optimizer.apply_gradients(
+            zip(g_grads, self.generator.trainable_variables, strict=True))
+        self.d_optimizer.apply_gradients(
+            zip(d_grads, self.discriminator.trainable_variables, strict=True))
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
@@ -292,6 +300,20 @@ class GifOnEnd(keras.callbacks.Callback):
         frames = frame_paths(self.frames_dir)
         if frames:
             write_gif(frames, self.out)
+
+
+class GeneratorSnapshots(keras.callbacks.Callback):
+    """Keeps the generator's weights every ``every`` epochs as
+    ``snapshots/generator_epoch_NNNN.weights.h5`` (weights only, about 37 MB each)."""
+
+    def __init__(self, folder: Path, every: int):
+        super().__init__()
+        self.folder, self.every = Path(folder), every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            _save_generator(self.model.generator,
+                            self.folder / f"generator_epoch_{epoch + 1:04d}.weights.h5")
 
 
 class LossLog(keras.callbacks.Callback):
@@ -488,6 +510,8 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         GifOnEnd(run_dir / "samples", run_dir / "samples.gif"),
         *callbacks,
     ]
+    if config.snapshot_every:
+        all_callbacks.append(GeneratorSnapshots(run_dir / "snapshots", config.snapshot_every))
     if config.tensorboard:
         all_callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"),
                                                          write_graph=False))
