@@ -28,9 +28,14 @@ _EXPORTS = {
     "BuildConfig": "data", "BuildResult": "data", "DatasetError": "data",
     "GlyphDataset": "data", "build_dataset": "data", "load_dataset": "data",
     "preview_grid": "data", "to_tf_dataset": "data",
-    # models and losses
-    "build_generator": "models", "build_discriminator": "models",
+    # models, losses, training, sampling, evaluation
+    "build_generator": "models", "build_discriminator": "models", "build_evaluator": "models",
     "get_losses": "losses",
+    "GAN": "train", "TrainConfig": "train",
+    "load_generator": "sampling", "sample_images": "sampling",
+    "Evaluator": "evaluate", "EvaluatorConfig": "evaluate", "evaluate_samples": "evaluate",
+    "real_statistics": "evaluate", "train_evaluator": "evaluate",
+    "classification_accuracy_score": "evaluate",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

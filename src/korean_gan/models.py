@@ -19,7 +19,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["build_discriminator", "build_generator"]
+__all__ = ["build_discriminator", "build_evaluator", "build_generator"]
 
 #: Number of feature maps in the generator's first (smallest) spatial feature map.
 _BASE_FILTERS = 128
@@ -182,3 +182,41 @@ def build_discriminator(image_size: int = 32, name: str = "discriminator") -> ke
     logit = layers.Dense(1, dtype="float32", name="logit")(x)
 
     return keras.Model(inputs=image, outputs=logit, name=name)
+
+
+# A small VGG-style recogniser (Simonyan & Zisserman 2014, https://arxiv.org/abs/1409.1556)
+# that serves as the domain feature network of the Fréchet classifier distance, the way
+# Inception-v3 serves FID (Heusel et al. 2017, https://arxiv.org/abs/1706.08500).
+def build_evaluator(num_classes: int, image_size: int = 32,
+                    name: str = "evaluator") -> keras.Model:
+    """A glyph classifier whose penultimate layer (``features``, 256-d) is the metric space.
+
+    Takes uint8-valued images ``(B, S, S, 1)`` (255 = paper, as datasets store them) and
+    scales them inside, so real and generated images go through the same path.
+
+    Args:
+        num_classes: Number of syllables it recognises.
+        image_size: Side of the square input images (a multiple of 8).
+        name: Model name.
+
+    Returns:
+        A Keras model with two outputs: ``features`` (B, 256) and ``probs`` (B, num_classes).
+    """
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    if not isinstance(image_size, int) or image_size < 8 or image_size % 8:
+        raise ValueError(f"image_size must be a positive multiple of 8, got {image_size!r}")
+    image = keras.Input((image_size, image_size, 1), name="image")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="scale")(image)
+    # One 3×3 convolution per resolution keeps a training step cheap on a CPU.
+    for block, filters in enumerate((32, 64, 128), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(x)
+        x = layers.BatchNormalization(name=f"bn{block}")(x)
+        x = layers.ReLU(name=f"relu{block}")(x)
+        x = layers.MaxPooling2D(name=f"pool{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(0.3, name="dropout_1")(x)
+    features = layers.Dense(256, activation="relu", name="features")(x)
+    x = layers.Dropout(0.3, name="dropout_2")(features)
+    probs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(x)
+    return keras.Model(inputs=image, outputs={"features": features, "probs": probs}, name=name)

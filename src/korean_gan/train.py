@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import threading
 import time
@@ -36,6 +35,15 @@ import tensorflow as tf
 from korean_gan.losses import get_losses
 from korean_gan.models import build_discriminator, build_generator
 
+# load_generator and sample_images are re-exported for convenience; they need no training code.
+from korean_gan.sampling import (
+    CHECKPOINT_DIR,
+    CONFIG_NAME,
+    GENERATOR_NAME,
+    load_generator,
+    sample_images,
+)
+
 __all__ = [
     "GAN",
     "PRESETS",
@@ -47,10 +55,7 @@ __all__ = [
     "train",
 ]
 
-CONFIG_NAME = "config.json"
 NOISE_NAME = "fixed_noise.npy"
-GENERATOR_NAME = "generator.weights.h5"
-CHECKPOINT_DIR = "checkpoints"
 
 
 class TrainError(ValueError):
@@ -89,6 +94,10 @@ class TrainConfig:
         sample_every: Save a sample grid (a GIF frame) every this many epochs.
         snapshot_every: Also keep the generator's weights every this many epochs in
             ``snapshots/`` (for evaluating a run over time); 0 keeps none.
+        eval_every: Measure FCD, KID, legibility and coverage with the committed evaluator
+            every this many epochs, log them to ``eval.csv`` and TensorBoard, and keep the
+            best generator by FCD; 0 turns it off (also off if no evaluator reads the charset).
+        eval_samples: Samples per evaluation.
         tensorboard: Write TensorBoard logs.
         verbose: Keras progress output: ``"auto"``, 0 (silent), 1 (bar) or 2 (line per epoch).
     """
@@ -110,6 +119,8 @@ class TrainConfig:
     keep_checkpoints: int = 2
     sample_every: int = 1
     snapshot_every: int = 0
+    eval_every: int = 10
+    eval_samples: int = 2000
     tensorboard: bool = True
     verbose: int | str = "auto"
 
@@ -123,9 +134,11 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raises TrainError naming the first value that cannot work."""
-        if not isinstance(self.snapshot_every, int) or self.snapshot_every < 0:
-            raise TrainError(f"snapshot-every must be 0 or a positive integer, got "
-                             f"{self.snapshot_every!r}")
+        for name in ("snapshot_every", "eval_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise TrainError(f"{name.replace('_', '-')} must be 0 or a positive integer, "
+                                 f"got {value!r}")
         for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "sample_every",
                      "keep_checkpoints"):
             value = getattr(self, name)
@@ -510,6 +523,13 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         GifOnEnd(run_dir / "samples", run_dir / "samples.gif"),
         *callbacks,
     ]
+    if config.eval_every:
+        from korean_gan.evaluate import EvaluationCallback
+
+        # Before the loss log and checkpointer, so the epoch's metrics are in place first.
+        all_callbacks.insert(0, EvaluationCallback(
+            run_dir, config.data, config.eval_every, config.eval_samples, config.epochs,
+            tensorboard=config.tensorboard))
     if config.snapshot_every:
         all_callbacks.append(GeneratorSnapshots(run_dir / "snapshots", config.snapshot_every))
     if config.tensorboard:
@@ -529,61 +549,8 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
 
 
 def _save_generator(generator: keras.Model, path: Path) -> None:
+    """Saves the generator's weights (weights only) atomically."""
     from korean_gan._io import atomic_path
 
     with atomic_path(path, suffix=".weights.h5") as tmp:
         generator.save_weights(str(tmp))
-
-
-# --- using a trained generator ----------------------------------------------------------------
-
-def load_generator(run_dir: str | os.PathLike | None = None,
-                   weights: str | os.PathLike | None = None) -> keras.Model:
-    """Builds the generator of a run and loads its trained weights (weights only, no code).
-
-    Args:
-        run_dir: A run folder: its ``generator.weights.h5``, else its latest checkpoint.
-        weights: A ``.weights.h5`` file of the reference generator (noise 100, 32×32).
-
-    Raises:
-        TrainError: nothing to load at the given place.
-    """
-    if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            raise TrainError(f"weights file {path} does not exist")
-        config = read_run_config(path.parent) if (path.parent / CONFIG_NAME).is_file() else None
-        generator = build_generator(noise_dim=config.noise_dim if config else 100)
-        generator.load_weights(str(path))
-        return generator
-    if run_dir is None:
-        raise TrainError("give a run folder (--run-dir) or a weights file (--weights)")
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    final = run_dir / GENERATOR_NAME
-    from korean_gan.data import load_dataset
-
-    size = load_dataset(config.data).image_size if Path(config.data).is_file() else 32
-    generator = build_generator(noise_dim=config.noise_dim, image_size=size)
-    if final.is_file():
-        generator.load_weights(str(final))
-        return generator
-    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
-    if latest is None:
-        raise TrainError(f"{run_dir} has neither {GENERATOR_NAME} nor a checkpoint yet")
-    tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
-    return generator
-
-
-def sample_images(generator: keras.Model, n: int, seed: int = 0,
-                  batch_size: int = 1024) -> np.ndarray:
-    """Generates ``n`` images as uint8 (n, S, S), 255 = paper, from seeded noise."""
-    from korean_gan.images import from_model_output
-
-    if n < 1:
-        raise TrainError(f"number of samples must be positive, got {n}")
-    noise_dim = generator.input_shape[-1]
-    noise = np.random.default_rng(seed).standard_normal((n, noise_dim)).astype(np.float32)
-    out = [from_model_output(generator(noise[i:i + batch_size], training=False))
-           for i in range(0, n, batch_size)]
-    return np.concatenate(out)

@@ -1,0 +1,160 @@
+"""The evaluator network and the sample metrics built on it (the maths is in test_metrics)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from korean_gan import metrics  # noqa: E402
+from korean_gan.data import build_dataset, load_dataset  # noqa: E402
+from korean_gan.evaluate import (  # noqa: E402
+    EVALUATOR_DIR,
+    EvaluationError,
+    Evaluator,
+    classification_accuracy_score,
+    evaluate_samples,
+    find_evaluator,
+    real_statistics,
+)
+
+
+@pytest.fixture(scope="module")
+def evaluator() -> Evaluator:
+    return Evaluator.load("seed16")
+
+
+@pytest.fixture(scope="module")
+def held_out_data(tmp_path_factory, font_dir, evaluator):
+    """Originals of seed16 in the evaluator's held-out fonts plus two of its training fonts."""
+    names = evaluator.info["held_out_fonts"] + ["CuteFont-Regular", "DoHyeon-Regular"]
+    out = tmp_path_factory.mktemp("held") / "seed16.npz"
+    build_dataset(charset="seed16", fonts=tuple(str(font_dir / f"{n}.ttf") for n in names),
+                  augment=("none",), out=str(out), workers=1, progress=False, preview=False)
+    return out
+
+
+def test_committed_evaluator_reproduces_its_reported_held_out_accuracy(evaluator,
+                                                                        held_out_data):
+    info = evaluator.info
+    assert set(info["held_out_fonts"]).isdisjoint(info["train_fonts"])
+    assert len(info["train_fonts"]) + len(info["held_out_fonts"]) == 21
+    data = load_dataset(held_out_data)
+    held = np.isin(data.font_ids, [data.fonts.index(f) for f in info["held_out_fonts"]])
+    _, probs = evaluator.predict(data.images[held])
+    accuracy = metrics.content_accuracy(probs, data.labels[held])
+    assert int(held.sum()) == info["held_out_images"]
+    assert accuracy == pytest.approx(info["held_out_accuracy"], abs=1e-4)
+    assert accuracy >= 0.97
+
+
+def test_evaluator_weights_are_checked_against_their_sha256(tmp_path):
+    for name in ("seed16.weights.h5", "seed16.json"):
+        shutil.copy(EVALUATOR_DIR / name, tmp_path / name)
+    weights = tmp_path / "seed16.weights.h5"
+    assert Evaluator.load(weights).charset.name == "seed16"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(EvaluationError, match="do not match the sha256"):
+        Evaluator.load(weights)
+    with pytest.raises(EvaluationError, match="no committed evaluator 'nope'"):
+        Evaluator.load("nope")
+
+
+def test_real_glyphs_score_far_better_than_noise(evaluator, held_out_data, tmp_path):
+    data = load_dataset(held_out_data)
+    real = real_statistics(held_out_data, evaluator)
+    assert real.n == len(data)
+    # Cached beside the dataset; the second call reads the cache and agrees.
+    assert len(list(held_out_data.parent.glob(".seed16.evalstats-*.npz"))) == 1
+    again = real_statistics(held_out_data, evaluator)
+    np.testing.assert_allclose(again.mu, real.mu, rtol=1e-6)
+    good = evaluate_samples(data.images, evaluator, real, labels=data.labels)
+    noise = np.random.default_rng(0).integers(0, 256, data.images.shape, dtype=np.uint8)
+    bad = evaluate_samples(noise, evaluator, real)
+    assert good["content_accuracy"] >= 0.97
+    assert good["legibility"] > 0.8 and good["classes_covered"] == 16
+    assert good["precision"] > 0.8 and good["recall"] > 0.8
+    assert bad["fcd"] > 5 * good["fcd"] and bad["kid"] > good["kid"]
+    assert bad["precision"] < 0.2
+    # Mode collapse shows in the coverage: one syllable repeated.
+    one = np.repeat(data.images[:1], 40, axis=0)
+    collapsed = evaluate_samples(one, evaluator)
+    assert collapsed["classes_covered"] == 1 and collapsed["coverage_entropy"] == 0.0
+    # Float images in [-1, 1] are the generator's convention and give the same result.
+    as_float = data.images.astype(np.float32) / 127.5 - 1.0
+    assert evaluate_samples(as_float, evaluator)["legibility"] == pytest.approx(
+        evaluate_samples(data.images, evaluator)["legibility"])
+
+
+def test_bad_samples_get_clear_errors(evaluator):
+    with pytest.raises(EvaluationError, match=r"shape \(4, 28, 28\)"):
+        evaluator.predict(np.zeros((4, 28, 28), np.uint8))
+    with pytest.raises(EvaluationError, match=r"must be in \[-1, 1\]"):
+        evaluator.predict(np.full((2, 32, 32), 3.0, np.float32))
+    with pytest.raises(EvaluationError, match="NaN"):
+        evaluator.predict(np.full((2, 32, 32), np.nan, np.float32))
+    with pytest.raises(EvaluationError, match="labels out of range"):
+        evaluate_samples(np.zeros((2, 32, 32), np.uint8), evaluator, labels=np.array([0, 16]))
+
+
+def test_find_evaluator_matches_charsets(evaluator):
+    from korean_gan.charsets import resolve_charset
+
+    assert find_evaluator(resolve_charset("seed16")).info["sha256"] == evaluator.info["sha256"]
+    with pytest.raises(EvaluationError, match="no committed evaluator reads exactly"):
+        find_evaluator(resolve_charset("가나"))
+
+
+@pytest.mark.slow
+def test_cas_of_real_training_glyphs_equals_the_real_baseline(evaluator, held_out_data):
+    data = load_dataset(held_out_data)
+    train = ~np.isin(data.font_ids,
+                     [data.fonts.index(f) for f in evaluator.info["held_out_fonts"]])
+    result = classification_accuracy_score(data.images[train], data.labels[train], evaluator,
+                                           data, epochs=2)
+    # "Generated" samples that are exactly the real training glyphs train the same classifier.
+    assert result["cas"] == pytest.approx(result["real_baseline"])
+    assert result["test_images"] == 48
+    assert 0.0 <= result["real_plus_generated"] <= 1.0
+
+
+def test_cli_evaluate_samples_npz(evaluator, held_out_data, tmp_path):
+    from korean_gan.cli import main
+
+    data = load_dataset(held_out_data)
+    samples = tmp_path / "s.npz"
+    np.savez(samples, images=data.images[:40], labels=data.labels[:40])
+    out = tmp_path / "r.json"
+    assert main(["evaluate", "--samples", str(samples), "--data", str(held_out_data),
+                 "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n"] == 40 and result["content_accuracy"] >= 0.95
+    assert {"fcd", "fcd_floor", "kid", "legibility", "precision", "recall"} <= set(result)
+    np.savez(samples, pictures=data.images[:4])
+    assert main(["evaluate", "--samples", str(samples), "--data", str(held_out_data)]) == 2
+
+
+def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
+    from korean_gan.train import TrainConfig, train
+
+    data = tmp_path / "seed16.npz"
+    build_dataset(charset="seed16", fonts=tuple(map(str, two_fonts)), augment=("none",),
+                  out=str(data), workers=1, progress=False, preview=False)
+    run = tmp_path / "run"
+    train(TrainConfig.from_preset("seed", data=str(data), run_dir=str(run), epochs=2,
+                                  batch_size=16, eval_every=1, eval_samples=64, verbose=0,
+                                  tensorboard=False))
+    with open(run / "eval.csv") as fh:
+        rows = fh.read().splitlines()
+    assert rows[0] == "epoch,fcd,fcd_floor,kid,legibility,coverage_entropy,classes_covered"
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+    best = json.loads((run / "best.json").read_text())
+    fcds = [float(r.split(",")[1]) for r in rows[1:]]
+    assert best["fcd"] == pytest.approx(min(fcds), rel=1e-5)
+    assert (run / "generator.best.weights.h5").is_file()
