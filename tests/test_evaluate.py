@@ -158,3 +158,32 @@ def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
     fcds = [float(r.split(",")[1]) for r in rows[1:]]
     assert best["fcd"] == pytest.approx(min(fcds), rel=1e-5)
     assert (run / "generator.best.weights.h5").is_file()
+
+
+def test_train_evaluator_records_its_fonts_and_split(font_dir, tmp_path):
+    from korean_gan.evaluate import EvaluatorConfig, train_evaluator
+
+    fonts = ["CuteFont-Regular", "DoHyeon-Regular", "Gaegu-Regular"]
+    config = EvaluatorConfig(charset="가나다", fonts=tuple(str(font_dir / f"{f}.ttf")
+                                                          for f in fonts),
+                             held_out=("Gaegu-Regular",), augment=("seed",), epochs=1)
+    out = tmp_path / "tiny.weights.h5"
+    _, report = train_evaluator(config, out, verbose=0)
+    info = json.loads((tmp_path / "tiny.json").read_text())
+    assert info == json.loads(json.dumps(report))
+    assert info["train_fonts"] == ["CuteFont-Regular", "DoHyeon-Regular"]
+    assert info["held_out_fonts"] == ["Gaegu-Regular"]
+    assert info["held_out_images"] == 3 and info["held_out_images_augmented"] == 15
+    assert info["train_images"] == 2 * 3 * 5
+    from korean_gan._io import sha256_file
+
+    assert info["sha256"] == sha256_file(out)
+    loaded = Evaluator.load(out)
+    assert loaded.charset.chars == ("가", "나", "다")
+    features, probs = loaded.predict(np.full((2, 32, 32), 255, np.uint8))
+    assert features.shape == (2, 256) and probs.shape == (2, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(EvaluationError, match="not among the dataset's fonts"):
+        train_evaluator(EvaluatorConfig(charset="가나", fonts=config.fonts,
+                                        held_out=("Nope",), epochs=1), tmp_path / "x.weights.h5",
+                        verbose=0)

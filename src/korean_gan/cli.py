@@ -95,6 +95,9 @@ def _add_gan_parsers(sub) -> None:
                        help="checkpoint every N epochs (default 5; always at the end)")
     train.add_argument("--snapshot-every", type=int, default=None, metavar="N",
                        help="keep the generator's weights every N epochs in snapshots/")
+    train.add_argument("--eval-every", type=int, default=None, metavar="N",
+                       help="measure FCD, legibility and coverage every N epochs and keep the "
+                            "best generator (default 10; 0 = off)")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir from its last checkpoint")
     train.add_argument("--no-tensorboard", action="store_true")
@@ -124,7 +127,12 @@ def _add_gan_parsers(sub) -> None:
         "train", help="train the glyph recogniser that the metrics use, with held-out fonts")
     ev_train.add_argument("--charset", default="seed16")
     ev_train.add_argument("--fonts", nargs="+", default=["bundled"], metavar="PATH")
-    ev_train.add_argument("--epochs", type=int, default=None)
+    ev_train.add_argument("--epochs", type=int, default=None, help="default 30")
+    ev_train.add_argument("--augment", default=None,
+                          help="training augmentation policies (default seed,affine,elastic,"
+                               "stroke)")
+    ev_train.add_argument("--copies", type=int, default=None,
+                          help="variants per random policy (default 2)")
     ev_train.add_argument("--seed", type=int, default=0)
     ev_train.add_argument("--out", default=None,
                           help="weights file (default: the committed korean_gan/evaluators/"
@@ -269,7 +277,7 @@ def _cmd_train(args) -> int:
             args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
             epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
             d_learning_rate=args.d_lr, seed=args.seed, checkpoint_every=args.checkpoint_every,
-            snapshot_every=args.snapshot_every,
+            snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
         )
     history = train(config, resume=args.resume)
@@ -320,7 +328,10 @@ def _cmd_gif(args) -> int:
 def _cmd_evaluator_train(args) -> int:
     from korean_gan.evaluate import EvaluatorConfig, train_evaluator
 
-    overrides = {"epochs": args.epochs} if args.epochs else {}
+    overrides = {key: value for key, value in (
+        ("epochs", args.epochs), ("copies", args.copies),
+        ("augment", tuple(args.augment.split(",")) if args.augment else None),
+    ) if value is not None}
     config = EvaluatorConfig(charset=args.charset, fonts=tuple(args.fonts), seed=args.seed,
                              **overrides)
     _, report = train_evaluator(config, args.out, verbose=2 if args.quiet else "auto")
