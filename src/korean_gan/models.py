@@ -19,7 +19,16 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["build_discriminator", "build_evaluator", "build_generator"]
+__all__ = [
+    "JAMO_SIZES",
+    "ConditionalBatchNorm",
+    "ProjectionHead",
+    "build_conditional_generator",
+    "build_discriminator",
+    "build_evaluator",
+    "build_generator",
+    "build_projection_discriminator",
+]
 
 #: Number of feature maps in the generator's first (smallest) spatial feature map.
 _BASE_FILTERS = 128
@@ -220,3 +229,160 @@ def build_evaluator(num_classes: int, image_size: int = 32,
     x = layers.Dropout(0.3, name="dropout_2")(features)
     probs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(x)
     return keras.Model(inputs=image, outputs={"features": features, "probs": probs}, name=name)
+
+
+# --- the conditional model (content = jamo, style = a vector) ---------------------------------
+
+#: Hangul jamo vocabularies: 19 initial consonants, 21 vowels, 28 finals (index 0 = no final).
+#: (The same numbers as korean_gan.charsets; models import nothing else of the package.)
+JAMO_SIZES = (19, 21, 28)
+
+
+class ConditionalBatchNorm(layers.Layer):
+    """Batch normalisation whose scale and shift come from a condition vector.
+
+    Conditional BN (de Vries et al. 2017, https://arxiv.org/abs/1707.00683; as in BigGAN,
+    Brock et al. 2018): ``x̂ * (1 + γ(c)) + β(c)``, with γ, β linear in the condition ``c``.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm = layers.BatchNormalization(center=False, scale=False)
+
+    def build(self, input_shape):
+        x_shape, c_shape = input_shape
+        channels = x_shape[-1]
+        self.gamma = layers.Dense(channels, kernel_initializer="zeros", name="gamma")
+        self.beta = layers.Dense(channels, kernel_initializer="zeros", name="beta")
+        self.norm.build(x_shape)
+        self.gamma.build(c_shape)
+        self.beta.build(c_shape)
+
+    def call(self, inputs, training=None):
+        x, condition = inputs
+        x = self.norm(x, training=training)
+        gamma = self.gamma(condition)[:, None, None, :]
+        beta = self.beta(condition)[:, None, None, :]
+        return x * (1.0 + gamma) + beta
+
+
+def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_dim: int = 32,
+                                image_size: int = 32, base_filters: int = 256,
+                                name: str = "conditional_generator") -> keras.Model:
+    """A generator conditioned on a syllable's jamo and a handwriting style vector.
+
+    Content is the syllable decomposed into initial, vowel and final (each its own embedding),
+    so syllables are composed from parts and all 11,172 can be asked for, including those never
+    seen in training. Style is a ``style_dim`` vector (a training font's learned embedding, or a
+    new one). The condition (content ⊕ style) modulates every upsampling block through
+    conditional batch normalisation.
+
+    Args:
+        noise_dim: Length of the noise vector.
+        style_dim: Length of the style vector.
+        jamo_dim: Embedding size of each jamo.
+        image_size: Output side; a multiple of 8 (three 2× upsamplings from image_size/8).
+        base_filters: Channels of the first feature map (halved at each upsampling).
+        name: Model name.
+
+    Returns:
+        A model mapping ``[noise (B, noise_dim), jamo (B, 3) int, style (B, style_dim)]`` to
+        images ``(B, S, S, 1)`` in [-1, 1] (float32).
+    """
+    if not isinstance(image_size, int) or image_size < 8 or image_size % 8:
+        raise ValueError(f"image_size must be a positive multiple of 8, got {image_size!r}")
+    side = image_size // 8
+    noise = keras.Input((noise_dim,), name="noise")
+    jamo = keras.Input((3,), dtype="int32", name="jamo")
+    style = keras.Input((style_dim,), name="style")
+    parts = [
+        layers.Embedding(size, jamo_dim, name=f"embed_{part}")(jamo[:, i])
+        for i, (part, size) in enumerate(zip(("initial", "vowel", "final"), JAMO_SIZES,
+                                             strict=True))
+    ]
+    condition = layers.Concatenate(name="condition")([*parts, style])
+    x = layers.Concatenate(name="latent")([noise, condition])
+    x = layers.Dense(side * side * base_filters, use_bias=False, name="dense")(x)
+    x = layers.Reshape((side, side, base_filters), name="reshape")(x)
+    x = ConditionalBatchNorm(name="cbn_0")([x, condition])
+    x = layers.ReLU(name="relu_0")(x)
+    filters = base_filters
+    for block in (1, 2, 3):
+        filters //= 2
+        x = layers.UpSampling2D(name=f"up_{block}")(x)
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{block}")(x)
+        x = ConditionalBatchNorm(name=f"cbn_{block}")([x, condition])
+        x = layers.ReLU(name=f"relu_{block}")(x)
+    image = layers.Conv2D(1, 3, padding="same", activation="tanh", dtype="float32",
+                          name="to_image")(x)
+    return keras.Model([noise, jamo, style], image, name=name)
+
+
+class ProjectionHead(layers.Layer):
+    """The projection term of a projection discriminator: Σ_k ⟨E_k[y_k], h⟩ over the condition
+    parts (initial, vowel, final, font), Miyato & Koyama 2018, https://arxiv.org/abs/1802.05637.
+    """
+
+    def __init__(self, sizes: tuple[int, ...], **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = tuple(sizes)
+        self.tables: list[layers.Embedding] = []
+
+    def build(self, input_shape):
+        h_shape, _ = input_shape
+        self.tables = [layers.Embedding(size, h_shape[-1], name=f"table_{i}")
+                       for i, size in enumerate(self.sizes)]
+        for table in self.tables:
+            table.build((None,))
+
+    def call(self, inputs):
+        h, labels = inputs
+        total = 0.0
+        for i, table in enumerate(self.tables):
+            total = total + keras.ops.sum(table(labels[:, i]) * h, axis=-1, keepdims=True)
+        return total
+
+    def get_config(self):
+        return {**super().get_config(), "sizes": self.sizes}
+
+
+def build_projection_discriminator(n_styles: int, image_size: int = 32, base_filters: int = 64,
+                                   name: str = "projection_discriminator") -> keras.Model:
+    """A spectrally normalised projection discriminator conditioned on jamo and font.
+
+    Spectral normalisation (Miyato et al. 2018, https://arxiv.org/abs/1802.05957) on every
+    convolution and the linear output keeps the critic Lipschitz; the projection head
+    (:class:`ProjectionHead`) scores whether the image matches its syllable's jamo and its font.
+
+    Args:
+        n_styles: Number of training fonts (styles).
+        image_size: Input side (a multiple of 8).
+        base_filters: Channels of the first block (doubled twice).
+        name: Model name.
+
+    Returns:
+        A model mapping ``[image (B, S, S, 1), labels (B, 4) int = (initial, vowel, final,
+        font)]`` to logits ``(B, 1)`` (float32).
+    """
+    if not isinstance(n_styles, int) or n_styles < 1:
+        raise ValueError(f"n_styles must be a positive integer, got {n_styles!r}")
+    if not isinstance(image_size, int) or image_size < 8 or image_size % 8:
+        raise ValueError(f"image_size must be a positive multiple of 8, got {image_size!r}")
+    image = keras.Input((image_size, image_size, 1), name="image")
+    labels = keras.Input((4,), dtype="int32", name="labels")
+    x = image
+    filters = base_filters
+    for block in (1, 2, 3):
+        x = layers.SpectralNormalization(
+            layers.Conv2D(filters, 3, padding="same"), name=f"sn_conv_{block}a")(x)
+        x = layers.LeakyReLU(_DISC_LEAKY_SLOPE, name=f"lrelu_{block}a")(x)
+        x = layers.SpectralNormalization(
+            layers.Conv2D(filters, 4, strides=2, padding="same"), name=f"sn_conv_{block}b")(x)
+        x = layers.LeakyReLU(_DISC_LEAKY_SLOPE, name=f"lrelu_{block}b")(x)
+        filters *= 2
+    # Global sum pooling, as in the projection-discriminator paper.
+    h = layers.Lambda(lambda t: keras.ops.sum(t, axis=(1, 2)), name="sum_pool")(x)
+    linear = layers.SpectralNormalization(layers.Dense(1), name="sn_linear")(h)
+    projection = ProjectionHead((*JAMO_SIZES, n_styles), name="projection")([h, labels])
+    logit = layers.Add(dtype="float32", name="logit")([linear, projection])
+    return keras.Model([image, labels], logit, name=name)

@@ -1,0 +1,171 @@
+"""The conditional GAN: ask for a syllable (by its jamo) in a handwriting style (a font).
+
+Building blocks (each with its paper):
+
+* generator: ``models.build_conditional_generator``, jamo embeddings + a style vector through
+  conditional batch norm;
+* critic: ``models.build_projection_discriminator``, spectral norm + projection on jamo and font;
+* loss: hinge (Lim & Ye 2017) by default, any family of ``korean_gan.losses``;
+* DiffAugment translation + cutout on real and fake images (``korean_gan.diffaugment``);
+* an exponential moving average of the generator's weights for sampling (Yazıcı et al. 2019,
+  https://arxiv.org/abs/1806.04498).
+
+Styles: each training font gets a learned ``style_dim`` embedding (trained with the generator);
+:meth:`ConditionalGAN.random_styles` draws new styles from a Gaussian fitted to the learned ones.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from korean_gan.diffaugment import diff_augment
+from korean_gan.losses import get_losses
+from korean_gan.models import build_conditional_generator, build_projection_discriminator
+
+__all__ = ["ConditionalGAN", "build_conditional_gan", "jamo_table"]
+
+
+def jamo_table(chars) -> np.ndarray:
+    """(C, 3) int32 jamo indices (initial, vowel, final) of each syllable of a charset."""
+    from korean_gan.charsets import decompose
+
+    return np.array([decompose(c) for c in chars], dtype=np.int32).reshape(-1, 3)
+
+
+class ConditionalGAN(keras.Model):
+    """Generator, projection critic and style table trained together by ``fit()``.
+
+    ``fit`` takes batches ``(images (B, S, S, 1) in [-1, 1], labels (B, 4) int32)`` with labels
+    ``(initial, vowel, final, font)``.
+
+    Args:
+        generator: From ``build_conditional_generator``.
+        discriminator: From ``build_projection_discriminator``.
+        n_styles: Number of training fonts.
+        ema_decay: Decay of the generator's weight average (0 disables it).
+        diffaugment: DiffAugment policy applied to real and fake images before the critic.
+        seed: Seed of the noise and augmentation (state is a checkpointable variable).
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, n_styles: int,
+                 ema_decay: float = 0.999, diffaugment: str = "translation,cutout",
+                 seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.noise_dim = int(generator.inputs[0].shape[-1])
+        self.style_dim = int(generator.inputs[2].shape[-1])
+        self.style_table = keras.layers.Embedding(
+            n_styles, self.style_dim, embeddings_initializer=keras.initializers.RandomNormal(
+                stddev=1.0, seed=seed), name="style_table")
+        self.style_table.build((None,))
+        self.ema_decay = float(ema_decay)
+        self.ema_generator = keras.models.clone_model(generator)
+        self.ema_generator.set_weights(generator.get_weights())
+        self.diffaugment = diffaugment
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.aug_seed = int(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+
+    def compile(self, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, **kwargs):
+        """Sets both optimizers and both loss functions (pure functions on logits)."""
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.d_loss_fn, self.g_loss_fn = d_loss_fn, g_loss_fn
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    @property
+    def generator_variables(self) -> list:
+        """What the generator's optimizer trains: the generator and the style table."""
+        return self.generator.trainable_variables + self.style_table.trainable_variables
+
+    def call(self, inputs, training=False):
+        noise, jamo, fonts = inputs
+        return self.generator([noise, jamo, self.style_table(fonts)], training=training)
+
+    def _augment(self, images):
+        if not self.diffaugment:
+            return images
+        seed = tf.stack([tf.cast(self.aug_seed, tf.int64), self.step_counter])
+        return diff_augment(images, self.diffaugment, seed=tf.cast(seed, tf.int32))
+
+    def train_step(self, data):
+        real_images, labels = data
+        labels = tf.cast(labels, tf.int32)
+        batch = tf.shape(real_images)[0]
+        noise = keras.random.normal((batch, self.noise_dim), seed=self.noise_seed)
+        jamo, fonts = labels[:, :3], labels[:, 3]
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = self.generator([noise, jamo, self.style_table(fonts)], training=True)
+            real_logits = self.discriminator([self._augment(real_images), labels], training=True)
+            fake_logits = self.discriminator([self._augment(fake_images), labels], training=True)
+            g_loss = self.g_loss_fn(fake_logits)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+        g_vars = self.generator_variables
+        d_vars = self.discriminator.trainable_variables
+        g_grads = g_tape.gradient(g_loss, g_vars)
+        d_grads = d_tape.gradient(d_loss, d_vars)
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
+        self.update_ema()
+        self.step_counter.assign_add(1)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    def update_ema(self) -> None:
+        """ema ← decay·ema + (1 − decay)·current, over all weights (BN statistics included)."""
+        decay = self.ema_decay
+        for ema, current in zip(self.ema_generator.weights, self.generator.weights,
+                                strict=True):
+            if decay > 0:
+                ema.assign(decay * ema + (1.0 - decay) * current)
+            else:
+                ema.assign(current)
+
+    def random_styles(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` new style vectors from a Gaussian fitted to the learned font styles."""
+        table = np.asarray(self.style_table.embeddings, dtype=np.float64)
+        mean = table.mean(axis=0)
+        cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
+        rng = np.random.default_rng(seed)
+        return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
+
+    def generate(self, jamo: np.ndarray, styles: np.ndarray, seed: int = 0,
+                 use_ema: bool = True) -> np.ndarray:
+        """Images (N, S, S, 1) in [-1, 1] for jamo (N, 3) and style vectors (N, style_dim)."""
+        noise = np.random.default_rng(seed).standard_normal(
+            (len(jamo), self.noise_dim)).astype(np.float32)
+        model = self.ema_generator if use_ema and self.ema_decay > 0 else self.generator
+        return np.asarray(model([noise, np.asarray(jamo, np.int32),
+                                 np.asarray(styles, np.float32)], training=False))
+
+
+def build_conditional_gan(n_styles: int, image_size: int = 32, loss: str = "hinge",
+                          g_learning_rate: float = 2e-4, d_learning_rate: float = 2e-4,
+                          beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
+                          diffaugment: str = "translation,cutout",
+                          seed: int = 0) -> ConditionalGAN:
+    """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
+
+    Adam with β₁ = 0 and equal learning rates for both networks, as in the SN-GAN / projection
+    discriminator set-ups.
+    """
+    keras.utils.set_random_seed(seed)
+    gan = ConditionalGAN(build_conditional_generator(image_size=image_size),
+                         build_projection_discriminator(n_styles, image_size=image_size),
+                         n_styles, ema_decay=ema_decay, diffaugment=diffaugment, seed=seed)
+    g_loss, d_loss = get_losses(loss)
+    gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1, beta_2),
+                g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1, beta_2),
+                d_loss_fn=d_loss, g_loss_fn=g_loss)
+    gan.g_optimizer.build(gan.generator_variables)
+    gan.d_optimizer.build(gan.discriminator.trainable_variables)
+    return gan

@@ -1,0 +1,126 @@
+"""Parts of the conditional model: jamo/style generator, projection critic, DiffAugment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from korean_gan.charsets import decompose  # noqa: E402
+from korean_gan.diffaugment import diff_augment, rand_cutout, rand_translation  # noqa: E402
+from korean_gan.models import (  # noqa: E402
+    JAMO_SIZES,
+    build_conditional_generator,
+    build_projection_discriminator,
+)
+
+
+def _jamo(text: str) -> np.ndarray:
+    return np.array([decompose(c) for c in text], dtype=np.int32)
+
+
+def test_jamo_sizes_match_the_unicode_composition():
+    from korean_gan.charsets import N_FINAL, N_INITIAL, N_VOWEL
+
+    assert JAMO_SIZES == (N_INITIAL, N_VOWEL, N_FINAL)
+
+
+def test_conditional_generator_writes_any_syllable():
+    generator = build_conditional_generator()
+    jamo = _jamo("가힣각똠")  # 힣 uses the last index of every jamo table
+    noise = np.zeros((4, 64), np.float32)
+    style = np.zeros((4, 16), np.float32)
+    images = np.asarray(generator([noise, jamo, style], training=False))
+    assert images.shape == (4, 32, 32, 1) and images.dtype == np.float32
+    assert np.all(np.abs(images) <= 1.0)
+    # Content and style both reach the image.
+    assert not np.allclose(images[0], images[1])
+    other = np.asarray(generator([noise, jamo, style + 1.0], training=False))
+    assert not np.allclose(images, other)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        build_conditional_generator(image_size=36)
+
+
+def test_projection_discriminator_scores_image_and_condition():
+    critic = build_projection_discriminator(n_styles=5)
+    assert sum("sn_" in layer.name for layer in critic.layers) == 7  # 6 convolutions + linear
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 1)).astype(np.float32)
+    labels = np.array([[0, 0, 0, 0], [18, 20, 27, 4], [3, 4, 5, 2]], np.int32)
+    logits = np.asarray(critic([images, labels], training=False))
+    assert logits.shape == (3, 1) and logits.dtype == np.float32
+    # The projection head: another font for the same image changes the score.
+    labels_other = labels.copy()
+    labels_other[:, 3] = (labels[:, 3] + 1) % 5
+    head = critic.get_layer("projection")
+    head.tables[3].embeddings.assign(tf.random.normal(head.tables[3].embeddings.shape, seed=1))
+    a = np.asarray(critic([images, labels], training=False))
+    b = np.asarray(critic([images, labels_other], training=False))
+    assert not np.allclose(a, b)
+    with pytest.raises(ValueError, match="n_styles"):
+        build_projection_discriminator(n_styles=0)
+
+
+def test_translation_moves_ink_by_at_most_an_eighth_and_fills_with_paper():
+    image = np.ones((1, 32, 32, 1), np.float32)
+    image[0, 16, 16, 0] = -1.0  # one ink pixel
+    seen = set()
+    for s in range(40):
+        out = np.asarray(rand_translation(tf.constant(image), seed=tf.constant([s, 7])))
+        ink = np.argwhere(out[0, :, :, 0] < 0)
+        assert len(ink) == 1 and out.min() == -1.0
+        dy, dx = ink[0] - 16
+        assert abs(dy) <= 4 and abs(dx) <= 4
+        seen.add((int(dy), int(dx)))
+        assert np.count_nonzero(out == 1.0) == 32 * 32 - 1  # everything else is paper
+    assert len(seen) > 10  # it really moves
+
+
+def test_cutout_blanks_a_square_to_paper():
+    ink = -np.ones((8, 32, 32, 1), np.float32)
+    out = np.asarray(rand_cutout(tf.constant(ink), seed=tf.constant([3, 4])))
+    for image in out[..., 0]:
+        cut = image == 1.0
+        rows, cols = np.nonzero(cut)
+        assert cut.sum() <= 16 * 16 and cut.sum() > 0
+        # The blanked area is one axis-aligned rectangle (a square clipped at the border).
+        assert cut[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+
+
+def test_diff_augment_is_differentiable_and_checks_names():
+    images = tf.Variable(tf.random.uniform((2, 32, 32, 1), -1, 1, seed=2))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(diff_augment(images, "translation,cutout"))
+    grad = tape.gradient(loss, images)
+    assert grad is not None and float(tf.reduce_sum(grad)) > 0
+    np.testing.assert_array_equal(diff_augment(images, ""), images)
+    with pytest.raises(ValueError, match="unknown DiffAugment transform 'flip'"):
+        diff_augment(images, "flip")
+
+
+def test_conditional_gan_trains_styles_and_averages_the_generator():
+    from korean_gan.conditional import build_conditional_gan, jamo_table
+
+    np.testing.assert_array_equal(jamo_table("가힣"), [[0, 0, 0], [18, 20, 27]])
+    gan = build_conditional_gan(n_styles=3, ema_decay=0.5, seed=1)
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
+    labels = np.concatenate([jamo_table("가나다라마바사아"),
+                             rng.integers(0, 3, (8, 1)).astype(np.int32)], axis=1)
+    styles_before = np.asarray(gan.style_table.embeddings).copy()
+    ema_before = [w.copy() for w in gan.ema_generator.get_weights()]
+    logs = gan.fit(images, labels, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    assert all(np.isfinite(v[-1]) for v in logs.history.values())
+    # The styles of the fonts in the batch were trained with the generator.
+    assert not np.allclose(styles_before, np.asarray(gan.style_table.embeddings))
+    # EMA weights moved halfway (decay 0.5) towards the trained weights at each step.
+    ema_after = gan.ema_generator.get_weights()
+    current = gan.generator.get_weights()
+    moved = [not np.allclose(a, b) for a, b in zip(ema_before, ema_after, strict=True)]
+    assert any(moved)
+    kernel = [i for i, w in enumerate(current) if w.ndim == 4][0]
+    assert not np.allclose(ema_after[kernel], current[kernel])
+    out = gan.generate(jamo_table("똠"), gan.random_styles(1, seed=0), seed=0)
+    assert out.shape == (1, 32, 32, 1)
+    np.testing.assert_array_equal(out, gan.generate(jamo_table("똠"),
+                                                    gan.random_styles(1, seed=0), seed=0))
