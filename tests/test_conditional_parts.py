@@ -102,7 +102,7 @@ def test_conditional_gan_trains_styles_and_averages_the_generator():
     from korean_gan.conditional import build_conditional_gan, jamo_table
 
     np.testing.assert_array_equal(jamo_table("가힣"), [[0, 0, 0], [18, 20, 27]])
-    gan = build_conditional_gan(n_styles=3, ema_decay=0.5, seed=1)
+    gan = build_conditional_gan("가나다라마바사아", ["a", "b", "c"], ema_decay=0.5, seed=1)
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
     labels = np.concatenate([jamo_table("가나다라마바사아"),
@@ -124,3 +124,31 @@ def test_conditional_gan_trains_styles_and_averages_the_generator():
     assert out.shape == (1, 32, 32, 1)
     np.testing.assert_array_equal(out, gan.generate(jamo_table("똠"),
                                                     gan.random_styles(1, seed=0), seed=0))
+
+
+def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path):
+    import json
+
+    from korean_gan.data import build_dataset
+    from korean_gan.train import TrainConfig, train
+
+    data = tmp_path / "seed16.npz"
+    build_dataset(charset="seed16", fonts=tuple(map(str, two_fonts)), augment=("none",),
+                  out=str(data), workers=1, progress=False, preview=False)
+    config = TrainConfig.from_preset("hangul", data=str(data), run_dir=str(tmp_path / "run"),
+                                     epochs=1, batch_size=16, eval_every=1, eval_samples=32,
+                                     checkpoint_every=1, verbose=0, tensorboard=False)
+    train(config)
+    config.epochs = 2
+    history = train(config, resume=True)
+    assert history.epoch == [1]
+    run = tmp_path / "run"
+    assert json.loads((run / "config.json").read_text())["model"] == "conditional"
+    assert (run / "samples" / "epoch_0002.png").is_file()
+    with np.load(run / "styles.npz", allow_pickle=False) as npz:
+        assert npz["styles"].shape == (2, 16)
+        assert list(npz["fonts"]) == [p.stem for p in two_fonts]
+    rows = (run / "eval.csv").read_text().splitlines()
+    assert len(rows) == 3
+    accuracy = float(rows[-1].split(",")[-1])  # content accuracy of labelled samples
+    assert 0.0 <= accuracy <= 1.0

@@ -152,7 +152,8 @@ def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
                                   tensorboard=False))
     with open(run / "eval.csv") as fh:
         rows = fh.read().splitlines()
-    assert rows[0] == "epoch,fcd,fcd_floor,kid,legibility,coverage_entropy,classes_covered"
+    assert rows[0] == ("epoch,fcd,fcd_floor,kid,legibility,coverage_entropy,classes_covered,"
+                       "content_accuracy")
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
     best = json.loads((run / "best.json").read_text())
     fcds = [float(r.split(",")[1]) for r in rows[1:]]

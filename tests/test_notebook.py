@@ -28,14 +28,16 @@ def test_ganadalama_notebook_runs_top_to_bottom(two_fonts, tmp_path):
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
+    errors = [f"{o['ename']}: {o['evalue']}" for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors
     run = tmp_path / "work" / "run"
     assert (run / "samples.gif").is_file()
     assert (tmp_path / "work" / "seed16.npz").is_file()
-    # The last cell displays the GIF inline.
-    last = nb.cells[-1].outputs
-    assert any("image/gif" in o.get("data", {}) for o in last)
+    # The GIF is shown inline, and the last cell prints the sample metrics.
+    gif_cell = next(c for c in nb.cells if "samples.gif" in c.source)
+    assert any("image/gif" in o.get("data", {}) for o in gif_cell.outputs)
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "FCD" in printed and "legibility" in printed
     # Nothing was written next to the notebook.
     assert sorted(p.name for p in NOTEBOOK.parent.iterdir()) == before

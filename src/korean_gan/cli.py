@@ -82,7 +82,8 @@ def _add_gan_parsers(sub) -> None:
     )
     train.add_argument("--preset", default="seed",
                        help="model and hyperparameters: seed (the reference DCGAN with the "
-                            "TensorFlow DCGAN tutorial's Adam 1e-4, batch 256)")
+                            "TensorFlow DCGAN tutorial's Adam 1e-4, batch 256); hangul (the "
+                            "conditional model, in progress)")
     train.add_argument("--data", default=None,
                        help="dataset .npz (default data/seed16.npz)")
     train.add_argument("--run-dir", default=None, help="run folder (default runs/<preset>)")

@@ -24,7 +24,9 @@ from korean_gan.diffaugment import diff_augment
 from korean_gan.losses import get_losses
 from korean_gan.models import build_conditional_generator, build_projection_discriminator
 
-__all__ = ["ConditionalGAN", "build_conditional_gan", "jamo_table"]
+__all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels", "jamo_table"]
+
+STYLES_NAME = "styles.npz"
 
 
 def jamo_table(chars) -> np.ndarray:
@@ -32,6 +34,13 @@ def jamo_table(chars) -> np.ndarray:
     from korean_gan.charsets import decompose
 
     return np.array([decompose(c) for c in chars], dtype=np.int32).reshape(-1, 3)
+
+
+def condition_labels(dataset) -> np.ndarray:
+    """(N, 4) int32 training conditions of a GlyphDataset: (initial, vowel, final, font)."""
+    table = jamo_table(dataset.charset.chars)
+    return np.concatenate([table[dataset.labels], dataset.font_ids[:, None]],
+                          axis=1).astype(np.int32)
 
 
 class ConditionalGAN(keras.Model):
@@ -68,6 +77,9 @@ class ConditionalGAN(keras.Model):
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.step_counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.aug_seed = int(seed)
+        # Set by build_conditional_gan: the charset's jamo and the training fonts' names.
+        self.class_jamo = np.zeros((0, 3), np.int32)
+        self.font_names: list[str] = []
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
@@ -85,6 +97,59 @@ class ConditionalGAN(keras.Model):
     def generator_variables(self) -> list:
         """What the generator's optimizer trains: the generator and the style table."""
         return self.generator.trainable_variables + self.style_table.trainable_variables
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The weight-averaged generator when EMA is on (it samples better), else the raw one."""
+        return self.ema_generator if self.ema_decay > 0 else self.generator
+
+    def _conditions(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Labels cycling through the charset, with seeded random training fonts."""
+        labels = np.arange(n) % max(1, len(self.class_jamo))
+        fonts = np.random.default_rng(seed).integers(0, max(1, len(self.font_names)), n)
+        return labels, self.class_jamo[labels], fonts.astype(np.int32)
+
+    def grid_images(self, noise) -> np.ndarray:
+        """The sample grid: 4 fonts down × 4 syllables across, for the fixed noise."""
+        n = len(noise)
+        cols = 4
+        labels = np.arange(n) % cols % max(1, len(self.class_jamo))
+        fonts = (np.arange(n) // cols) % max(1, len(self.font_names))
+        styles = np.asarray(self.style_table(fonts.astype(np.int32)))
+        return np.asarray(self.sampling_generator(
+            [noise, self.class_jamo[labels], styles], training=False))
+
+    def evaluation_samples(self, noise) -> tuple[np.ndarray, np.ndarray]:
+        """Images for every syllable in turn, in training fonts, and their labels."""
+        labels, jamo, fonts = self._conditions(len(noise), seed=0)
+        styles = np.asarray(self.style_table(fonts))
+        images = np.concatenate([
+            np.asarray(self.sampling_generator(
+                [noise[i:i + 512], jamo[i:i + 512], styles[i:i + 512]], training=False))
+            for i in range(0, len(noise), 512)])
+        return images, labels
+
+    def checkpoint_objects(self) -> dict:
+        """What a checkpoint holds (the trainer adds the epoch and RNG states)."""
+        return {"generator": self.generator, "discriminator": self.discriminator,
+                "g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer,
+                "style_table": self.style_table, "ema_generator": self.ema_generator,
+                "step": self.step_counter}
+
+    def export(self, run_dir) -> None:
+        """Writes the sampling generator's weights and the font styles into the run folder."""
+        from pathlib import Path
+
+        from korean_gan._io import atomic_path, save_npz
+        from korean_gan.sampling import GENERATOR_NAME
+
+        run_dir = Path(run_dir)
+        with atomic_path(run_dir / GENERATOR_NAME, suffix=".weights.h5") as tmp:
+            self.sampling_generator.save_weights(str(tmp))
+        save_npz(run_dir / STYLES_NAME, {
+            "styles": np.asarray(self.style_table.embeddings, np.float32),
+            "fonts": np.array(self.font_names),
+        })
 
     def call(self, inputs, training=False):
         noise, jamo, fonts = inputs
@@ -148,7 +213,8 @@ class ConditionalGAN(keras.Model):
                                  np.asarray(styles, np.float32)], training=False))
 
 
-def build_conditional_gan(n_styles: int, image_size: int = 32, loss: str = "hinge",
+def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 64,
+                          loss: str = "hinge",
                           g_learning_rate: float = 2e-4, d_learning_rate: float = 2e-4,
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
@@ -157,15 +223,23 @@ def build_conditional_gan(n_styles: int, image_size: int = 32, loss: str = "hing
 
     Adam with β₁ = 0 and equal learning rates for both networks, as in the SN-GAN / projection
     discriminator set-ups.
+
+    Args:
+        chars: The training charset's syllables (label order).
+        fonts: The training fonts' names (font-id order); one style each.
     """
     keras.utils.set_random_seed(seed)
-    gan = ConditionalGAN(build_conditional_generator(image_size=image_size),
+    n_styles = len(fonts)
+    gan = ConditionalGAN(build_conditional_generator(noise_dim=noise_dim,
+                                                     image_size=image_size),
                          build_projection_discriminator(n_styles, image_size=image_size),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment, seed=seed)
     g_loss, d_loss = get_losses(loss)
     gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1, beta_2),
                 g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1, beta_2),
                 d_loss_fn=d_loss, g_loss_fn=g_loss)
+    gan.class_jamo = jamo_table(chars)
+    gan.font_names = list(fonts)
     gan.g_optimizer.build(gan.generator_variables)
     gan.d_optimizer.build(gan.discriminator.trainable_variables)
     return gan

@@ -485,7 +485,7 @@ class EvaluationCallback(_callback_base()):
     """
 
     COLUMNS = ("epoch", "fcd", "fcd_floor", "kid", "legibility", "coverage_entropy",
-               "classes_covered")
+               "classes_covered", "content_accuracy")
 
     def __init__(self, run_dir, data, every: int = 10, n: int = 2000, total_epochs: int = 0,
                  evaluator: Evaluator | None = None, tensorboard: bool = True):
@@ -508,7 +508,7 @@ class EvaluationCallback(_callback_base()):
                 warnings.warn(f"no evaluation during training: {err}", stacklevel=2)
                 return
         self.real = real_statistics(self.data, self.evaluator)
-        noise_dim = self.model.generator.input_shape[-1]
+        noise_dim = self.model.noise_dim
         self.noise = np.random.default_rng(12345).standard_normal(
             (self.n, noise_dim)).astype(np.float32)
         best = self.run_dir / "best.json"
@@ -527,11 +527,12 @@ class EvaluationCallback(_callback_base()):
         from korean_gan._io import atomic_path, write_json_atomic
         from korean_gan.images import from_model_output
 
-        images = np.concatenate([
-            from_model_output(self.model.generator(self.noise[i:i + 1000], training=False))
-            for i in range(0, self.n, 1000)])
-        result = evaluate_samples(images, self.evaluator, self.real, precision_recall=False)
-        row = {"epoch": number, **{k: result[k] for k in self.COLUMNS[1:]}}
+        # The model gives its own samples: unconditional ones, or labelled ones that cycle
+        # through the charset (then content accuracy is measured too).
+        images, labels = self.model.evaluation_samples(self.noise)
+        result = evaluate_samples(from_model_output(images), self.evaluator, self.real,
+                                  labels=labels, precision_recall=False)
+        row = {"epoch": number, **{k: result.get(k, "") for k in self.COLUMNS[1:]}}
         path = self.run_dir / "eval.csv"
         import csv
 
@@ -543,7 +544,8 @@ class EvaluationCallback(_callback_base()):
             writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v)
                              for k, v in row.items()})
         if logs is not None:
-            logs.update({f"eval_{k}": v for k, v in row.items() if k != "epoch"})
+            logs.update({f"eval_{k}": v for k, v in row.items()
+                         if k != "epoch" and isinstance(v, (int, float))})
         if self.writer is not None:
             import tensorflow as tf
 
@@ -554,5 +556,5 @@ class EvaluationCallback(_callback_base()):
             self.best = result["fcd"]
             with atomic_path(self.run_dir / "generator.best.weights.h5",
                              suffix=".weights.h5") as tmp:
-                self.model.generator.save_weights(str(tmp))
+                self.model.sampling_generator.save_weights(str(tmp))
             write_json_atomic(self.run_dir / "best.json", {"epoch": number, **row})

@@ -79,6 +79,9 @@ def load_generator(run_dir: str | os.PathLike | None = None,
         raise SamplingError("give a run folder (--run-dir) or a weights file (--weights)")
     run_dir = Path(run_dir)
     settings = run_settings(run_dir)
+    if settings.get("model", "dcgan") != "dcgan":
+        raise SamplingError(f"{run_dir} is a {settings['model']} run; sampling it from the CLI "
+                            "is not available yet (use korean_gan.conditional in Python)")
     generator = build_generator(noise_dim=settings.get("noise_dim", 100),
                                 image_size=_image_size(settings))
     final = run_dir / GENERATOR_NAME

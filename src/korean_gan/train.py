@@ -68,7 +68,13 @@ PRESETS: dict[str, dict] = {
     # TensorFlow DCGAN tutorial's training set-up.
     "seed": dict(model="dcgan", noise_dim=100, batch_size=256, g_learning_rate=1e-4,
                  d_learning_rate=1e-4, beta_1=0.9, beta_2=0.999, loss="nonsaturating"),
+    # The conditional model (korean_gan.conditional): jamo + font conditioning, spectral norm,
+    # projection critic, hinge loss, DiffAugment, EMA; Adam(2e-4, β₁ = 0, β₂ = 0.99) as in
+    # SN-GAN (Miyato et al. 2018). Work in progress: no committed weights yet.
+    "hangul": dict(model="conditional", noise_dim=64, batch_size=64, g_learning_rate=2e-4,
+                   d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge"),
 }
+MODELS = ("dcgan", "conditional")
 
 
 @dataclass
@@ -88,6 +94,8 @@ class TrainConfig:
         beta_1: Adam's first-moment decay.
         beta_2: Adam's second-moment decay.
         loss: Loss family (``nonsaturating`` or ``hinge``; see ``korean_gan.losses``).
+        ema_decay: Conditional model: decay of the generator's weight average used to sample.
+        diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
         seed: Seed of weights, noise, dropout and data order.
         checkpoint_every: Save a checkpoint every this many epochs (and at the end).
         keep_checkpoints: How many recent checkpoints to keep.
@@ -114,6 +122,8 @@ class TrainConfig:
     beta_1: float = 0.9
     beta_2: float = 0.999
     loss: str = "nonsaturating"
+    ema_decay: float = 0.999
+    diffaugment: str = "translation,cutout"
     seed: int = 0
     checkpoint_every: int = 5
     keep_checkpoints: int = 2
@@ -148,8 +158,10 @@ class TrainConfig:
         for name in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, name) > 0:
                 raise TrainError(f"{name.replace('_', '-')} must be positive")
-        if self.model != "dcgan":
-            raise TrainError(f"unknown model {self.model!r}; this version has: dcgan")
+        if self.model not in MODELS:
+            raise TrainError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
         get_losses(self.loss)
 
 
@@ -191,8 +203,30 @@ class GAN(keras.Model):
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The network to sample, snapshot and export."""
+        return self.generator
+
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
+
+    def grid_images(self, noise) -> np.ndarray:
+        """The sample-grid images for the run's fixed noise, in [-1, 1]."""
+        return np.asarray(self.generator(noise, training=False))
+
+    def evaluation_samples(self, noise) -> tuple[np.ndarray, None]:
+        """Images (in [-1, 1]) to evaluate, and their intended labels (none: unconditional)."""
+        return np.asarray(self.generator(noise, training=False)), None
+
+    def checkpoint_objects(self) -> dict:
+        """What a checkpoint holds (the trainer adds the epoch and RNG states)."""
+        return {"generator": self.generator, "discriminator": self.discriminator,
+                "g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+
+    def export(self, run_dir: Path) -> None:
+        """Writes what sampling needs into the run folder: the generator's weights."""
+        _save_generator(self.generator, Path(run_dir) / GENERATOR_NAME)
 
     def train_step(self, real_images):
         batch = tf.shape(real_images)[0]
@@ -214,8 +248,25 @@ class GAN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-def build_gan(config: TrainConfig, image_size: int) -> GAN:
-    """The GAN of a config, compiled with its optimizers and losses."""
+def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
+    """The GAN of a config, compiled with its optimizers and losses.
+
+    Args:
+        config: The run's configuration.
+        image_size: Side of the training images.
+        dataset: The training GlyphDataset (the conditional model needs its charset and fonts).
+    """
+    if config.model == "conditional":
+        if dataset is None:
+            raise TrainError("the conditional model needs the training dataset")
+        from korean_gan.conditional import build_conditional_gan
+
+        return build_conditional_gan(
+            dataset.charset.chars, dataset.fonts, image_size=image_size,
+            noise_dim=config.noise_dim, loss=config.loss,
+            g_learning_rate=config.g_learning_rate, d_learning_rate=config.d_learning_rate,
+            beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
+            diffaugment=config.diffaugment, seed=config.seed)
     keras.utils.set_random_seed(config.seed)
     generator = build_generator(noise_dim=config.noise_dim, image_size=image_size)
     discriminator = build_discriminator(image_size=image_size)
@@ -236,8 +287,10 @@ def build_gan(config: TrainConfig, image_size: int) -> GAN:
 # --- input pipeline ---------------------------------------------------------------------------
 
 def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch: int,
-                     epochs: int) -> tf.data.Dataset:
+                     epochs: int, labels: np.ndarray | None = None) -> tf.data.Dataset:
     """Batches of real images in [-1, 1], shape (B, S, S, 1), for epochs [first_epoch, epochs).
+
+    With ``labels`` (N, K), batches are ``(images, labels)`` pairs.
 
     The uint8 images stay in memory; each epoch's order is a stateless shuffle keyed by
     (seed, epoch), so a resumed run sees exactly the batches an uninterrupted run would.
@@ -246,6 +299,7 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
     n = len(images)
     steps = n // batch_size
     pixels = tf.constant(images)
+    label_table = None if labels is None else tf.constant(labels)
 
     def epoch_indices(epoch):
         order = tf.random.experimental.stateless_shuffle(
@@ -254,8 +308,10 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
             tf.reshape(order[: steps * batch_size], (steps, batch_size)))
 
     def gather(indices):
-        batch = tf.gather(pixels, indices)
-        return tf.cast(batch, tf.float32)[..., None] / 127.5 - 1.0
+        batch = tf.cast(tf.gather(pixels, indices), tf.float32)[..., None] / 127.5 - 1.0
+        if label_table is None:
+            return batch
+        return batch, tf.gather(label_table, indices)
 
     return (tf.data.Dataset.range(first_epoch, epochs)
             .flat_map(epoch_indices)
@@ -292,7 +348,7 @@ class SampleGrid(keras.callbacks.Callback):
             return
         from korean_gan.images import caption, from_model_output, save_png, tile
 
-        images = from_model_output(self.model.generator(self.noise, training=False))
+        images = from_model_output(self.model.grid_images(self.noise))
         grid = tile(images, cols=4)
         save_png(caption(grid, f"epoch {number}"), self.folder / f"epoch_{number:04d}.png")
         if self.writer is not None:
@@ -325,7 +381,7 @@ class GeneratorSnapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
-            _save_generator(self.model.generator,
+            _save_generator(self.model.sampling_generator,
                             self.folder / f"generator_epoch_{epoch + 1:04d}.weights.h5")
 
 
@@ -420,9 +476,7 @@ class Checkpointer(keras.callbacks.Callback):
 
 def _checkpoint(gan: GAN, epoch_var: tf.Variable) -> tf.train.Checkpoint:
     seeds = [v for v in gan.variables if "seed_generator" in v.path]
-    return tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
-                               g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
-                               epoch=epoch_var, seeds=seeds)
+    return tf.train.Checkpoint(**gan.checkpoint_objects(), epoch=epoch_var, seeds=seeds)
 
 
 def read_run_config(run_dir: Path) -> TrainConfig:
@@ -490,7 +544,7 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
 
     from korean_gan._io import write_json_atomic
 
-    gan = build_gan(config, dataset.image_size)
+    gan = build_gan(config, dataset.image_size, dataset)
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     checkpoint = _checkpoint(gan, epoch_var)
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / CHECKPOINT_DIR),
@@ -536,13 +590,18 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         all_callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"),
                                                          write_graph=False))
     steps = len(dataset) // config.batch_size
+    labels = None
+    if config.model == "conditional":
+        from korean_gan.conditional import condition_labels
+
+        labels = condition_labels(dataset)
     data = training_dataset(dataset.images, config.batch_size, config.seed, first_epoch,
-                            config.epochs)
+                            config.epochs, labels)
     checkpointer = next(c for c in all_callbacks if isinstance(c, Checkpointer))
     history = gan.fit(data, epochs=config.epochs, initial_epoch=first_epoch,
                       steps_per_epoch=steps, callbacks=all_callbacks, verbose=config.verbose,
                       shuffle=False)
-    _save_generator(gan.generator, run_dir / GENERATOR_NAME)
+    gan.export(run_dir)
     # True when a signal stopped the run early (it was checkpointed; --resume continues it).
     history.interrupted = checkpointer.stop_requested
     return history
