@@ -119,6 +119,9 @@ def _add_gan_parsers(sub) -> None:
     gif.add_argument("--run-dir", required=True, help="a run folder")
     gif.add_argument("--out", default=None, help="default <run-dir>/samples.gif")
     gif.add_argument("--frame-seconds", type=float, default=0.15)
+    gif.add_argument("--max-frames", type=int, default=80,
+                     help="thin longer runs evenly to this many frames (default 80)")
+    gif.add_argument("--width", type=int, default=None, help="rescale frames to this width")
     gif.set_defaults(handler=_cmd_gif)
 
     evaluator = sub.add_parser("evaluator", help="train or describe the evaluator network")
@@ -321,7 +324,8 @@ def _cmd_gif(args) -> int:
     frames = frame_paths(run / "samples")
     if not frames:
         raise ValueError(f"{run / 'samples'} holds no epoch_NNNN.png frames; train first")
-    out = write_gif(frames, args.out or run / "samples.gif", args.frame_seconds)
+    out = write_gif(frames, args.out or run / "samples.gif", args.frame_seconds,
+                    max_frames=args.max_frames, width=args.width)
     print(f"wrote {out} ({len(frames)} epochs)")
     return 0
 

@@ -79,11 +79,11 @@ def frame_paths(folder: str | os.PathLike) -> list[Path]:
 
 def write_gif(frames: Sequence[str | os.PathLike], out: str | os.PathLike,
               seconds_per_frame: float = 0.15, hold_last: float = 2.0,
-              max_frames: int = 120) -> Path:
+              max_frames: int = 80, width: int | None = None) -> Path:
     """Assembles PNG frames into a looping GIF (with imageio), holding the last frame.
 
     More than ``max_frames`` frames are thinned evenly (first and last kept) so long runs still
-    give a small file.
+    give a small file; ``width`` rescales the frames.
 
     Raises:
         ValueError: no frames.
@@ -96,7 +96,11 @@ def write_gif(frames: Sequence[str | os.PathLike], out: str | os.PathLike,
     if len(frames) > max_frames:
         keep = np.unique(np.linspace(0, len(frames) - 1, max_frames).round().astype(int))
         frames = [frames[i] for i in keep]
-    images = [np.asarray(Image.open(f).convert("L")) for f in frames]
+    opened = [Image.open(f).convert("L") for f in frames]
+    if width is not None:
+        opened = [im.resize((width, round(im.height * width / im.width)),
+                            Image.Resampling.LANCZOS) for im in opened]
+    images = [np.asarray(im) for im in opened]
     shape = images[-1].shape
     images = [im if im.shape == shape else np.asarray(Image.fromarray(im).resize(shape[::-1]))
               for im in images]

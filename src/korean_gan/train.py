@@ -350,7 +350,8 @@ class SampleGrid(keras.callbacks.Callback):
 
         images = from_model_output(self.model.grid_images(self.noise))
         grid = tile(images, cols=4)
-        save_png(caption(grid, f"epoch {number}"), self.folder / f"epoch_{number:04d}.png")
+        save_png(caption(grid, f"epoch {number}", scale=2),
+                 self.folder / f"epoch_{number:04d}.png")
         if self.writer is not None:
             with self.writer.as_default():
                 tf.summary.image("samples", grid[None, :, :, None], step=number)
