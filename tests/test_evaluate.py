@@ -52,6 +52,25 @@ def test_committed_evaluator_reproduces_its_reported_held_out_accuracy(evaluator
     assert accuracy >= 0.97
 
 
+@pytest.mark.parametrize("name", sorted(p.name.split(".")[0]
+                                         for p in EVALUATOR_DIR.glob("*.weights.h5")))
+def test_every_committed_evaluator_scores_its_held_out_fonts_as_reported(name, font_dir,
+                                                                         tmp_path):
+    committed = Evaluator.load(name)
+    info = committed.info
+    assert info["charset_name"] == name
+    assert set(info["held_out_fonts"]).isdisjoint(info["train_fonts"])
+    out = tmp_path / f"{name}.npz"
+    build_dataset(charset=name, fonts=tuple(str(font_dir / f"{n}.ttf")
+                                            for n in info["held_out_fonts"]),
+                  augment=("none",), out=str(out), progress=False, preview=False)
+    data = load_dataset(out)
+    assert len(data) == info["held_out_images"]
+    _, probs = committed.predict(data.images)
+    assert metrics.content_accuracy(probs, data.labels) == pytest.approx(
+        info["held_out_accuracy"], abs=1e-4)
+
+
 def test_evaluator_weights_are_checked_against_their_sha256(tmp_path):
     for name in ("seed16.weights.h5", "seed16.json"):
         shutil.copy(EVALUATOR_DIR / name, tmp_path / name)
