@@ -403,16 +403,16 @@ def preview_grid(dataset: GlyphDataset, path: str | os.PathLike, max_fonts: int 
     n_fonts = len(dataset.fonts)
     font_rows = np.unique(np.linspace(0, n_fonts - 1, min(max_fonts, n_fonts)).round().astype(int))
     labels = list(range(min(max_chars, len(dataset.charset))))
-    size, gap = dataset.image_size, 2
-    grid = np.full((len(font_rows) * (size + gap) + gap, len(labels) * (size + gap) + gap), 160,
-                   np.uint8)
+    from korean_gan.images import tile
+
     lookup = {(int(f), int(lab)): i
               for i, (f, lab) in enumerate(zip(originals.font_ids, originals.labels, strict=True))}
-    for r, font_id in enumerate(font_rows):
-        for c, label in enumerate(labels):
-            y, x = gap + r * (size + gap), gap + c * (size + gap)
-            i = lookup.get((int(font_id), label))
-            grid[y:y + size, x:x + size] = originals.images[i] if i is not None else 215
+    size = dataset.image_size
+    missing = np.full((size, size), 215, np.uint8)
+    cells = np.stack([
+        originals.images[lookup[(int(f), label)]] if (int(f), label) in lookup else missing
+        for f in font_rows for label in labels])
+    grid = tile(cells, cols=len(labels))
     image = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale),
                                          Image.Resampling.NEAREST)
     with atomic_path(path, suffix=".png") as tmp:

@@ -460,13 +460,10 @@ def format_report(result: dict) -> str:
 
 # --- during training --------------------------------------------------------------------------
 
-def _callback_base():
-    import keras
-
-    return keras.callbacks.Callback
+import keras  # noqa: E402  (only the training callback below needs it)
 
 
-class EvaluationCallback(_callback_base()):
+class EvaluationCallback(keras.callbacks.Callback):
     """Evaluates the generator every ``every`` epochs and keeps its best weights by FCD.
 
     Writes ``eval.csv`` (epoch, FCD, KID, legibility, coverage entropy, classes covered) and
