@@ -232,3 +232,19 @@ def test_charset_index_of_foreign_syllable():
 
 def test_charset_error_is_a_value_error():
     assert issubclass(CharsetError, ValueError)
+
+
+def test_ks2350_holdout_split_is_fixed_disjoint_and_composable():
+    from korean_gan.charsets import jamo_table, ks2350, ks2350_holdout, ks2350_train
+
+    train, held = ks2350_train(), ks2350_holdout()
+    assert (len(train), len(held)) == (2115, 235)
+    assert set(train.chars).isdisjoint(held.chars)
+    assert sorted(train.chars + held.chars) == list(ks2350().chars)
+    # Every jamo of a held-out syllable is seen in training: held-out syllables are new
+    # combinations of known parts, which is what the split measures.
+    seen, unseen = jamo_table(train.chars), jamo_table(held.chars)
+    for part in range(3):
+        assert set(unseen[:, part]) <= set(seen[:, part])
+    assert held.chars[:5] == tuple("갓객갯겆겪")  # the seeded choice never changes
+    assert resolve_charset("ks2350-holdout").chars == held.chars

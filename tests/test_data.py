@@ -385,3 +385,19 @@ def test_to_tf_dataset_labels_shuffle_and_path(seed16_build):
 def test_to_tf_dataset_bad_batch_size(seed16_build, batch_size, message):
     with pytest.raises(DatasetError, match=message):
         to_tf_dataset(seed16_build.path, batch_size=batch_size)
+
+
+def test_exclude_fonts_leaves_named_fonts_out(two_fonts, tmp_path):
+    out = tmp_path / "x.npz"
+    result = build_dataset(charset="가나", fonts=tuple(map(str, two_fonts)), augment=("none",),
+                           exclude_fonts=(two_fonts[0].stem,), out=str(out), workers=1,
+                           progress=False, preview=False)
+    assert load_dataset(out).fonts == [two_fonts[1].stem]
+    assert result.manifest["parameters"]["exclude_fonts"] == [two_fonts[0].stem]
+    with pytest.raises(DatasetError, match="--exclude-fonts names Nope, which are not among"):
+        build_dataset(charset="가", fonts=tuple(map(str, two_fonts)), exclude_fonts=("Nope",),
+                      out=str(out), progress=False)
+    with pytest.raises(DatasetError, match="leaves no font to render"):
+        build_dataset(charset="가", fonts=tuple(map(str, two_fonts)),
+                      exclude_fonts=tuple(p.stem for p in two_fonts), out=str(out),
+                      progress=False)

@@ -207,3 +207,43 @@ def test_train_evaluator_records_its_fonts_and_split(font_dir, tmp_path):
         train_evaluator(EvaluatorConfig(charset="가나", fonts=config.fonts,
                                         held_out=("Nope",), epochs=1), tmp_path / "x.weights.h5",
                         verbose=0)
+
+
+def test_jamo_heads_compose_syllable_probabilities_over_the_charset():
+    from korean_gan.charsets import jamo_table
+    from korean_gan.models import build_evaluator
+
+    chars = "가각나힣"
+    model = build_evaluator(len(chars), jamo_table=jamo_table(chars))
+    images = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 1)).astype(np.float32)
+    out = {k: np.asarray(v, np.float64) for k, v in model(images, training=False).items()}
+    assert out["initial"].shape == (5, 19) and out["final"].shape == (5, 28)
+    table = jamo_table(chars)
+    product = (out["initial"][:, table[:, 0]] * out["vowel"][:, table[:, 1]]
+               * out["final"][:, table[:, 2]])
+    np.testing.assert_allclose(out["probs"], product / product.sum(axis=1, keepdims=True),
+                               rtol=1e-4)
+    with pytest.raises(ValueError, match=r"jamo_table must have shape \(3, 3\)"):
+        build_evaluator(3, jamo_table=table)
+
+
+def test_find_evaluator_takes_a_superset_and_maps_labels(tmp_path, monkeypatch):
+    import korean_gan.evaluate as evaluate
+    from korean_gan._io import sha256_file
+    from korean_gan.charsets import Charset, jamo_table
+    from korean_gan.models import build_evaluator
+
+    chars = list("가나다라마")
+    weights = tmp_path / "five.weights.h5"
+    build_evaluator(5, jamo_table=jamo_table(chars), widths=(8, 8, 8)).save_weights(weights)
+    (tmp_path / "five.json").write_text(json.dumps({
+        "charset_name": "five", "charset": chars, "jamo_heads": True, "widths": [8, 8, 8],
+        "sha256": sha256_file(weights)}))
+    monkeypatch.setattr(evaluate, "EVALUATOR_DIR", tmp_path)
+    found = find_evaluator(Charset("sub", ("라", "가")))
+    assert found.charset.name == "five"
+    np.testing.assert_array_equal(found.label_map(Charset("sub", ("라", "가"))), [3, 0])
+    with pytest.raises(EvaluationError, match="does not read 1 syllables of 'other'"):
+        found.label_map(Charset("other", ("가", "힣")))
+    with pytest.raises(EvaluationError, match="no committed evaluator reads the charset"):
+        find_evaluator(Charset("other", ("가", "힣")))

@@ -41,3 +41,36 @@ def test_ganadalama_notebook_runs_top_to_bottom(two_fonts, tmp_path):
     assert "FCD" in printed and "legibility" in printed
     # Nothing was written next to the notebook.
     assert sorted(p.name for p in NOTEBOOK.parent.iterdir()) == before
+
+
+CONDITIONAL = NOTEBOOK.parent / "conditional.ipynb"
+
+
+@pytest.mark.slow
+def test_conditional_notebook_runs_top_to_bottom(two_fonts, tmp_path):
+    before = sorted(p.name for p in NOTEBOOK.parent.iterdir())
+    nb = nbformat.read(CONDITIONAL, as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, "the notebook needs exactly one cell tagged 'parameters'"
+    params[0].source = "\n".join([
+        'MODEL = "default"',
+        'TEXT = "가나 다"',
+        "SYNTH_PER_CLASS = 2",
+        "TRAIN_EPOCHS = 1",
+        f"FONTS = {[str(f) for f in two_fonts]!r}",
+        f"WORK_DIR = {str(tmp_path / 'work')!r}",
+    ])
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+    errors = [f"{o['ename']}: {o['evalue']}" for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors
+    work = tmp_path / "work"
+    assert (work / "synth-seed16.npz").is_file()
+    assert (work / "run" / "generator.weights.h5").is_file()
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "content accuracy" in printed and "refused: character 1 of the text, 'H'" in printed
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert figures == 3  # the sample sheet, the sentences, your own model's line
+    assert sorted(p.name for p in NOTEBOOK.parent.iterdir()) == before

@@ -36,6 +36,11 @@ _EXPORTS = {
     "Evaluator": "evaluate", "EvaluatorConfig": "evaluate", "evaluate_samples": "evaluate",
     "real_statistics": "evaluate", "train_evaluator": "evaluate",
     "classification_accuracy_score": "evaluate",
+    # generated handwriting (the conditional model)
+    "Handwriting": "handwriting", "HandwritingError": "handwriting",
+    "SynthConfig": "handwriting", "export_model": "handwriting",
+    "jamo_table": "charsets", "ks2350_train": "charsets", "ks2350_holdout": "charsets",
+    "save_dataset": "data",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

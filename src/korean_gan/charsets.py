@@ -8,6 +8,8 @@ Named sets:
 * ``seed16``: the reference project's 16 syllables, in its order
   (가 나 다 라 마 바 아 사 자 차 타 파 하 전 미 정).
 * ``ks2350``: the 2,350 syllables of KS X 1001 (the EUC-KR repertoire most Korean fonts draw).
+* ``ks2350-train`` / ``ks2350-holdout``: a fixed seeded 90% / 10% split of ks2350; the default
+  conditional model trains on the first and is measured on the second.
 * ``all11172``: every modern Hangul syllable.
 
 A charset can also be given as a path to a UTF-8 text file (whitespace separates nothing and is
@@ -29,7 +31,10 @@ __all__ = [
     "decompose",
     "from_chars",
     "is_hangul_syllable",
+    "jamo_table",
     "ks2350",
+    "ks2350_holdout",
+    "ks2350_train",
     "all11172",
     "resolve_charset",
 ]
@@ -101,6 +106,17 @@ def decompose(char: str) -> tuple[int, int, int]:
     return offset // (N_VOWEL * N_FINAL), (offset // N_FINAL) % N_VOWEL, offset % N_FINAL
 
 
+def jamo_table(chars):
+    """``(C, 3)`` int32 array of each syllable's (initial, vowel, final) indices.
+
+    Raises:
+        CharsetError: if a character is not a precomposed Hangul syllable.
+    """
+    import numpy as np
+
+    return np.array([decompose(c) for c in chars], dtype=np.int32).reshape(-1, 3)
+
+
 def compose(initial: int, vowel: int, final: int = 0) -> str:
     """Inverse of :func:`decompose`."""
     if not (0 <= initial < N_INITIAL and 0 <= vowel < N_VOWEL and 0 <= final < N_FINAL):
@@ -124,9 +140,38 @@ def ks2350() -> Charset:
     return Charset("ks2350", chars)
 
 
+#: Seed and share of the fixed split of ks2350 into syllables a model trains on and syllables
+#: kept from it, to measure how well it composes syllables it never saw.
+HOLDOUT_SEED = 2350
+HOLDOUT_FRACTION = 0.1
+
+
+def _ks2350_split() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    import numpy as np
+
+    chars = ks2350().chars
+    n_held = round(len(chars) * HOLDOUT_FRACTION)
+    held = set(np.random.default_rng(HOLDOUT_SEED).permutation(len(chars))[:n_held].tolist())
+    return (tuple(c for i, c in enumerate(chars) if i not in held),
+            tuple(c for i, c in enumerate(chars) if i in held))
+
+
+def ks2350_train() -> Charset:
+    """The 2,115 syllables of ks2350 outside :func:`ks2350_holdout` (code point order)."""
+    return Charset("ks2350-train", _ks2350_split()[0])
+
+
+def ks2350_holdout() -> Charset:
+    """A fixed, seeded 10% of ks2350 (235 syllables) kept out of the default conditional
+    model's training, so its accuracy on them measures composition from jamo."""
+    return Charset("ks2350-holdout", _ks2350_split()[1])
+
+
 NAMED_CHARSETS = {
     "seed16": lambda: Charset("seed16", tuple(SEED16)),
     "ks2350": ks2350,
+    "ks2350-train": ks2350_train,
+    "ks2350-holdout": ks2350_holdout,
     "all11172": all11172,
 }
 

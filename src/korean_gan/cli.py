@@ -48,6 +48,10 @@ def _add_data_parsers(sub) -> None:
     build.add_argument("--format", choices=("npz", "imagefolder"), default="npz")
     build.add_argument("--workers", type=int, default=0,
                        help="rendering processes (default: one per CPU core)")
+    build.add_argument("--exclude-fonts", default="", metavar="NAMES",
+                       help="comma-separated font names (file stems) to leave out, e.g. "
+                            "NanumPenScript-Regular,Dokdo-Regular,BMYeonsung-Regular (the "
+                            "evaluators' held-out fonts)")
     build.add_argument("--strict", action="store_true",
                        help="fail on an unusable font file instead of skipping it")
     build.add_argument("--no-preview", action="store_true", help="do not write the preview PNG")
@@ -115,6 +119,58 @@ def _add_gan_parsers(sub) -> None:
                         help="grid.png (a grid of the images) or samples.npz (uint8 images)")
     sample.set_defaults(handler=_cmd_sample)
 
+    sample.add_argument("--chars", default=None,
+                        help="conditional runs: syllables to draw, in turn (default: the "
+                             "reference's 16)")
+    sample.add_argument("--style", default="random",
+                        help="conditional runs: a font number or name, random (a new style "
+                             "per image) or mean (default random)")
+
+    write = sub.add_parser(
+        "write", help="write Hangul text in generated handwriting (a PNG)",
+        description="Write a line of Hangul text (spaces kept; line breaks as \\n) in a "
+                    "generated handwriting style with the pretrained conditional model or "
+                    "your own run.")
+    write.add_argument("text", help='the text, e.g. "안녕하세요"')
+    write.add_argument("--style", default="random",
+                       help="a training font's number or name (see `korean-gan styles`), "
+                            "random (one new style, from --seed) or mean (default random)")
+    write.add_argument("--model", default="default",
+                       help="default (the committed pretrained model) or a conditional run "
+                            "folder")
+    write.add_argument("--seed", type=int, default=0, help="seed of noise and style")
+    write.add_argument("--scale", type=int, default=2, help="upscaling (default 2)")
+    write.add_argument("--out", required=True, help="the PNG to write")
+    write.set_defaults(handler=_cmd_write)
+
+    synth = sub.add_parser(
+        "synth", help="generate a labelled synthetic dataset for a classifier",
+        description="Generate --per-class images of every syllable of a charset in generated "
+                    "handwriting, written like `data build` output (.npz or class folders of "
+                    "PNG) with a manifest and a preview.")
+    synth.add_argument("--charset", default="ks2350",
+                       help="ks2350 (default), seed16, all11172, a file or literal syllables")
+    synth.add_argument("--per-class", type=int, default=100,
+                       help="images per syllable (default 100)")
+    synth.add_argument("--styles", default="fonts",
+                       help="comma-separated: fonts (every training font in turn), font numbers "
+                            "or names, random (a new style per image), mean (default fonts)")
+    synth.add_argument("--format", choices=("npz", "imagefolder"), default="npz")
+    synth.add_argument("--out", default=None,
+                       help="default data/synth-<charset>.npz (or a folder for imagefolder)")
+    synth.add_argument("--model", default="default",
+                       help="default (the pretrained model) or a conditional run folder")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--batch-size", type=int, default=1024)
+    synth.add_argument("--no-preview", action="store_true")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.set_defaults(handler=_cmd_synth)
+
+    styles = sub.add_parser("styles", help="list the styles (training fonts) of a model")
+    styles.add_argument("--model", default="default",
+                        help="default (the pretrained model) or a conditional run folder")
+    styles.set_defaults(handler=_cmd_styles)
+
     gif = sub.add_parser("gif", help="assemble a run's sample grids into an animated GIF")
     gif.add_argument("--run-dir", required=True, help="a run folder")
     gif.add_argument("--out", default=None, help="default <run-dir>/samples.gif")
@@ -137,6 +193,8 @@ def _add_gan_parsers(sub) -> None:
                                "stroke)")
     ev_train.add_argument("--copies", type=int, default=None,
                           help="variants per random policy (default 2)")
+    ev_train.add_argument("--widths", default=None,
+                          help="filters of the three convolution blocks (default 32,64,128)")
     ev_train.add_argument("--seed", type=int, default=0)
     ev_train.add_argument("--out", default=None,
                           help="weights file (default: the committed korean_gan/evaluators/"
@@ -167,7 +225,8 @@ def _add_gan_parsers(sub) -> None:
 
     demo = sub.add_parser(
         "demo", help="the quick start's main job: build the default dataset, train the "
-                     "reference GAN, write media/ganadalama.gif",
+                     "reference GAN, write media/ganadalama.gif, and write a sentence in "
+                     "generated handwriting (media/handwriting.png)",
     )
     demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS,
                       help=f"training epochs (default {DEMO_EPOCHS}: about 15 minutes on 2 CPU "
@@ -207,7 +266,9 @@ def _cmd_data_build(args) -> int:
         charset=args.charset, fonts=_font_paths(args),
         augment=tuple(p.strip() for p in args.augment.split(",") if p.strip()),
         copies=args.copies, size=args.size, seed=args.seed, out=args.out, format=args.format,
-        workers=args.workers, strict=args.strict, preview=not args.no_preview,
+        workers=args.workers, strict=args.strict,
+        exclude_fonts=tuple(n.strip() for n in args.exclude_fonts.split(",") if n.strip()),
+        preview=not args.no_preview,
         progress=not args.quiet,
     )
     result = build_dataset(config)
@@ -305,13 +366,81 @@ def _cmd_sample(args) -> int:
     out = args.out
     if not out.endswith((".png", ".npz")):
         raise ValueError(f"--out {out}: give a .png (grid) or .npz (images) file name")
-    generator = load_generator(run_dir=args.run_dir, weights=args.weights)
-    images = sample_images(generator, args.n, seed=args.seed)
+    arrays = {}
+    if args.run_dir and _run_model(args.run_dir) == "conditional":
+        from korean_gan.charsets import SEED16, resolve_charset
+        from korean_gan.handwriting import Handwriting
+
+        if args.n < 1:
+            raise ValueError(f"--n must be a positive integer, got {args.n}")
+        writer = Handwriting.load(args.run_dir)
+        charset = resolve_charset(args.chars) if args.chars else resolve_charset(list(SEED16))
+        labels = np.arange(args.n) % len(charset)
+        images = writer.glyphs([charset.chars[i] for i in labels], args.style, seed=args.seed)
+        arrays = {"labels": labels.astype(np.int32), "charset": np.array(charset.chars)}
+    else:
+        generator = load_generator(run_dir=args.run_dir, weights=args.weights)
+        images = sample_images(generator, args.n, seed=args.seed)
     if out.endswith(".png"):
         save_png(tile(images), out)
     else:
-        save_npz(out, {"images": images, "seed": np.int64(args.seed)})
+        save_npz(out, {"images": images, **arrays, "seed": np.int64(args.seed)})
     print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def _run_model(run_dir: str) -> str:
+    from korean_gan.sampling import run_settings
+
+    return run_settings(run_dir).get("model", "dcgan")
+
+
+def _cmd_write(args) -> int:
+    from korean_gan.handwriting import Handwriting
+    from korean_gan.images import save_png
+
+    if not args.out.lower().endswith(".png"):
+        raise ValueError(f"--out {args.out}: give a .png file name")
+    if args.scale < 1:
+        raise ValueError(f"--scale must be a positive integer, got {args.scale}")
+    writer = Handwriting.load(args.model)
+    text = args.text.replace("\\n", "\n")
+    image = writer.write(text, style=_style_arg(args.style), seed=args.seed, scale=args.scale)
+    save_png(image, args.out)
+    print(f"wrote {args.out} ({image.shape[1]}×{image.shape[0]} px, style {args.style}, "
+          f"seed {args.seed})")
+    return 0
+
+
+def _style_arg(style: str) -> str:
+    # On the command line "random" means one new style for the whole text.
+    return "random-one" if style == "random" else style
+
+
+def _cmd_synth(args) -> int:
+    from korean_gan.handwriting import Handwriting, SynthConfig
+
+    writer = Handwriting.load(args.model)
+    config = SynthConfig(charset=args.charset, per_class=args.per_class,
+                         styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()),
+                         seed=args.seed, out=args.out, format=args.format,
+                         batch_size=args.batch_size, preview=not args.no_preview,
+                         progress=not args.quiet)
+    path, manifest = writer.synthesize(config)
+    counts, build = manifest["counts"], manifest["build"]
+    print(f"wrote {path}: {counts['images']:,} images of {counts['classes']} syllables × "
+          f"{counts['per_class']} ({counts['styles']} styles) in {build['seconds']:.1f} s "
+          f"({build['glyphs_per_second']:,.0f} glyphs/s)")
+    return 0
+
+
+def _cmd_styles(args) -> int:
+    from korean_gan.handwriting import Handwriting
+
+    writer = Handwriting.load(args.model)
+    print(f"styles of {writer.info['source']} (plus: random, mean):")
+    for i, font in enumerate(writer.fonts):
+        print(f"{i:3d}  {font}")
     return 0
 
 
@@ -330,12 +459,23 @@ def _cmd_gif(args) -> int:
     return 0
 
 
+def _int_list(text: str, flag: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"{flag} takes comma-separated integers, got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise ValueError(f"{flag} values must be positive, got {text!r}")
+    return values
+
+
 def _cmd_evaluator_train(args) -> int:
     from korean_gan.evaluate import EvaluatorConfig, train_evaluator
 
     overrides = {key: value for key, value in (
         ("epochs", args.epochs), ("copies", args.copies),
         ("augment", tuple(args.augment.split(",")) if args.augment else None),
+        ("widths", _int_list(args.widths, "--widths") if args.widths else None),
     ) if value is not None}
     config = EvaluatorConfig(charset=args.charset, fonts=tuple(args.fonts), seed=args.seed,
                              **overrides)
@@ -423,7 +563,7 @@ def _cmd_demo(args) -> int:
 
     started = time.perf_counter()
     built = build_dataset(fonts=tuple(args.fonts), out=args.data, progress=False)
-    print(f"1/3 dataset {built.path}: {built.n_images:,} images ({built.n_glyphs} glyphs of "
+    print(f"1/4 dataset {built.path}: {built.n_images:,} images ({built.n_glyphs} glyphs of "
           f"{built.n_classes} syllables from {built.n_fonts} fonts × "
           f"{len(built.manifest['augmentations'])} variants); preview {built.preview_path}")
 
@@ -434,7 +574,7 @@ def _cmd_demo(args) -> int:
     config = TrainConfig.from_preset("seed", data=str(built.path), run_dir=str(run_dir),
                                      epochs=args.epochs,
                                      batch_size=min(256, built.n_images), verbose=2)
-    print(f"2/3 training the reference DCGAN for {args.epochs} epochs into {run_dir} "
+    print(f"2/4 training the reference DCGAN for {args.epochs} epochs into {run_dir} "
           "(Ctrl-C stops after the current epoch, with a checkpoint)")
     history = train(config)
     media = Path(args.media)
@@ -445,10 +585,34 @@ def _cmd_demo(args) -> int:
         shutil.copyfile(run_dir / "samples.gif", tmp)
     final = save_png(tile(sample_images(load_generator(run_dir), 64, seed=1), cols=8),
                      media / "ganadalama-final.png")
+    print(f"3/4 wrote {gif} (samples over {len(history.epoch)} epochs) and {final} "
+          f"(64 new glyphs)")
+    sentence = _demo_sentence(media / "handwriting.png")
     minutes = (time.perf_counter() - started) / 60
-    print(f"3/3 wrote {gif} (samples over {len(history.epoch)} epochs) and {final} "
-          f"(64 new glyphs) in {minutes:.1f} min")
+    print(f"4/4 wrote {sentence}: \"{DEMO_TEXT}\" in three generated handwriting styles "
+          f"(the pretrained conditional model; `korean-gan write` writes any text) in "
+          f"{minutes:.1f} min in all")
     return 130 if history.interrupted else 0
+
+
+#: A Korean pangram ("the squirrel wants to ride the old wheel"), written by the demo.
+DEMO_TEXT = "다람쥐 헌 쳇바퀴에 타고파"
+
+
+def _demo_sentence(path) -> str:
+    """Writes DEMO_TEXT in two font styles and one random style, one line each."""
+    import numpy as np
+
+    from korean_gan.handwriting import Handwriting
+    from korean_gan.images import save_png
+
+    writer = Handwriting.load("default")
+    lines = [writer.write(DEMO_TEXT, style=style, seed=seed)
+             for style, seed in ((0, 0), (len(writer.fonts) // 2, 0), ("random-one", 3))]
+    width = max(line.shape[1] for line in lines)
+    page = np.concatenate([np.pad(line, ((0, 0), (0, width - line.shape[1])),
+                                  constant_values=255) for line in lines])
+    return str(save_png(page, path))
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from korean_gan.charsets import jamo_table
 from korean_gan.diffaugment import diff_augment
 from korean_gan.losses import get_losses
 from korean_gan.models import build_conditional_generator, build_projection_discriminator
@@ -27,13 +28,6 @@ from korean_gan.models import build_conditional_generator, build_projection_disc
 __all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels", "jamo_table"]
 
 STYLES_NAME = "styles.npz"
-
-
-def jamo_table(chars) -> np.ndarray:
-    """(C, 3) int32 jamo indices (initial, vowel, final) of each syllable of a charset."""
-    from korean_gan.charsets import decompose
-
-    return np.array([decompose(c) for c in chars], dtype=np.int32).reshape(-1, 3)
 
 
 def condition_labels(dataset) -> np.ndarray:
@@ -119,9 +113,19 @@ class ConditionalGAN(keras.Model):
         return np.asarray(self.sampling_generator(
             [noise, self.class_jamo[labels], styles], training=False))
 
-    def evaluation_samples(self, noise) -> tuple[np.ndarray, np.ndarray]:
-        """Images for every syllable in turn, in training fonts, and their labels."""
+    def evaluation_samples(self, noise, chars=None) -> tuple[np.ndarray, np.ndarray]:
+        """Images for every syllable in turn, in seeded training fonts, and their labels.
+
+        Args:
+            noise: ``(N, noise_dim)``; one image each.
+            chars: Syllables to cycle through instead of the training charset (labels are then
+                indices into ``chars``).
+        """
         labels, jamo, fonts = self._conditions(len(noise), seed=0)
+        if chars is not None:
+            table = jamo_table(chars)
+            labels = np.arange(len(noise)) % len(table)
+            jamo = table[labels]
         styles = np.asarray(self.style_table(fonts))
         images = np.concatenate([
             np.asarray(self.sampling_generator(
@@ -197,11 +201,9 @@ class ConditionalGAN(keras.Model):
 
     def random_styles(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` new style vectors from a Gaussian fitted to the learned font styles."""
-        table = np.asarray(self.style_table.embeddings, dtype=np.float64)
-        mean = table.mean(axis=0)
-        cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
-        rng = np.random.default_rng(seed)
-        return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
+        from korean_gan.handwriting import random_styles
+
+        return random_styles(np.asarray(self.style_table.embeddings), n, seed)
 
     def generate(self, jamo: np.ndarray, styles: np.ndarray, seed: int = 0,
                  use_ema: bool = True) -> np.ndarray:
@@ -218,6 +220,7 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           g_learning_rate: float = 2e-4, d_learning_rate: float = 2e-4,
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
+                          g_filters: int = 128, d_filters: int = 32,
                           seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
@@ -231,8 +234,10 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
     keras.utils.set_random_seed(seed)
     n_styles = len(fonts)
     gan = ConditionalGAN(build_conditional_generator(noise_dim=noise_dim,
-                                                     image_size=image_size),
-                         build_projection_discriminator(n_styles, image_size=image_size),
+                                                     image_size=image_size,
+                                                     base_filters=g_filters),
+                         build_projection_discriminator(n_styles, image_size=image_size,
+                                                        base_filters=d_filters),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment, seed=seed)
     g_loss, d_loss = get_losses(loss)
     gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1, beta_2),

@@ -48,7 +48,10 @@ __all__ = [
     "GlyphDataset",
     "build_dataset",
     "load_dataset",
+    "check_dataset_target",
     "preview_grid",
+    "save_dataset",
+    "sidecar_paths",
     "to_tf_dataset",
 ]
 
@@ -84,6 +87,8 @@ class BuildConfig:
             ``keras.utils.image_dataset_from_directory``).
         workers: Processes to render with; 0 means one per CPU core.
         strict: Fail on an unusable font file instead of skipping it with a warning.
+        exclude_fonts: Font names (file stems) to leave out, e.g. an evaluator's held-out
+            fonts, so that a model trained on the set never sees them.
         preview: Also write the preview grid PNG.
         progress: Show a progress bar.
     """
@@ -98,6 +103,7 @@ class BuildConfig:
     format: str = "npz"
     workers: int = 0
     strict: bool = False
+    exclude_fonts: tuple[str, ...] = ()
     preview: bool = True
     progress: bool = True
 
@@ -249,11 +255,17 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
     render_cfg = RenderConfig(size=config.size)
     aug_cfg = AugmentConfig(tuple(config.augment), config.copies)
     out = config.output_path(charset.name)
-    if config.format == "npz":
-        check_output_path(out)
-    else:
-        _check_imagefolder_target(out)
+    check_dataset_target(out, config.format)
     faces = load_faces(config.fonts, strict=config.strict)
+    if config.exclude_fonts:
+        names = {face.name for face in faces}
+        unknown = sorted(set(config.exclude_fonts) - names)
+        if unknown:
+            raise DatasetError(f"--exclude-fonts names {', '.join(unknown)}, which are not among "
+                               f"the fonts ({', '.join(sorted(names))})")
+        faces = [face for face in faces if face.name not in set(config.exclude_fonts)]
+        if not faces:
+            raise DatasetError("--exclude-fonts leaves no font to render")
 
     tasks = [
         (face, font_id, charset.chars[start:start + _CHUNK], start, render_cfg, aug_cfg,
@@ -283,15 +295,6 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         raise DatasetError(f"no font draws any syllable of charset {charset.name!r}; nothing to "
                            "build")
 
-    arrays = {
-        "images": images_arr,
-        "labels": labels_arr,
-        "charset": np.array(charset.chars),
-        "font_ids": font_ids_arr,
-        "fonts": np.array([f.name for f in faces]),
-        "aug_ids": aug_ids_arr,
-        "augmentations": np.array(aug_names),
-    }
     dataset = GlyphDataset(images_arr, labels_arr, charset, [f.name for f in faces],
                            font_ids_arr, aug_names, aug_ids_arr)
     font_entries = []
@@ -311,7 +314,8 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
                     "chars": charset.text if len(charset) <= 2350 else None},
         "parameters": {"size": config.size, "margin": render_cfg.margin,
                        "oversample": render_cfg.oversample, "augment": list(aug_cfg.policies),
-                       "copies": aug_cfg.copies, "seed": config.seed, "format": config.format},
+                       "copies": aug_cfg.copies, "seed": config.seed, "format": config.format,
+                       "exclude_fonts": list(config.exclude_fonts)},
         "augmentations": aug_names,
         "counts": {
             "images": int(len(images_arr)), "glyphs": int(np.count_nonzero(aug_ids_arr == 0)),
@@ -321,31 +325,77 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         },
         "fonts": font_entries,
     }
-    manifest_path, preview_path = _sidecar_paths(out, config.format)
-    preview_written = preview_path if config.preview else None
-    if config.format == "npz":
-        # Preview first, manifest last: a failed write then leaves the previous .npz and its
-        # manifest in place together, never a new .npz beside the old manifest.
-        if preview_written is not None:
-            preview_grid(dataset, preview_path)
-        save_npz(out, arrays)
-    else:
-        _write_imagefolder(out, dataset, manifest)
-        if preview_written is not None:  # inside the folder, so after it is swapped in
-            preview_grid(dataset, preview_path)
+    preview_written = save_dataset(dataset, out, manifest, config.format, config.preview)
     seconds = time.perf_counter() - started
     manifest["build"] = {"seconds": round(seconds, 3), "workers": workers,
                          "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    manifest_path = sidecar_paths(out, config.format)[0]
     write_json_atomic(manifest_path, manifest)
     return BuildResult(out, manifest_path, preview_written, len(images_arr),
                        manifest["counts"]["glyphs"], len(faces), len(charset), seconds, manifest)
 
 
-def _sidecar_paths(out: Path, fmt: str) -> tuple[Path, Path]:
+def save_dataset(dataset: GlyphDataset, out: str | os.PathLike, manifest: dict,
+                 format: str = "npz", preview: bool = True) -> Path | None:
+    """Writes a dataset as ``.npz`` or an image folder, atomically, and its preview grid.
+
+    The caller writes the manifest last (``<stem>.json`` beside an ``.npz``, ``manifest.json``
+    inside a folder): a failed write then leaves any previous dataset and its manifest together.
+    For the image folder, ``manifest`` is also written inside the swapped-in folder.
+
+    Args:
+        dataset: What to write.
+        out: The ``.npz`` path or the folder.
+        manifest: The manifest (JSON-serialisable).
+        format: ``npz`` or ``imagefolder``.
+        preview: Also write the preview PNG.
+
+    Returns:
+        The preview's path, or None.
+    """
+    out = Path(out)
+    preview_path = sidecar_paths(out, format)[1] if preview else None
+    if format == "npz":
+        if preview_path is not None:
+            preview_grid(dataset, preview_path)
+        save_npz(out, {
+            "images": dataset.images,
+            "labels": dataset.labels,
+            "charset": np.array(dataset.charset.chars),
+            "font_ids": dataset.font_ids,
+            "fonts": np.array(dataset.fonts),
+            "aug_ids": dataset.aug_ids,
+            "augmentations": np.array(dataset.augmentations),
+        })
+    else:
+        _write_imagefolder(out, dataset, manifest)
+        if preview_path is not None:  # inside the folder, so after it is swapped in
+            preview_grid(dataset, preview_path)
+    return preview_path
+
+
+def sidecar_paths(out: str | os.PathLike, fmt: str = "npz") -> tuple[Path, Path]:
+    """The manifest and preview paths of a dataset written to ``out`` in format ``fmt``."""
+    out = Path(out)
     if fmt == "npz":
         stem = out.name[:-4] if out.name.endswith(".npz") else out.name
         return out.with_name(stem + ".json"), out.with_name(stem + ".preview.png")
     return out / "manifest.json", out / "preview.png"
+
+
+def check_dataset_target(out: str | os.PathLike, format: str = "npz") -> None:
+    """Refuses, before any work, an output a dataset cannot be written to.
+
+    Raises:
+        DatasetError, OutputError: an unknown format, an unwritable place, or a folder that
+            holds something other than an earlier dataset.
+    """
+    if format not in ("npz", "imagefolder"):
+        raise DatasetError(f"unknown format {format!r}; use npz or imagefolder")
+    if format == "npz":
+        check_output_path(Path(out))
+    else:
+        _check_imagefolder_target(Path(out))
 
 
 def _check_imagefolder_target(out: Path) -> None:
@@ -399,7 +449,8 @@ def preview_grid(dataset: GlyphDataset, path: str | os.PathLike, max_fonts: int 
     """
     from PIL import Image
 
-    originals = dataset.originals()
+    # Generated sets (korean-gan synth) have no originals: one sample per cell stands in.
+    originals = dataset.originals() if "orig" in dataset.augmentations else dataset
     n_fonts = len(dataset.fonts)
     font_rows = np.unique(np.linspace(0, n_fonts - 1, min(max_fonts, n_fonts)).round().astype(int))
     labels = list(range(min(max_chars, len(dataset.charset))))

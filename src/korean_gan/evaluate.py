@@ -73,6 +73,10 @@ class EvaluatorConfig:
         batch_size: Images per step.
         learning_rate: Adam learning rate (cosine-decayed to 0).
         seed: Seed of rendering augmentation, weights and data order.
+        jamo_heads: Read initial, vowel and final with three heads and compose the syllable
+            (``None``: only for charsets of more than 256 syllables, where one softmax over
+            thousands of classes has too few glyphs per class to learn from).
+        widths: Filters of the three convolution blocks.
     """
 
     charset: str = "seed16"
@@ -84,6 +88,8 @@ class EvaluatorConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
     seed: int = 0
+    jamo_heads: bool | None = None
+    widths: tuple[int, ...] = (32, 64, 128)
 
 
 def _sha256(path: Path) -> str:
@@ -147,7 +153,6 @@ class Evaluator:
         Raises:
             EvaluationError: unknown name, missing file, or a hash mismatch.
         """
-        from korean_gan.models import build_evaluator
 
         path = Path(name_or_path)
         if not path.suffix:
@@ -169,9 +174,23 @@ class Evaluator:
                                   f"{sidecar.name} (file changed or damaged); restore it or "
                                   "retrain with `korean-gan evaluator train`")
         charset = Charset(info["charset_name"], tuple(info["charset"]))
-        model = build_evaluator(len(charset), info.get("image_size", 32))
+        model = _build(charset, info.get("image_size", 32), info.get("jamo_heads", False),
+                       tuple(info.get("widths", (32, 64, 128))))
         model.load_weights(str(path))
         return cls(model, charset, info)
+
+    def label_map(self, charset: Charset) -> np.ndarray:
+        """Array mapping labels of ``charset`` to this evaluator's labels.
+
+        Raises:
+            EvaluationError: a syllable of ``charset`` is not one this evaluator reads.
+        """
+        index = {c: i for i, c in enumerate(self.charset.chars)}
+        missing = [c for c in charset.chars if c not in index]
+        if missing:
+            raise EvaluationError(f"the evaluator {self.name} does not read {len(missing)} "
+                                  f"syllables of {charset.name!r} (e.g. {''.join(missing[:5])})")
+        return np.array([index[c] for c in charset.chars], dtype=np.int64)
 
     def predict(self, images: np.ndarray, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
         """Features (N, 256) and class probabilities (N, C) of images.
@@ -190,16 +209,27 @@ class Evaluator:
 
 
 def find_evaluator(charset: Charset) -> Evaluator:
-    """The committed evaluator whose syllables are exactly ``charset``'s.
+    """The committed evaluator for ``charset``: one that reads exactly its syllables, else the
+    smallest that reads all of them (``ks2350`` for ``ks2350-train``).
+
+    Labels of ``charset`` become the evaluator's with :meth:`Evaluator.label_map`.
 
     Raises:
-        EvaluationError: none matches.
+        EvaluationError: none reads every syllable of the charset.
     """
+    wanted = list(charset.chars)
+    supersets = []
     for sidecar in sorted(EVALUATOR_DIR.glob("*.json")):
         info = json.loads(sidecar.read_text(encoding="utf-8"))
-        if info.get("charset") == list(charset.chars):
+        chars = info.get("charset", [])
+        if chars == wanted:
             return Evaluator.load(sidecar.with_name(sidecar.stem + ".weights.h5"))
-    raise EvaluationError(f"no committed evaluator reads exactly the charset {charset.name!r} "
+        if set(wanted) <= set(chars):
+            supersets.append((len(chars), sidecar))
+    if supersets:
+        return Evaluator.load(min(supersets)[1].with_name(min(supersets)[1].stem
+                                                          + ".weights.h5"))
+    raise EvaluationError(f"no committed evaluator reads the charset {charset.name!r} "
                           f"({len(charset)} syllables); train one with `korean-gan evaluator "
                           "train --charset ...` and pass --evaluator")
 
@@ -214,24 +244,43 @@ def _split_by_font(data: GlyphDataset, held_out: tuple[str, ...]) -> tuple[np.nd
     return ~held, held
 
 
-def _fit_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int,
-                    batch_size: int, learning_rate: float, seed: int, verbose: int | str = 0):
+def _build(charset: Charset, image_size: int, jamo_heads: bool,
+           widths: tuple[int, ...] = (32, 64, 128)):
+    from korean_gan.charsets import jamo_table
+    from korean_gan.models import build_evaluator
+
+    table = jamo_table(charset.chars) if jamo_heads else None
+    return build_evaluator(len(charset), image_size, jamo_table=table, widths=widths)
+
+
+def _fit_classifier(images: np.ndarray, labels: np.ndarray, charset: Charset, epochs: int,
+                    batch_size: int, learning_rate: float, seed: int, verbose: int | str = 0,
+                    jamo_heads: bool = False, widths: tuple[int, ...] = (32, 64, 128)):
     """Trains a fresh ``build_evaluator`` model on (uint8 images, labels)."""
     import keras
     import tensorflow as tf
 
-    from korean_gan.models import build_evaluator
+    from korean_gan.charsets import jamo_table
 
     keras.utils.set_random_seed(seed)
-    model = build_evaluator(num_classes, images.shape[1])
+    model = _build(charset, images.shape[1], jamo_heads, widths)
     steps = max(1, len(images) // batch_size) * epochs
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-    # Train through a single-output view of the same layers; the two-output model shares them.
-    classifier = keras.Model(model.inputs, model.output["probs"])
-    classifier.compile(optimizer=keras.optimizers.Adam(schedule),
-                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    ds = (tf.data.Dataset.from_tensor_slices((images[..., None].astype(np.float32), labels))
-          .shuffle(len(images), seed=seed).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    # Train through a view of the same layers with only the heads that have a loss.
+    if jamo_heads:
+        parts = ("initial", "vowel", "final")
+        classifier = keras.Model(model.inputs, [model.output[p] for p in parts])
+        targets = tuple(jamo_table(charset.chars)[labels].T)
+        loss = ["sparse_categorical_crossentropy"] * 3
+        metric = [["accuracy"]] * 3
+    else:
+        classifier = keras.Model(model.inputs, model.output["probs"])
+        targets, loss, metric = labels, "sparse_categorical_crossentropy", ["accuracy"]
+    classifier.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metric)
+    ds = (tf.data.Dataset.from_tensor_slices((images[..., None], targets))
+          .shuffle(len(images), seed=seed).batch(batch_size)
+          .map(lambda x, y: (tf.cast(x, tf.float32), y))
+          .prefetch(tf.data.AUTOTUNE))
     classifier.fit(ds, epochs=epochs, verbose=verbose, shuffle=False)
     return model
 
@@ -272,9 +321,10 @@ def train_evaluator(config: EvaluatorConfig | None = None, out: str | os.PathLik
         data = load_dataset(built.path)
     train_mask, test_mask = _split_by_font(data, tuple(config.held_out))
     orig = data.aug_ids == data.augmentations.index("orig")
-    model = _fit_classifier(data.images[train_mask], data.labels[train_mask], len(charset),
+    jamo_heads = len(charset) > 256 if config.jamo_heads is None else bool(config.jamo_heads)
+    model = _fit_classifier(data.images[train_mask], data.labels[train_mask], charset,
                             config.epochs, config.batch_size, config.learning_rate,
-                            config.seed, verbose)
+                            config.seed, verbose, jamo_heads, tuple(config.widths))
     test = test_mask & orig
     held_out_accuracy = _accuracy(model, data.images[test], data.labels[test])
     # The originals of three fonts are few (48 for seed16): also report the augmented variants
@@ -287,6 +337,8 @@ def train_evaluator(config: EvaluatorConfig | None = None, out: str | os.PathLik
         "charset_name": charset.name,
         "charset": list(charset.chars),
         "image_size": data.image_size,
+        "jamo_heads": jamo_heads,
+        "widths": list(config.widths),
         "held_out_accuracy": round(held_out_accuracy, 5),
         "held_out_images": int(test.sum()),
         "held_out_accuracy_augmented": round(held_out_augmented, 5),
@@ -425,7 +477,6 @@ def classification_accuracy_score(images: np.ndarray, labels: np.ndarray, evalua
     test_x, test_y = real_dataset.images[test], real_dataset.labels[test]
     gen = _as_uint8_batch(images, evaluator.image_size)[..., 0]
     labels = np.asarray(labels, dtype=np.int64)
-    n_classes = len(evaluator.charset)
     runs = {
         "cas": (gen, labels),
         "real_baseline": (real_dataset.images[train_mask], real_dataset.labels[train_mask]),
@@ -434,7 +485,9 @@ def classification_accuracy_score(images: np.ndarray, labels: np.ndarray, evalua
     }
     result: dict = {"test_images": int(test.sum()), "test_fonts": list(held)}
     for key, (x, y) in runs.items():
-        model = _fit_classifier(x, y, n_classes, epochs, 128, 2e-3, seed)
+        model = _fit_classifier(x, y, evaluator.charset, epochs, 128, 2e-3, seed,
+                                jamo_heads=bool(evaluator.info.get("jamo_heads", False)),
+                                widths=tuple(evaluator.info.get("widths", (32, 64, 128))))
         result[key] = _accuracy(model, test_x, test_y)
     return result
 
@@ -482,7 +535,7 @@ class EvaluationCallback(keras.callbacks.Callback):
     """
 
     COLUMNS = ("epoch", "fcd", "fcd_floor", "kid", "legibility", "coverage_entropy",
-               "classes_covered", "content_accuracy")
+               "classes_covered", "content_accuracy", "unseen_content_accuracy")
 
     def __init__(self, run_dir, data, every: int = 10, n: int = 2000, total_epochs: int = 0,
                  evaluator: Evaluator | None = None, tensorboard: bool = True):
@@ -504,6 +557,12 @@ class EvaluationCallback(keras.callbacks.Callback):
             except EvaluationError as err:
                 warnings.warn(f"no evaluation during training: {err}", stacklevel=2)
                 return
+        charset = load_dataset(self.data).charset
+        self.labels_to_evaluator = self.evaluator.label_map(charset)
+        # Syllables the evaluator reads but the run never trains on (a held-out split): a
+        # conditional model is also asked for those, to measure composition from jamo.
+        seen = set(charset.chars)
+        self.unseen = [c for c in self.evaluator.charset.chars if c not in seen]
         self.real = real_statistics(self.data, self.evaluator)
         noise_dim = self.model.noise_dim
         self.noise = np.random.default_rng(12345).standard_normal(
@@ -527,8 +586,17 @@ class EvaluationCallback(keras.callbacks.Callback):
         # The model gives its own samples: unconditional ones, or labelled ones that cycle
         # through the charset (then content accuracy is measured too).
         images, labels = self.model.evaluation_samples(self.noise)
+        if labels is not None:
+            labels = self.labels_to_evaluator[labels]
         result = evaluate_samples(from_model_output(images), self.evaluator, self.real,
                                   labels=labels, precision_recall=False)
+        if self.unseen and labels is not None:
+            unseen = self.evaluator.charset.chars
+            images, unseen_labels = self.model.evaluation_samples(
+                self.noise[:max(len(self.unseen), len(self.noise) // 4)], chars=self.unseen)
+            _, probs = self.evaluator.predict(from_model_output(images))
+            to_eval = np.array([unseen.index(c) for c in self.unseen])[unseen_labels]
+            result["unseen_content_accuracy"] = metrics.content_accuracy(probs, to_eval)
         row = {"epoch": number, **{k: result.get(k, "") for k in self.COLUMNS[1:]}}
         path = self.run_dir / "eval.csv"
         import csv
@@ -547,8 +615,10 @@ class EvaluationCallback(keras.callbacks.Callback):
             import tensorflow as tf
 
             with self.writer.as_default():
-                for key in ("fcd", "kid", "legibility", "coverage_entropy"):
-                    tf.summary.scalar(f"eval/{key}", result[key], step=number)
+                for key in ("fcd", "kid", "legibility", "coverage_entropy", "content_accuracy",
+                            "unseen_content_accuracy"):
+                    if key in result:
+                        tf.summary.scalar(f"eval/{key}", result[key], step=number)
         if result["fcd"] < self.best:
             self.best = result["fcd"]
             with atomic_path(self.run_dir / "generator.best.weights.h5",

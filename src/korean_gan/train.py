@@ -70,9 +70,11 @@ PRESETS: dict[str, dict] = {
                  d_learning_rate=1e-4, beta_1=0.9, beta_2=0.999, loss="nonsaturating"),
     # The conditional model (korean_gan.conditional): jamo + font conditioning, spectral norm,
     # projection critic, hinge loss, DiffAugment, EMA; Adam(2e-4, β₁ = 0, β₂ = 0.99) as in
-    # SN-GAN (Miyato et al. 2018). Work in progress: no committed weights yet.
-    "hangul": dict(model="conditional", noise_dim=64, batch_size=64, g_learning_rate=2e-4,
-                   d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge"),
+    # SN-GAN (Miyato et al. 2018). Narrow networks (generator 128 → 16 filters, critic
+    # 32 → 128) so that a step costs about what the reference model's does on a CPU.
+    "hangul": dict(model="conditional", noise_dim=64, batch_size=128, g_learning_rate=2e-4,
+                   d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge",
+                   g_filters=128, d_filters=32),
 }
 MODELS = ("dcgan", "conditional")
 
@@ -96,6 +98,8 @@ class TrainConfig:
         loss: Loss family (``nonsaturating`` or ``hinge``; see ``korean_gan.losses``).
         ema_decay: Conditional model: decay of the generator's weight average used to sample.
         diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
+        g_filters: Conditional model: channels of the generator's first feature map.
+        d_filters: Conditional model: channels of the critic's first block.
         seed: Seed of weights, noise, dropout and data order.
         checkpoint_every: Save a checkpoint every this many epochs (and at the end).
         keep_checkpoints: How many recent checkpoints to keep.
@@ -124,6 +128,8 @@ class TrainConfig:
     loss: str = "nonsaturating"
     ema_decay: float = 0.999
     diffaugment: str = "translation,cutout"
+    g_filters: int = 128
+    d_filters: int = 32
     seed: int = 0
     checkpoint_every: int = 5
     keep_checkpoints: int = 2
@@ -150,7 +156,7 @@ class TrainConfig:
                 raise TrainError(f"{name.replace('_', '-')} must be 0 or a positive integer, "
                                  f"got {value!r}")
         for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "sample_every",
-                     "keep_checkpoints"):
+                     "keep_checkpoints", "g_filters", "d_filters"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
@@ -266,7 +272,8 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
             noise_dim=config.noise_dim, loss=config.loss,
             g_learning_rate=config.g_learning_rate, d_learning_rate=config.d_learning_rate,
             beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
-            diffaugment=config.diffaugment, seed=config.seed)
+            diffaugment=config.diffaugment, g_filters=config.g_filters,
+            d_filters=config.d_filters, seed=config.seed)
     keras.utils.set_random_seed(config.seed)
     generator = build_generator(noise_dim=config.noise_dim, image_size=image_size)
     discriminator = build_discriminator(image_size=image_size)
@@ -374,7 +381,8 @@ class GifOnEnd(keras.callbacks.Callback):
 
 class GeneratorSnapshots(keras.callbacks.Callback):
     """Keeps the generator's weights every ``every`` epochs as
-    ``snapshots/generator_epoch_NNNN.weights.h5`` (weights only, about 37 MB each)."""
+    ``snapshots/generator_epoch_NNNN.weights.h5`` (weights only, about 37 MB each for the
+    reference model), and a conditional model's font styles as ``styles_epoch_NNNN.npz``."""
 
     def __init__(self, folder: Path, every: int):
         super().__init__()
@@ -384,6 +392,11 @@ class GeneratorSnapshots(keras.callbacks.Callback):
         if (epoch + 1) % self.every == 0:
             _save_generator(self.model.sampling_generator,
                             self.folder / f"generator_epoch_{epoch + 1:04d}.weights.h5")
+            if hasattr(self.model, "style_table"):
+                from korean_gan._io import save_npz
+
+                save_npz(self.folder / f"styles_epoch_{epoch + 1:04d}.npz",
+                         {"styles": np.asarray(self.model.style_table.embeddings, np.float32)})
 
 
 class LossLog(keras.callbacks.Callback):

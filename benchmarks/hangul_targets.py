@@ -1,0 +1,206 @@
+"""The conditional model against its targets: content accuracy on seen and held-out syllables,
+FCD, CAS, sampling speed, and the training curve from a run's snapshots.
+
+The default model trains on ``ks2350-train`` (90% of KS X 1001) in the 18 fonts the evaluators
+train on; the evaluators' 3 held-out fonts and the 235 ``ks2350-holdout`` syllables are never
+seen::
+
+    korean-gan data build --charset ks2350-train --augment none \\
+        --exclude-fonts NanumPenScript-Regular,Dokdo-Regular,BMYeonsung-Regular \\
+        --out data/ks2350-train.npz
+    korean-gan train --preset hangul --data data/ks2350-train.npz --run-dir runs/hangul \\
+        --epochs 80 --snapshot-every 2 --eval-every 0
+
+then (``--curve`` reads the snapshots, ``--cas`` trains three classifiers: about 20 minutes)::
+
+    python benchmarks/hangul_targets.py --model runs/hangul --curve --cas \\
+        --json benchmarks/results/hangul_targets.json --plot media/hangul_curve.png
+
+Content accuracy is the share of generated glyphs that the committed ks2350 evaluator reads as
+the syllable asked for, over every training-font style (and over random styles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+HELD_OUT_FONTS = "NanumPenScript-Regular,Dokdo-Regular,BMYeonsung-Regular"
+
+
+def content_accuracy(hw, evaluator, chars, styles, seed: int = 0) -> float:
+    """Share of glyphs read as intended, each syllable once per style."""
+    index = {c: i for i, c in enumerate(evaluator.charset.chars)}
+    labels = np.array([index[c] for c in chars])
+    correct = 0
+    for k, style in enumerate(styles):
+        images = hw.glyphs(chars, style=style, seed=seed + k)
+        _, probs = evaluator.predict(images)
+        correct += int(np.sum(probs.argmax(axis=1) == labels))
+    return correct / (len(chars) * len(styles))
+
+
+def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
+    """Seen/unseen content accuracy over font styles (all syllables if ``full``)."""
+    fonts = list(range(len(hw.fonts)))
+    # A quick pass for the curve: a quarter of the seen syllables, font styles only.
+    seen_chars = list(train_chars) if full else list(train_chars[::4])
+    n_random = 4 if full else 0
+    result = {
+        "seen_content_accuracy": content_accuracy(hw, evaluator, seen_chars, fonts),
+        "unseen_content_accuracy": content_accuracy(hw, evaluator, list(held_chars), fonts),
+    }
+    if n_random:
+        # One new random style per pass (random-one with a different seed each time).
+        acc_seen, acc_unseen = [], []
+        for i in range(n_random):
+            acc_seen.append(content_accuracy(hw, evaluator, seen_chars, ["random-one"], 100 + i))
+            acc_unseen.append(content_accuracy(hw, evaluator, list(held_chars), ["random-one"],
+                                               200 + i))
+        result["seen_content_accuracy_random_styles"] = float(np.mean(acc_seen))
+        result["unseen_content_accuracy_random_styles"] = float(np.mean(acc_unseen))
+    return result
+
+
+def curve(hw, evaluator, run_dir: Path, train_chars, held_chars) -> list[dict]:
+    """Quick content accuracy of every snapshot, with its training minutes."""
+    with open(run_dir / "log.csv", newline="") as fh:
+        seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
+    rows = []
+    for weights in sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5")):
+        epoch = int(weights.name.split("_")[-1].split(".")[0])
+        with np.load(run_dir / "snapshots" / f"styles_epoch_{epoch:04d}.npz",
+                     allow_pickle=False) as npz:
+            hw.styles = np.asarray(npz["styles"], np.float32)
+        hw.generator.load_weights(str(weights))
+        minutes = sum(s for e, s in seconds.items() if e <= epoch) / 60
+        row = {"epoch": epoch, "minutes": round(minutes, 1),
+               **measure(hw, evaluator, train_chars, held_chars, full=False)}
+        rows.append(row)
+        print(f"epoch {epoch:4d} {minutes:6.1f} min  seen {row['seen_content_accuracy']:.1%}  "
+              f"unseen {row['unseen_content_accuracy']:.1%}", flush=True)
+    return rows
+
+
+def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
+    """FCD of n glyphs (training syllables in turn, font styles in turn) against real data."""
+    from korean_gan.data import load_dataset
+    from korean_gan.evaluate import evaluate_samples, real_statistics
+
+    data = load_dataset(data_path)
+    chars = [data.charset.chars[i % len(data.charset)] for i in range(n)]
+    images = np.concatenate([
+        hw.glyphs(chars[i::len(hw.fonts)], style=i, seed=i) for i in range(len(hw.fonts))])
+    real = real_statistics(data_path, evaluator)
+    result = evaluate_samples(images, evaluator, real, precision_recall=True)
+    return {k: result[k] for k in ("fcd", "fcd_floor", "kid", "legibility", "precision",
+                                   "recall", "classes_covered")}
+
+
+def cas(hw, evaluator, real_path: Path, per_class: int, epochs: int, work: Path) -> dict:
+    """CAS: a classifier trained on `synth` output, tested on the evaluator's held-out fonts."""
+    from korean_gan.data import load_dataset
+    from korean_gan.evaluate import classification_accuracy_score
+
+    path, manifest = hw.synthesize(charset="ks2350", per_class=per_class, styles=("fonts",),
+                                   out=str(work / "synth-ks2350.npz"), preview=False,
+                                   progress=False)
+    synth = load_dataset(path)
+    real = load_dataset(real_path)
+    result = classification_accuracy_score(synth.images, synth.labels, evaluator, real,
+                                           epochs=epochs)
+    result["cas_ratio"] = result["cas"] / result["real_baseline"]
+    result["synth_per_class"] = per_class
+    result["synth_glyphs_per_second"] = manifest["build"]["glyphs_per_second"]
+    return result
+
+
+def sampling_speed(hw, n: int = 20000) -> float:
+    """Glyphs per second of batched generation (after a warm-up call)."""
+    from korean_gan.charsets import ks2350
+
+    chars = [ks2350().chars[i % 2350] for i in range(n)]
+    hw.glyphs(chars[:1024], style="random")
+    started = time.perf_counter()
+    hw.glyphs(chars, style="random")
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="default", help="default or a conditional run folder")
+    parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
+    parser.add_argument("--cas", action="store_true", help="also the classification accuracy "
+                                                           "score (trains 3 classifiers)")
+    parser.add_argument("--cas-per-class", type=int, default=18)
+    parser.add_argument("--cas-epochs", type=int, default=8)
+    parser.add_argument("--train-data", type=Path, default=Path("data/ks2350-train.npz"))
+    parser.add_argument("--real-data", type=Path, default=Path("data/ks2350.npz"),
+                        help="ks2350 originals of all bundled fonts (built if missing)")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--plot", type=Path, default=None, help="PNG of the curve")
+    args = parser.parse_args()
+
+    from korean_gan.charsets import ks2350_holdout, ks2350_train
+    from korean_gan.data import build_dataset
+    from korean_gan.evaluate import Evaluator
+    from korean_gan.handwriting import Handwriting
+
+    evaluator = Evaluator.load("ks2350")
+    hw = Handwriting.load(args.model)
+    train_chars, held_chars = ks2350_train().chars, ks2350_holdout().chars
+    for path, kwargs in ((args.train_data, dict(charset="ks2350-train",
+                                                exclude_fonts=tuple(HELD_OUT_FONTS.split(",")))),
+                         (args.real_data, dict(charset="ks2350"))):
+        if not path.is_file():
+            build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
+    report: dict = {"model": hw.info["source"], "evaluator": evaluator.name,
+                    "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
+    if args.curve:
+        report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars)
+        hw = Handwriting.load(args.model)  # back to the final weights
+    started = time.perf_counter()
+    report.update(measure(hw, evaluator, train_chars, held_chars, full=True))
+    report.update(fcd(hw, evaluator, args.train_data))
+    report["glyphs_per_second"] = sampling_speed(hw)
+    print(f"measured in {time.perf_counter() - started:.0f} s")
+    if args.cas:
+        report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, args.cas_epochs,
+                          args.real_data.parent))
+    for key, value in report.items():
+        if key != "curve":
+            print(f"{key:40} {value:.4f}" if isinstance(value, float) else f"{key:40} {value}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    if args.plot and report.get("curve"):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rows = report["curve"]
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot([r["minutes"] for r in rows], [r["seen_content_accuracy"] for r in rows],
+                marker="o", label="seen syllables")
+        ax.plot([r["minutes"] for r in rows], [r["unseen_content_accuracy"] for r in rows],
+                marker="s", label="held-out syllables (never seen)")
+        ax.axhline(0.97, ls=":", color="C0", lw=1)
+        ax.axhline(0.85, ls=":", color="C1", lw=1)
+        ax.set_xlabel("training minutes (2 CPU cores)")
+        ax.set_ylabel("content accuracy (ks2350 evaluator)")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        print(f"wrote {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

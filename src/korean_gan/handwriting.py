@@ -1,0 +1,497 @@
+"""Generated handwriting: ask a trained conditional model for syllables, lines of text and
+labelled datasets.
+
+:class:`Handwriting` wraps the sampling generator of a conditional run (``--preset hangul``) or
+the committed pretrained model (``korean_gan/pretrained/hangul``), with the training fonts'
+learned style vectors:
+
+* :meth:`Handwriting.glyphs`: images of any Hangul syllables (all 11,172 can be asked for: the
+  model composes them from jamo) in a style;
+* :meth:`Handwriting.write`: a line (or lines) of text as one image, spaces kept;
+* :meth:`Handwriting.synthesize`: a labelled dataset in the ``data build`` format (``.npz`` or an
+  image folder) with a manifest, ready to train a classifier on.
+
+A style is a training font (its index or name), ``random`` (a new style drawn from a Gaussian
+fitted to the fonts' styles), ``mean`` (their average), or a style vector. Loading reads weights
+only, built into an architecture made here, and checks a pretrained model's sha256 first.
+Nothing here imports the trainer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from korean_gan.charsets import Charset, is_hangul_syllable, jamo_table
+
+__all__ = [
+    "PRETRAINED_DIR",
+    "Handwriting",
+    "HandwritingError",
+    "SynthConfig",
+    "export_model",
+    "random_styles",
+]
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+#: Files of a conditional model folder (a run folder or the pretrained one).
+GENERATOR_FILE = "generator.weights.h5"
+STYLES_FILE = "styles.npz"
+CONFIG_FILE = "config.json"
+#: The pretrained model's description: sha256 of its files, training data and measured quality.
+MODEL_CARD = "model.json"
+
+
+class HandwritingError(ValueError):
+    """A model that cannot be loaded, or a request (text, style, charset) it cannot serve."""
+
+
+def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` new style vectors from a Gaussian fitted to the rows of ``table`` (the fonts'
+    learned styles), so new styles lie where the training fonts do.
+
+    Args:
+        table: ``(F, D)`` style vectors.
+        n: How many to draw.
+        seed: Seed of the draw.
+
+    Returns:
+        ``(n, D)`` float32.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    mean = table.mean(axis=0)
+    cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
+
+
+def _describe(char: str) -> str:
+    return f"{char!r} (U+{ord(char):04X})"
+
+
+def _check_syllables(chars, what: str = "text") -> list[str]:
+    out = []
+    for position, char in enumerate(chars, start=1):
+        if not isinstance(char, str) or not is_hangul_syllable(char):
+            raise HandwritingError(f"character {position} of the {what}, "
+                                   f"{_describe(str(char)) if len(str(char)) == 1 else repr(char)}"
+                                   ", is not a Hangul syllable; only Hangul syllables (가-힣), "
+                                   "spaces and line breaks can be written")
+        out.append(char)
+    return out
+
+
+@dataclass
+class SynthConfig:
+    """What :meth:`Handwriting.synthesize` makes.
+
+    Attributes:
+        charset: The syllables (a charset name, file or literal; see ``korean_gan.charsets``).
+        per_class: Images per syllable.
+        styles: Style specifications, shared out evenly over each syllable's images:
+            ``fonts`` (every training font in turn), a font's index or name, ``random`` (a new
+            random style for every image) or ``mean``.
+        seed: Seed of noise and random styles: same seed, same bytes.
+        out: The ``.npz`` path or image folder (default ``data/synth-<charset>.npz``).
+        format: ``npz`` or ``imagefolder``.
+        batch_size: Images per generator call.
+        preview: Also write a preview grid PNG.
+        progress: Show a progress bar.
+    """
+
+    charset: str = "ks2350"
+    per_class: int = 100
+    styles: tuple[str, ...] = ("fonts",)
+    seed: int = 0
+    out: str | None = None
+    format: str = "npz"
+    batch_size: int = 1024
+    preview: bool = True
+    progress: bool = True
+
+
+def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
+                 card: dict | None = None) -> Path:
+    """Copies a finished conditional run's sampling files into a model folder with a model card
+    (``model.json``: sha256 of every file, checked at load, plus ``card``'s entries).
+
+    This is how ``korean_gan/pretrained/hangul`` is made from a training run.
+
+    Args:
+        run_dir: The run folder (its ``config.json``, ``generator.weights.h5``, ``styles.npz``).
+        out: The model folder to write (replaced as a whole).
+        card: Extra model-card entries (training data, measured quality, commands).
+
+    Returns:
+        The folder.
+    """
+    import shutil
+    import tempfile
+
+    from korean_gan._io import sha256_file
+
+    run_dir, out = Path(run_dir), Path(out)
+    Handwriting.load(run_dir)  # refuses anything that is not a finished conditional run
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+        keep = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
+                "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
+                "diffaugment", "epochs", "seed", "data")
+        (tmp / CONFIG_FILE).write_text(json.dumps({k: config[k] for k in keep if k in config},
+                                                  ensure_ascii=False, indent=2) + "\n",
+                                       encoding="utf-8")
+        for name in (GENERATOR_FILE, STYLES_FILE):
+            shutil.copyfile(run_dir / name, tmp / name)
+        files = {name: sha256_file(tmp / name) for name in (GENERATOR_FILE, STYLES_FILE,
+                                                             CONFIG_FILE)}
+        (tmp / MODEL_CARD).write_text(json.dumps({**(card or {}), "sha256": files},
+                                                 ensure_ascii=False, indent=2) + "\n",
+                                      encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+class Handwriting:
+    """A conditional generator with its font styles, ready to write.
+
+    Args:
+        generator: The conditional generator (``models.build_conditional_generator``).
+        styles: ``(F, D)`` style vectors of the training fonts.
+        fonts: The training fonts' names (row order of ``styles``).
+        info: Where the model came from and what it was trained on.
+    """
+
+    def __init__(self, generator, styles: np.ndarray, fonts: list[str], info: dict):
+        self.generator = generator
+        self.styles = np.asarray(styles, np.float32)
+        self.fonts = list(fonts)
+        self.info = info
+        self.noise_dim = int(generator.inputs[0].shape[-1])
+        self.style_dim = int(generator.inputs[2].shape[-1])
+        self.image_size = int(generator.output_shape[1])
+        if self.styles.shape != (len(self.fonts), self.style_dim):
+            raise HandwritingError(f"styles have shape {self.styles.shape}; the generator needs "
+                                   f"({len(self.fonts)}, {self.style_dim})")
+        self._forward = None
+
+    # --- loading ------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, source: str | os.PathLike = "default") -> Handwriting:
+        """Loads the pretrained model (``default``) or a conditional run folder.
+
+        Args:
+            source: ``default`` (the committed model), a name under ``korean_gan/pretrained``,
+                or a run folder of ``korean-gan train --preset hangul`` (its final
+                ``generator.weights.h5`` and ``styles.npz``).
+
+        Raises:
+            HandwritingError: nothing loadable there, a file whose sha256 does not match the
+                model card, or a run of another model.
+        """
+        from korean_gan._io import sha256_file
+        from korean_gan.models import build_conditional_generator
+
+        folder = Path(source)
+        if str(source) == "default":
+            folder = PRETRAINED_DIR / "hangul"
+        elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
+            folder = PRETRAINED_DIR / str(source)
+        if not folder.is_dir():
+            raise HandwritingError(f"{source} is not a model folder (give `default` or a run "
+                                   "folder of `korean-gan train --preset hangul`)")
+        config_path = folder / CONFIG_FILE
+        if not config_path.is_file():
+            raise HandwritingError(f"{folder} holds no {CONFIG_FILE}; it is not a run folder")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise HandwritingError(f"{config_path} is not valid JSON ({err})") from None
+        if config.get("model") != "conditional":
+            raise HandwritingError(f"{folder} is a {config.get('model', 'dcgan')} run; write and "
+                                   "synth need a conditional one (--preset hangul); use "
+                                   "`korean-gan sample` for it")
+        for name in (GENERATOR_FILE, STYLES_FILE):
+            if not (folder / name).is_file():
+                raise HandwritingError(f"{folder} has no {name} yet (a run writes it when it "
+                                       "ends; resume or finish the run)")
+        card = {}
+        if (folder / MODEL_CARD).is_file():
+            card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
+            for name, digest in card.get("sha256", {}).items():
+                if sha256_file(folder / name) != digest:
+                    raise HandwritingError(f"{folder / name} does not match the sha256 in "
+                                           f"{MODEL_CARD} (changed or damaged); restore it from "
+                                           "the repository")
+        try:
+            with np.load(folder / STYLES_FILE, allow_pickle=False) as npz:
+                styles = np.asarray(npz["styles"], np.float32)
+                fonts = [str(f) for f in npz["fonts"]]
+        except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
+            raise HandwritingError(f"{folder / STYLES_FILE} cannot be read ({err})") from None
+        generator = build_conditional_generator(
+            noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
+            image_size=int(card.get("image_size", config.get("image_size", 32))),
+            base_filters=int(config.get("g_filters", 128)))
+        try:
+            generator.load_weights(str(folder / GENERATOR_FILE))
+        except Exception as err:  # h5py/Keras raise several types for foreign files
+            raise HandwritingError(f"{folder / GENERATOR_FILE} does not hold this model's "
+                                   f"weights ({err})") from None
+        info = {"source": str(folder), "config": config, **card}
+        return cls(generator, styles, fonts, info)
+
+    # --- styles -------------------------------------------------------------------------------
+
+    def style_vectors(self, style, n: int, seed: int = 0) -> np.ndarray:
+        """``(n, D)`` style vectors for a style specification.
+
+        Args:
+            style: A training font's index or name (a unique prefix will do), ``random`` (a new
+                style per row), ``random-one`` (one new style for all rows), ``mean``, or a
+                vector of length D.
+            n: Rows.
+            seed: Seed of random styles.
+        """
+        if isinstance(style, np.ndarray) or (isinstance(style, (list, tuple))
+                                             and not isinstance(style, str)):
+            vector = np.asarray(style, np.float32).reshape(-1)
+            if vector.shape != (self.style_dim,):
+                raise HandwritingError(f"a style vector needs {self.style_dim} numbers, got "
+                                       f"{vector.size}")
+            return np.repeat(vector[None], n, axis=0)
+        if isinstance(style, (int, np.integer)) or (isinstance(style, str) and style.isdigit()):
+            index = int(style)
+            if not 0 <= index < len(self.fonts):
+                raise HandwritingError(f"style {index} does not exist; styles are 0-"
+                                       f"{len(self.fonts) - 1} ({', '.join(self.fonts)}), "
+                                       "random or mean")
+            return np.repeat(self.styles[index][None], n, axis=0)
+        if style == "random":
+            return random_styles(self.styles, n, seed)
+        if style == "random-one":
+            return np.repeat(random_styles(self.styles, 1, seed), n, axis=0)
+        if style == "mean":
+            return np.repeat(self.styles.mean(axis=0, keepdims=True), n, axis=0)
+        if isinstance(style, str):
+            matches = [i for i, f in enumerate(self.fonts) if f == style]
+            matches = matches or [i for i, f in enumerate(self.fonts)
+                                  if f.lower().startswith(style.lower())]
+            if len(matches) == 1:
+                return np.repeat(self.styles[matches[0]][None], n, axis=0)
+            if len(matches) > 1:
+                raise HandwritingError(f"style {style!r} matches several fonts: "
+                                       f"{', '.join(self.fonts[i] for i in matches)}")
+        raise HandwritingError(f"unknown style {style!r}; give a number 0-{len(self.fonts) - 1}, "
+                               f"a font name ({', '.join(self.fonts)}), random or mean")
+
+    def style_name(self, style: str) -> str:
+        """The canonical name of a style specification: the font's name for a font's number
+        or name prefix, else the specification itself (``random``, ``mean``).
+
+        Raises:
+            HandwritingError: an unknown style.
+        """
+        vector = self.style_vectors(style, 1)
+        if style not in ("random", "random-one", "mean"):
+            for font, row in zip(self.fonts, self.styles, strict=True):
+                if np.array_equal(row, vector[0]):
+                    return font
+        return style
+
+    # --- generating ---------------------------------------------------------------------------
+
+    def _generate(self, jamo: np.ndarray, styles: np.ndarray, noise: np.ndarray,
+                  batch_size: int = 1024, progress=None) -> np.ndarray:
+        """uint8 images (N, S, S), 255 = paper, batch by batch through one traced graph."""
+        import tensorflow as tf
+
+        from korean_gan.images import from_model_output
+
+        if self._forward is None:
+            generator = self.generator
+            # One graph for every batch size: a free batch dimension in the signature.
+            self._forward = tf.function(
+                lambda z, j, s: generator([z, j, s], training=False),
+                input_signature=[tf.TensorSpec((None, self.noise_dim), tf.float32),
+                                 tf.TensorSpec((None, 3), tf.int32),
+                                 tf.TensorSpec((None, self.style_dim), tf.float32)])
+        n = len(jamo)
+        out = np.empty((n, self.image_size, self.image_size), np.uint8)
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            images = self._forward(tf.constant(noise[start:stop], tf.float32),
+                                   tf.constant(jamo[start:stop], tf.int32),
+                                   tf.constant(styles[start:stop], tf.float32))
+            out[start:stop] = from_model_output(images.numpy())
+            if progress is not None:
+                progress.update(stop - start)
+        return out
+
+    def _noise(self, n: int, seed: int) -> np.ndarray:
+        return np.random.default_rng(seed).standard_normal((n, self.noise_dim)).astype(
+            np.float32)
+
+    def glyphs(self, chars, style="random-one", seed: int = 0,
+               batch_size: int = 1024) -> np.ndarray:
+        """Images of syllables, as uint8 (N, S, S) with 255 = paper.
+
+        Args:
+            chars: A string or sequence of Hangul syllables (any of the 11,172).
+            style: A style specification (see :meth:`style_vectors`); the default draws one new
+                random style for all of them.
+            seed: Seed of noise and random style: same seed, same images.
+            batch_size: Images per generator call.
+        """
+        chars = _check_syllables(list(chars), "syllables")
+        if not chars:
+            raise HandwritingError("no syllables to draw")
+        jamo = jamo_table(chars)
+        styles = self.style_vectors(style, len(chars), seed)
+        return self._generate(jamo, styles, self._noise(len(chars), seed), batch_size)
+
+    def write(self, text: str, style="random-one", seed: int = 0, scale: int = 2,
+              tracking: float = -0.08) -> np.ndarray:
+        """Text in generated handwriting, as one uint8 image (255 = paper).
+
+        Spaces are kept (half a glyph wide), line breaks start a new line; any other character
+        that is not a Hangul syllable is refused.
+
+        Args:
+            text: The text, e.g. ``"안녕하세요"``.
+            style: A style specification; the default is one new random style for the text.
+            seed: Seed of noise and style.
+            scale: Upscaling of the final image (smooth resampling).
+            tracking: Extra space between glyphs, as a fraction of the glyph size (negative
+                tightens, as handwriting does).
+
+        Raises:
+            HandwritingError: empty text or a character that is not Hangul.
+        """
+        from PIL import Image
+
+        if not isinstance(text, str) or not text.strip():
+            raise HandwritingError("nothing to write: give some Hangul text")
+        lines = text.replace("\r\n", "\n").split("\n")
+        syllables = [c for c in text if c not in " \n\r"]
+        _check_syllables(syllables)
+        images = iter(self.glyphs(syllables, style, seed))
+        size = self.image_size
+        advance = max(1, round(size * (1 + tracking)))
+        space = size // 2
+        widths = [sum(space if c == " " else advance for c in line) for line in lines]
+        line_height = round(size * 1.15)
+        pad = size // 4
+        page = np.full((2 * pad + line_height * len(lines),
+                        2 * pad + max(widths) + size - advance), 255, np.uint8)
+        for row, line in enumerate(lines):
+            x, y = pad, pad + row * line_height
+            for char in line:
+                if char == " ":
+                    x += space
+                    continue
+                # Darkest wins where neighbouring cells overlap (ink over paper).
+                cell = page[y:y + size, x:x + size]
+                np.minimum(cell, next(images), out=cell)
+                x += advance
+        image = Image.fromarray(page)
+        if scale != 1:
+            image = image.resize((page.shape[1] * scale, page.shape[0] * scale),
+                                 Image.Resampling.LANCZOS)
+        return np.asarray(image)
+
+    def synthesize(self, config: SynthConfig | None = None, **overrides):
+        """Writes a labelled synthetic dataset (the ``data build`` format) and its manifest.
+
+        Args:
+            config: What to make (default :class:`SynthConfig`).
+            **overrides: Fields of :class:`SynthConfig` to change.
+
+        Returns:
+            ``(path, manifest)``.
+
+        Raises:
+            HandwritingError, CharsetError, DatasetError, OutputError: bad input, before any
+                work starts.
+        """
+        from korean_gan._io import write_json_atomic
+        from korean_gan.charsets import resolve_charset
+        from korean_gan.data import (
+            GlyphDataset,
+            check_dataset_target,
+            save_dataset,
+            sidecar_paths,
+        )
+
+        config = SynthConfig(**{**asdict(config or SynthConfig()), **overrides})
+        if isinstance(config.styles, str):
+            config.styles = tuple(s for s in config.styles.split(",") if s)
+        if not isinstance(config.per_class, int) or config.per_class < 1:
+            raise HandwritingError(f"per-class must be a positive integer, got "
+                                   f"{config.per_class!r}")
+        charset = resolve_charset(config.charset)
+        out = Path(config.out) if config.out else Path("data") / (
+            f"synth-{charset.name}.npz" if config.format == "npz" else f"synth-{charset.name}")
+        check_dataset_target(out, config.format)
+        entries: list[str] = []
+        for spec in config.styles or ("fonts",):
+            # Font numbers and prefixes become the font's name (refusing unknown styles now).
+            entries.extend(self.fonts if spec == "fonts" else [self.style_name(str(spec))])
+        started = time.perf_counter()
+        n_classes, per = len(charset), config.per_class
+        labels = np.repeat(np.arange(n_classes, dtype=np.int32), per)
+        slot = np.tile(np.arange(per), n_classes)
+        entry = slot % len(entries)
+        copy = (slot // len(entries)).astype(np.int32)
+        names = sorted(set(entries), key=entries.index)
+        font_ids = np.array([names.index(entries[e]) for e in entry], np.int32)
+        rng = np.random.default_rng(config.seed)
+        styles = np.empty((len(labels), self.style_dim), np.float32)
+        for font_id, name in enumerate(names):
+            rows = font_ids == font_id
+            styles[rows] = self.style_vectors(name, int(rows.sum()),
+                                              int(rng.integers(2**31)))
+        jamo = jamo_table(charset.chars)[labels]
+        noise = np.random.default_rng([config.seed, 1]).standard_normal(
+            (len(labels), self.noise_dim)).astype(np.float32)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(labels), unit="glyph", desc="synth",
+                  disable=not config.progress) as bar:
+            images = self._generate(jamo, styles, noise, config.batch_size, bar)
+        seconds = time.perf_counter() - started
+        n_copies = int(copy.max()) + 1
+        dataset = GlyphDataset(images, labels, Charset(charset.name, charset.chars), names,
+                               font_ids, [f"gen{i:03d}" for i in range(n_copies)], copy)
+        manifest = {
+            "format_version": 1,
+            "kind": "synthetic",
+            "charset": {"name": charset.name, "size": n_classes,
+                        "chars": charset.text if n_classes <= 2350 else None},
+            "model": {"source": self.info.get("source"), "sha256": self.info.get("sha256", {}),
+                      "fonts": self.fonts},
+            "parameters": {**asdict(config), "out": str(out)},
+            "styles": names,
+            "augmentations_mean": "sample number within its (syllable, style)",
+            "counts": {"images": int(len(images)), "classes": n_classes,
+                       "per_class": per, "styles": len(names)},
+            "build": {"seconds": round(seconds, 3),
+                      "glyphs_per_second": round(len(images) / max(seconds, 1e-9), 1),
+                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+        }
+        save_dataset(dataset, out, manifest, config.format, config.preview)
+        write_json_atomic(sidecar_paths(out, config.format)[0], manifest)
+        return out, manifest
+

@@ -1,0 +1,172 @@
+"""The handwriting API (write, synth, styles) and its CLI, on a small untrained model.
+
+The mechanics (shapes, determinism, spacing, errors, dataset format, sha256 checks) do not
+depend on training; the committed pretrained model's quality is tested separately.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from korean_gan.charsets import jamo_table
+
+FONTS = ["Alpha-Regular", "Beta-Bold", "Gamma-Regular"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A conditional run folder (config, generator weights, styles) with random weights."""
+    from korean_gan.conditional import build_conditional_gan
+
+    run = tmp_path_factory.mktemp("hangul-run")
+    gan = build_conditional_gan("가나다", FONTS, g_filters=16, d_filters=8, seed=3)
+    gan.export(run)
+    (run / "config.json").write_text(json.dumps({"model": "conditional", "noise_dim": 64,
+                                                 "g_filters": 16}))
+    return run
+
+
+@pytest.fixture(scope="module")
+def writer(model_dir):
+    from korean_gan.handwriting import Handwriting
+
+    return Handwriting.load(model_dir)
+
+
+def test_glyphs_are_uint8_deterministic_and_depend_on_syllable_and_style(writer):
+    a = writer.glyphs("가똠", style=0, seed=5)
+    assert a.shape == (2, 32, 32) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, writer.glyphs("가똠", style=0, seed=5))
+    # Unseen syllables are composed from jamo: 똠 was never in the model's charset.
+    assert not np.array_equal(a[0], a[1])
+    assert not np.array_equal(a, writer.glyphs("가똠", style=1, seed=5))
+    assert not np.array_equal(a, writer.glyphs("가똠", style=0, seed=6))
+
+
+def test_style_specifications(writer):
+    np.testing.assert_array_equal(writer.style_vectors("Beta", 2), np.repeat(
+        writer.styles[1:2], 2, axis=0))
+    np.testing.assert_array_equal(writer.style_vectors("2", 1), writer.styles[2:3])
+    np.testing.assert_allclose(writer.style_vectors("mean", 1)[0], writer.styles.mean(axis=0),
+                               rtol=1e-6)
+    random = writer.style_vectors("random", 3, seed=1)
+    assert random.shape == (3, writer.style_dim) and len({r.tobytes() for r in random}) == 3
+    one = writer.style_vectors("random-one", 3, seed=1)
+    assert len({r.tobytes() for r in one}) == 1
+    with pytest.raises(ValueError, match="style 7 does not exist; styles are 0-2"):
+        writer.style_vectors(7, 1)
+    with pytest.raises(ValueError, match="unknown style 'Zeta'"):
+        writer.style_vectors("Zeta", 1)
+    with pytest.raises(ValueError, match="matches several fonts"):
+        writer.style_vectors("", 1)
+
+
+def test_write_lays_out_words_lines_and_refuses_non_hangul(writer):
+    size = writer.image_size
+    advance = round(size * (1 - 0.08))
+    one = writer.write("가나", style=0, scale=1)
+    spaced = writer.write("가 나", style=0, scale=1)
+    assert spaced.shape[1] - one.shape[1] == size // 2  # a space is half a glyph wide
+    two_lines = writer.write("가나\n다", style=0, scale=1)
+    assert two_lines.shape[0] - one.shape[0] == round(size * 1.15)
+    assert one.shape[1] == 2 * (size // 4) + 2 * advance + size - advance
+    assert writer.write("가나", style=0, scale=3).shape == (one.shape[0] * 3, one.shape[1] * 3)
+    with pytest.raises(ValueError, match=r"character 3 of the text, 'A' \(U\+0041\), is not a "
+                                         "Hangul syllable"):
+        writer.write("가나A")
+    with pytest.raises(ValueError, match="nothing to write"):
+        writer.write("  ")
+    with pytest.raises(ValueError, match="is not a Hangul syllable"):
+        writer.write("ㄱ")  # a lone jamo is not a syllable
+
+
+def test_synthesize_writes_a_labelled_dataset_in_the_build_format(writer, tmp_path):
+    from korean_gan.data import load_dataset
+
+    out = tmp_path / "synth.npz"
+    path, manifest = writer.synthesize(charset="가나다라", per_class=5,
+                                       styles=("fonts", "random"), out=str(out),
+                                       progress=False)
+    data = load_dataset(path)
+    assert len(data) == 20 and data.images.dtype == np.uint8
+    np.testing.assert_array_equal(np.bincount(data.labels), [5, 5, 5, 5])
+    assert data.fonts == FONTS + ["random"]
+    # Per syllable, the 5 images go to the 4 style entries in turn.
+    np.testing.assert_array_equal(data.font_ids[:5], [0, 1, 2, 3, 0])
+    np.testing.assert_array_equal(data.aug_ids[:5], [0, 0, 0, 0, 1])
+    assert manifest["counts"] == {"images": 20, "classes": 4, "per_class": 5, "styles": 4}
+    assert json.loads((tmp_path / "synth.json").read_text())["kind"] == "synthetic"
+    assert (tmp_path / "synth.preview.png").is_file()
+    # The label really is the syllable drawn: the same noise and style give the same image
+    # as asking for that syllable directly.
+    again, _ = writer.synthesize(charset="가나다라", per_class=5, styles=("fonts", "random"),
+                                 out=str(tmp_path / "again.npz"), progress=False)
+    np.testing.assert_array_equal(load_dataset(again).images, data.images)
+
+
+def test_synthesize_imagefolder_and_bad_requests(writer, tmp_path):
+    out = tmp_path / "folder"
+    writer.synthesize(charset="가나", per_class=2, styles=("0",), out=str(out),
+                      format="imagefolder", progress=False, preview=False)
+    assert sorted(p.name for p in out.iterdir()) == ["0_가", "1_나", "manifest.json"]
+    assert sorted(p.name for p in (out / "0_가").iterdir()) == [
+        "Alpha-Regular_gen000.png", "Alpha-Regular_gen001.png"]
+    with pytest.raises(ValueError, match="per-class must be a positive integer"):
+        writer.synthesize(charset="가", per_class=0, out=str(tmp_path / "x.npz"))
+    with pytest.raises(ValueError, match="unknown style 'nobody'"):
+        writer.synthesize(charset="가", styles=("nobody",), out=str(tmp_path / "x.npz"))
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_load_refuses_what_it_cannot_use(model_dir, tmp_path):
+    import shutil
+
+    from korean_gan.handwriting import Handwriting
+
+    with pytest.raises(ValueError, match="is not a model folder"):
+        Handwriting.load(tmp_path / "missing")
+    dcgan = tmp_path / "dcgan"
+    dcgan.mkdir()
+    (dcgan / "config.json").write_text(json.dumps({"model": "dcgan"}))
+    with pytest.raises(ValueError, match="is a dcgan run; write and synth need a conditional"):
+        Handwriting.load(dcgan)
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    (copy / "model.json").write_text(json.dumps({"sha256": {"generator.weights.h5": "0" * 64}}))
+    with pytest.raises(ValueError, match="does not match the sha256 in model.json"):
+        Handwriting.load(copy)
+    (copy / "model.json").unlink()
+    (copy / "styles.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="styles.npz cannot be read"):
+        Handwriting.load(copy)
+
+
+def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys):
+    from PIL import Image
+
+    from korean_gan.cli import main
+
+    png = tmp_path / "hello.png"
+    assert main(["write", "가나 다", "--model", str(model_dir), "--style", "1", "--out",
+                 str(png)]) == 0
+    assert Image.open(png).size[1] == 2 * (round(32 * 1.15) + 2 * 8)  # scale 2
+    assert main(["write", "hello", "--model", str(model_dir), "--out", str(png)]) == 2
+    assert "'h' (U+0068), is not a Hangul syllable" in capsys.readouterr().err
+    assert main(["synth", "--model", str(model_dir), "--charset", "가나", "--per-class", "3",
+                 "--out", str(tmp_path / "s.npz"), "--quiet"]) == 0
+    assert "6 images of 2 syllables × 3 (3 styles)" in capsys.readouterr().out
+    assert main(["styles", "--model", str(model_dir)]) == 0
+    assert "  1  Beta-Bold" in capsys.readouterr().out
+    assert main(["sample", "--run-dir", str(model_dir), "--n", "4", "--chars", "가똠",
+                 "--out", str(tmp_path / "s4.npz")]) == 0
+    with np.load(tmp_path / "s4.npz", allow_pickle=False) as npz:
+        assert npz["images"].shape == (4, 32, 32)
+        np.testing.assert_array_equal(npz["labels"], [0, 1, 0, 1])
+        assert list(npz["charset"]) == ["가", "똠"]
+
+
+def test_jamo_table_matches_the_unicode_formula():
+    np.testing.assert_array_equal(jamo_table("가각힣"), [[0, 0, 0], [0, 0, 1], [18, 20, 27]])
