@@ -170,3 +170,19 @@ def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys):
 
 def test_jamo_table_matches_the_unicode_formula():
     np.testing.assert_array_equal(jamo_table("가각힣"), [[0, 0, 0], [0, 0, 1], [18, 20, 27]])
+
+
+def test_style_files_by_path_and_by_name(writer, tmp_path, monkeypatch):
+    from korean_gan.handwriting import save_style
+
+    vector = np.arange(writer.style_dim, dtype=np.float32) / 10
+    save_style(tmp_path / "styles" / "mine.npz", vector, source="test")
+    np.testing.assert_array_equal(writer.style_vectors(str(tmp_path / "styles" / "mine.npz"),
+                                                       2), [vector, vector])
+    monkeypatch.chdir(tmp_path)
+    np.testing.assert_array_equal(writer.style_vectors("mine", 1)[0], vector)
+    save_style(tmp_path / "short.npz", vector[:3])
+    with pytest.raises(ValueError, match="holds 3 numbers; this model's styles have 16"):
+        writer.style_vectors(str(tmp_path / "short.npz"), 1)
+    with pytest.raises(ValueError, match="style file missing.npz does not exist"):
+        writer.style_vectors("missing.npz", 1)

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from korean_gan.charsets import jamo_table
 from korean_gan.diffaugment import diff_augment
+from korean_gan.distribute import scaled_loss
 from korean_gan.losses import get_losses
 from korean_gan.models import build_conditional_generator, build_projection_discriminator
 
@@ -76,6 +77,8 @@ class ConditionalGAN(keras.Model):
         self.font_names: list[str] = []
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        # Its networks are built; fit() must not try to build it by calling it on a batch.
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, **kwargs):
         """Sets both optimizers and both loss functions (pure functions on logits)."""
@@ -177,17 +180,27 @@ class ConditionalGAN(keras.Model):
             fake_logits = self.discriminator([self._augment(fake_images), labels], training=True)
             g_loss = self.g_loss_fn(fake_logits)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
+            g_scaled = scaled_loss(g_loss, self.g_optimizer)
+            d_scaled = scaled_loss(d_loss, self.d_optimizer)
         g_vars = self.generator_variables
         d_vars = self.discriminator.trainable_variables
-        g_grads = g_tape.gradient(g_loss, g_vars)
-        d_grads = d_tape.gradient(d_loss, d_vars)
+        g_grads = g_tape.gradient(g_scaled, g_vars)
+        d_grads = d_tape.gradient(d_scaled, d_vars)
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars, strict=True))
-        self.update_ema()
-        self.step_counter.assign_add(1)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            # Mirrored variables are updated once, from the cross-replica context.
+            replica.merge_call(lambda _: self._after_step())
+        else:
+            self._after_step()
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
+
+    def _after_step(self) -> None:
+        self.update_ema()
+        self.step_counter.assign_add(1)
 
     def update_ema(self) -> None:
         """ema ← decay·ema + (1 − decay)·current, over all weights (BN statistics included)."""
@@ -221,7 +234,7 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
                           g_filters: int = 128, d_filters: int = 32,
-                          seed: int = 0) -> ConditionalGAN:
+                          loss_scaling: bool = False, seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
     Adam with β₁ = 0 and equal learning rates for both networks, as in the SN-GAN / projection
@@ -240,8 +253,11 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                                                         base_filters=d_filters),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment, seed=seed)
     g_loss, d_loss = get_losses(loss)
-    gan.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1, beta_2),
-                g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1, beta_2),
+    optimizers = [keras.optimizers.Adam(rate, beta_1, beta_2)
+                  for rate in (d_learning_rate, g_learning_rate)]
+    if loss_scaling:  # mixed_float16: keep small gradients from underflowing
+        optimizers = [keras.optimizers.LossScaleOptimizer(o) for o in optimizers]
+    gan.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1],
                 d_loss_fn=d_loss, g_loss_fn=g_loss)
     gan.class_jamo = jamo_table(chars)
     gan.font_names = list(fonts)

@@ -35,7 +35,9 @@ __all__ = [
     "HandwritingError",
     "SynthConfig",
     "export_model",
+    "load_style",
     "random_styles",
+    "save_style",
 ]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
@@ -49,6 +51,37 @@ MODEL_CARD = "model.json"
 
 class HandwritingError(ValueError):
     """A model that cannot be loaded, or a request (text, style, charset) it cannot serve."""
+
+
+#: Where styles of your own (``korean-gan adapt``) are kept: ``styles/<name>.npz`` in the
+#: working folder; ``--style <name>`` finds them there.
+STYLE_DIR = Path("styles")
+
+
+def load_style(path: str | os.PathLike) -> np.ndarray:
+    """A style vector saved with :func:`save_style` (an ``.npz`` with a ``style`` array).
+
+    Raises:
+        HandwritingError: a missing or unreadable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise HandwritingError(f"style file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(npz["style"], np.float32).reshape(-1)
+    except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
+        raise HandwritingError(f"style file {path} cannot be read ({err})") from None
+
+
+def save_style(path: str | os.PathLike, vector: np.ndarray, **meta) -> Path:
+    """Saves a style vector (and scalar/string metadata) atomically as ``.npz``."""
+    from korean_gan._io import save_npz
+
+    arrays = {"style": np.asarray(vector, np.float32).reshape(-1)}
+    arrays.update({k: np.asarray(v) for k, v in meta.items()})
+    save_npz(path, arrays)
+    return Path(path)
 
 
 def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -260,8 +293,8 @@ class Handwriting:
 
         Args:
             style: A training font's index or name (a unique prefix will do), ``random`` (a new
-                style per row), ``random-one`` (one new style for all rows), ``mean``, or a
-                vector of length D.
+                style per row), ``random-one`` (one new style for all rows), ``mean``, a
+                style file (``.npz`` path, or a name in ``styles/``), or a vector of length D.
             n: Rows.
             seed: Seed of random styles.
         """
@@ -285,6 +318,13 @@ class Handwriting:
             return np.repeat(random_styles(self.styles, 1, seed), n, axis=0)
         if style == "mean":
             return np.repeat(self.styles.mean(axis=0, keepdims=True), n, axis=0)
+        if isinstance(style, str) and (style.endswith(".npz") or
+                                       (STYLE_DIR / f"{style}.npz").is_file()):
+            vector = load_style(style if style.endswith(".npz") else STYLE_DIR / f"{style}.npz")
+            if vector.shape != (self.style_dim,):
+                raise HandwritingError(f"style file for {style!r} holds {vector.size} numbers; "
+                                       f"this model's styles have {self.style_dim}")
+            return np.repeat(vector[None], n, axis=0)
         if isinstance(style, str):
             matches = [i for i, f in enumerate(self.fonts) if f == style]
             matches = matches or [i for i, f in enumerate(self.fonts)

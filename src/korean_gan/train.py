@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
@@ -32,6 +33,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from korean_gan.distribute import (
+    dtype_policy,
+    is_chief,
+    make_strategy,
+    resolve_precision,
+    scaled_loss,
+)
 from korean_gan.losses import get_losses
 from korean_gan.models import build_discriminator, build_generator
 
@@ -100,6 +108,11 @@ class TrainConfig:
         diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
         g_filters: Conditional model: channels of the generator's first feature map.
         d_filters: Conditional model: channels of the critic's first block.
+        precision: ``float32``, ``mixed_bfloat16`` (CPUs with AVX512-BF16/AMX),
+            ``mixed_float16`` (GPUs; with loss scaling) or ``auto`` (by hardware); see
+            ``korean_gan.distribute``.
+        strategy: ``default`` (one device), ``mirrored`` (all GPUs of a machine) or
+            ``multiworker`` (machines in ``TF_CONFIG``); ``batch_size`` is the global batch.
         seed: Seed of weights, noise, dropout and data order.
         checkpoint_every: Save a checkpoint every this many epochs (and at the end).
         keep_checkpoints: How many recent checkpoints to keep.
@@ -130,6 +143,8 @@ class TrainConfig:
     diffaugment: str = "translation,cutout"
     g_filters: int = 128
     d_filters: int = 32
+    precision: str = "float32"
+    strategy: str = "default"
     seed: int = 0
     checkpoint_every: int = 5
     keep_checkpoints: int = 2
@@ -166,9 +181,41 @@ class TrainConfig:
                 raise TrainError(f"{name.replace('_', '-')} must be positive")
         if self.model not in MODELS:
             raise TrainError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        from korean_gan.distribute import PRECISIONS, STRATEGIES
+
+        if self.precision not in PRECISIONS:
+            raise TrainError(f"unknown precision {self.precision!r}; choose from "
+                             f"{', '.join(PRECISIONS)}")
+        if self.strategy not in STRATEGIES:
+            raise TrainError(f"unknown strategy {self.strategy!r}; choose from "
+                             f"{', '.join(STRATEGIES)}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
         get_losses(self.loss)
+        if self.preset not in PRESETS:
+            raise TrainError(f"unknown preset {self.preset!r}; choose from {', '.join(PRESETS)}")
+        for name in ("beta_1", "beta_2"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise TrainError(f"{name.replace('_', '-')} must be in [0, 1), got {value!r}")
+        from korean_gan.diffaugment import POLICIES as DIFFAUGMENT_POLICIES
+
+        for name in self.diffaugment.split(","):
+            if name and name not in DIFFAUGMENT_POLICIES:
+                raise TrainError(f"unknown DiffAugment transform {name!r} in diffaugment; "
+                                 f"choose from {', '.join(DIFFAUGMENT_POLICIES)}")
+        # The run folder, or the nearest existing folder above it, must be a writable folder:
+        # fail now, naming the path, rather than after the data is loaded and the model built.
+        import os
+
+        run_dir = Path(self.run_dir)
+        existing = next((p for p in (run_dir, *run_dir.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            where = "" if existing == run_dir else f" cannot be created: {existing}"
+            raise TrainError(f"run folder {run_dir}{where} is a file; choose another --run-dir")
+        if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+            raise TrainError(f"run folder {run_dir}: {existing} is not writable; choose another "
+                             "--run-dir")
 
 
 # --- the model --------------------------------------------------------------------------------
@@ -196,6 +243,8 @@ class GAN(keras.Model):
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        # Its networks are built; fit() must not try to build it by calling it on a batch.
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, **kwargs):
         """Sets both optimizers and both loss functions (pure functions on logits)."""
@@ -243,8 +292,10 @@ class GAN(keras.Model):
             fake_logits = self.discriminator(fake_images, training=True)
             g_loss = self.g_loss_fn(fake_logits)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
-        g_grads = g_tape.gradient(g_loss, self.generator.trainable_variables)
-        d_grads = d_tape.gradient(d_loss, self.discriminator.trainable_variables)
+            g_scaled = scaled_loss(g_loss, self.g_optimizer)
+            d_scaled = scaled_loss(d_loss, self.d_optimizer)
+        g_grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
+        d_grads = d_tape.gradient(d_scaled, self.discriminator.trainable_variables)
         self.g_optimizer.apply_gradients(
             zip(g_grads, self.generator.trainable_variables, strict=True))
         self.d_optimizer.apply_gradients(
@@ -252,6 +303,14 @@ class GAN(keras.Model):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
+
+
+def _optimizer(learning_rate: float, config: TrainConfig, precision: str):
+    optimizer = keras.optimizers.Adam(learning_rate, config.beta_1, config.beta_2)
+    # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
@@ -262,26 +321,30 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
         image_size: Side of the training images.
         dataset: The training GlyphDataset (the conditional model needs its charset and fonts).
     """
+    precision = resolve_precision(config.precision)
     if config.model == "conditional":
         if dataset is None:
             raise TrainError("the conditional model needs the training dataset")
         from korean_gan.conditional import build_conditional_gan
 
-        return build_conditional_gan(
-            dataset.charset.chars, dataset.fonts, image_size=image_size,
-            noise_dim=config.noise_dim, loss=config.loss,
-            g_learning_rate=config.g_learning_rate, d_learning_rate=config.d_learning_rate,
-            beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
-            diffaugment=config.diffaugment, g_filters=config.g_filters,
-            d_filters=config.d_filters, seed=config.seed)
+        with dtype_policy(precision):
+            return build_conditional_gan(
+                dataset.charset.chars, dataset.fonts, image_size=image_size,
+                noise_dim=config.noise_dim, loss=config.loss,
+                g_learning_rate=config.g_learning_rate, d_learning_rate=config.d_learning_rate,
+                beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
+                diffaugment=config.diffaugment, g_filters=config.g_filters,
+                d_filters=config.d_filters, loss_scaling=precision == "mixed_float16",
+                seed=config.seed)
     keras.utils.set_random_seed(config.seed)
-    generator = build_generator(noise_dim=config.noise_dim, image_size=image_size)
-    discriminator = build_discriminator(image_size=image_size)
+    with dtype_policy(precision):
+        generator = build_generator(noise_dim=config.noise_dim, image_size=image_size)
+        discriminator = build_discriminator(image_size=image_size)
     gan = GAN(generator, discriminator, config.noise_dim, seed=config.seed)
     g_loss, d_loss = get_losses(config.loss)
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(config.d_learning_rate, config.beta_1, config.beta_2),
-        g_optimizer=keras.optimizers.Adam(config.g_learning_rate, config.beta_1, config.beta_2),
+        d_optimizer=_optimizer(config.d_learning_rate, config, precision),
+        g_optimizer=_optimizer(config.g_learning_rate, config, precision),
         d_loss_fn=d_loss,
         g_loss_fn=g_loss,
     )
@@ -294,7 +357,8 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
 # --- input pipeline ---------------------------------------------------------------------------
 
 def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch: int,
-                     epochs: int, labels: np.ndarray | None = None) -> tf.data.Dataset:
+                     epochs: int, labels: np.ndarray | None = None,
+                     shard: tuple[int, int, int] | None = None) -> tf.data.Dataset:
     """Batches of real images in [-1, 1], shape (B, S, S, 1), for epochs [first_epoch, epochs).
 
     With ``labels`` (N, K), batches are ``(images, labels)`` pairs.
@@ -302,6 +366,11 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
     The uint8 images stay in memory; each epoch's order is a stateless shuffle keyed by
     (seed, epoch), so a resumed run sees exactly the batches an uninterrupted run would.
     Scaling happens in graph ops; batches are prefetched.
+
+    Args:
+        shard: ``(pipeline, replicas, pipelines)`` for distributed training: every global batch
+            of ``batch_size`` is cut into ``replicas`` equal slices and this pipeline yields its
+            ``replicas // pipelines`` consecutive slices, one per local replica, in order.
     """
     n = len(images)
     steps = n // batch_size
@@ -311,8 +380,14 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
     def epoch_indices(epoch):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(n), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
-        return tf.data.Dataset.from_tensor_slices(
-            tf.reshape(order[: steps * batch_size], (steps, batch_size)))
+        batches = tf.reshape(order[: steps * batch_size], (steps, batch_size))
+        if shard is not None:
+            pipeline, replicas, pipelines = shard
+            local = replicas // pipelines
+            slices = tf.reshape(batches, (steps, replicas, batch_size // replicas))
+            batches = tf.reshape(slices[:, pipeline * local:(pipeline + 1) * local],
+                                 (steps * local, batch_size // replicas))
+        return tf.data.Dataset.from_tensor_slices(batches)
 
     def gather(indices):
         batch = tf.cast(tf.gather(pixels, indices), tf.float32)[..., None] / 127.5 - 1.0
@@ -426,11 +501,22 @@ class LossLog(keras.callbacks.Callback):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        # A run folder deleted (or unmounted) mid-run: stop before a later write recreates it.
+        if not self.path.parent.is_dir():
+            self.model.stop_training = True
+            raise TrainError(f"run folder {self.path.parent} disappeared during epoch "
+                             f"{epoch + 1}; training stopped: restore the folder and resume "
+                             "with --resume, or start a new run")
         logs = logs or {}
         row = [epoch + 1] + [f"{float(logs.get(k, float('nan'))):.6f}" for k in self.COLUMNS[1:3]]
         row.append(f"{time.perf_counter() - self._start:.3f}")
-        with open(self.path, "a", newline="") as fh:
-            csv.writer(fh).writerow(row)
+        try:
+            with open(self.path, "a", newline="") as fh:
+                csv.writer(fh).writerow(row)
+        except OSError as err:  # a full disk, a folder gone read-only, ...
+            self.model.stop_training = True
+            raise TrainError(f"cannot write {self.path} ({err.strerror or err}); training "
+                             "stopped: free disk space and resume with --resume") from None
 
 
 class Checkpointer(keras.callbacks.Callback):
@@ -438,8 +524,13 @@ class Checkpointer(keras.callbacks.Callback):
 
     A checkpoint is written every ``every`` epochs and at the end. The first SIGINT (Ctrl-C) or
     SIGTERM lets the current epoch finish, checkpoints it and stops; a second SIGINT stops at
-    once. TensorFlow writes a checkpoint's files first and the ``checkpoint`` index last, so a
-    process killed while saving leaves the previous checkpoint as the latest.
+    once. TensorFlow writes a checkpoint's files first and the ``checkpoint`` index last (by
+    temporary file and rename), so a process killed while saving leaves the previous checkpoint
+    as the latest.
+
+    A non-finite loss stops training at the step where it appears, and a model whose weights
+    are not finite is never saved, so the last good checkpoint stays the latest. A checkpoint
+    that cannot be written (full disk, run folder gone) stops training with a TrainError.
     """
 
     def __init__(self, manager: tf.train.CheckpointManager, epoch_var: tf.Variable, every: int,
@@ -451,6 +542,27 @@ class Checkpointer(keras.callbacks.Callback):
         self.total_epochs = total_epochs
         self.stop_requested = False
         self._previous: dict[int, object] = {}
+        self._epoch = 0
+
+    @staticmethod
+    def _non_finite(logs) -> str:
+        """``"d_loss=nan, g_loss=0.69"`` if a loss in ``logs`` is NaN or infinite, else ``""``."""
+        losses = {k: float(v) for k, v in (logs or {}).items() if k in ("d_loss", "g_loss")}
+        if all(np.isfinite(v) for v in losses.values()):
+            return ""
+        return ", ".join(f"{k}={v:.4g}" for k, v in losses.items())
+
+    def _kept(self) -> str:
+        latest = self.manager.latest_checkpoint
+        return (f"the last good checkpoint {latest} is kept" if latest
+                else "no checkpoint had been written yet")
+
+    def _stop_with(self, message: str) -> None:
+        """Stops training with a TrainError, handing the signals back first (fit skips
+        on_train_end when a callback raises)."""
+        self.model.stop_training = True
+        self._restore_signals()
+        raise TrainError(message)
 
     def _request_stop(self, signum, frame):
         if self.stop_requested and signum == signal.SIGINT:
@@ -464,22 +576,59 @@ class Checkpointer(keras.callbacks.Callback):
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self._previous[signum] = signal.signal(signum, self._request_stop)
 
-    def on_train_end(self, logs=None):
+    def _restore_signals(self) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
 
+    def on_train_end(self, logs=None):
+        self._restore_signals()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Checked per step so the message names the step that diverged; the epoch's logs only
+        # give the average.
+        bad = self._non_finite(logs)
+        if bad:
+            self._stop_with(f"loss is not finite at epoch {self._epoch + 1}, step {batch + 1} "
+                            f"({bad}); training stopped and {self._kept()}: start a new run "
+                            "with a lower --g-lr/--d-lr")
+
     def save(self, number: int) -> str:
+        """Writes the checkpoint of epoch ``number``; refuses a diverged model.
+
+        Raises:
+            TrainError: the weights are not finite, or the checkpoint cannot be written.
+        """
+        folder = Path(self.manager.directory)
+        if not folder.parent.is_dir():
+            self._stop_with(f"run folder {folder.parent} disappeared during epoch {number}; "
+                            "training stopped: restore the folder and resume with --resume, "
+                            "or start a new run")
+        if not all(np.isfinite(w).all() for w in self.model.get_weights()):
+            self._stop_with(f"weights are not finite after epoch {number}; not saving them, "
+                            f"so {self._kept()}: start a new run with a lower --g-lr/--d-lr")
         self.epoch_var.assign(number)
-        return self.manager.save(checkpoint_number=number)
+        try:
+            return self.manager.save(checkpoint_number=number)
+        except (tf.errors.OpError, OSError) as err:
+            import re
+
+            # TensorFlow wraps the OS error in op details: keep the path and the reason.
+            reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\]", "",
+                            str(getattr(err, "message", "") or err)).strip().splitlines()
+            self._stop_with(f"cannot write the checkpoint of epoch {number} in {folder} "
+                            f"({type(err).__name__}: {reason[0] if reason else ''}); "
+                            f"{self._kept()}: free disk space and resume with --resume")
 
     def on_epoch_end(self, epoch, logs=None):
         number = epoch + 1
-        if logs and not all(np.isfinite(v) for k, v in logs.items()
-                            if k in ("d_loss", "g_loss")):
-            self.model.stop_training = True
-            raise TrainError(f"loss is not finite at epoch {number} ({logs}); the last good "
-                             f"checkpoint ({self.manager.latest_checkpoint}) is kept")
+        bad = self._non_finite(logs)
+        if bad:
+            self._stop_with(f"loss is not finite at epoch {number} ({bad}); training stopped "
+                            f"and {self._kept()}: start a new run with a lower --g-lr/--d-lr")
         if number % self.every == 0 or number == self.total_epochs or self.stop_requested:
             self.save(number)
         if self.stop_requested:
@@ -517,6 +666,8 @@ def prepare_run(config: TrainConfig, resume: bool) -> TrainConfig:
         saved.epochs = config.epochs
         saved.verbose = config.verbose
         saved.run_dir = str(run_dir)
+        # A run may continue on other hardware: a mirrored run on one device, or the reverse.
+        saved.strategy = config.strategy
         return saved
     if (run_dir / CONFIG_NAME).exists():
         raise TrainError(f"run folder {run_dir} already holds a run; pass --resume to continue it "
@@ -553,22 +704,34 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     if config.batch_size > len(dataset):
         raise TrainError(f"batch size {config.batch_size} is larger than the dataset "
                          f"{config.data} ({len(dataset)} images); lower --batch-size")
-    run_dir = Path(config.run_dir)
+    strategy = make_strategy(config.strategy)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise TrainError(f"batch size {config.batch_size} does not split evenly over "
+                         f"{replicas} replicas; use a multiple of {replicas}")
+    chief_dir = Path(config.run_dir)
+    # Only the chief writes the run folder; other workers write (and then drop) a scratch
+    # folder, but take part in every collective step, checkpoint saves included.
+    chief = is_chief(strategy)
+    run_dir = chief_dir if chief else Path(tempfile.mkdtemp(prefix="korean-gan-worker-"))
     run_dir.mkdir(parents=True, exist_ok=True)
 
     from korean_gan._io import write_json_atomic
 
-    gan = build_gan(config, dataset.image_size, dataset)
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    with strategy.scope():
+        gan = build_gan(config, dataset.image_size, dataset)
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     checkpoint = _checkpoint(gan, epoch_var)
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / CHECKPOINT_DIR),
                                          max_to_keep=config.keep_checkpoints)
-    noise_path = run_dir / NOISE_NAME
+    noise_path = chief_dir / NOISE_NAME
     first_epoch = 0
     if resume:
-        if manager.latest_checkpoint is None:
-            raise TrainError(f"{run_dir} has no checkpoint yet; start it again without --resume")
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        latest = tf.train.latest_checkpoint(str(chief_dir / CHECKPOINT_DIR))
+        if latest is None:
+            raise TrainError(f"{chief_dir} has no checkpoint yet; start it again without "
+                             "--resume")
+        checkpoint.restore(latest).assert_existing_objects_matched()
         first_epoch = int(epoch_var.numpy())
         noise = np.load(noise_path, allow_pickle=False)
     else:
@@ -576,9 +739,11 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
             (16, config.noise_dim)).astype(np.float32)
         from korean_gan._io import atomic_path
 
-        with atomic_path(noise_path, suffix=".npy") as tmp:
-            np.save(tmp, noise, allow_pickle=False)
-    write_json_atomic(run_dir / CONFIG_NAME, asdict(config))
+        if chief:
+            with atomic_path(noise_path, suffix=".npy") as tmp:
+                np.save(tmp, noise, allow_pickle=False)
+    if chief:
+        write_json_atomic(run_dir / CONFIG_NAME, asdict(config))
     if first_epoch >= config.epochs:
         raise TrainError(f"{run_dir} already finished {first_epoch} epochs; pass a larger "
                          "--epochs to train further")
@@ -591,7 +756,7 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         GifOnEnd(run_dir / "samples", run_dir / "samples.gif"),
         *callbacks,
     ]
-    if config.eval_every:
+    if config.eval_every and chief:
         from korean_gan.evaluate import EvaluationCallback
 
         # Before the loss log and checkpointer, so the epoch's metrics are in place first.
@@ -600,7 +765,7 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
             tensorboard=config.tensorboard))
     if config.snapshot_every:
         all_callbacks.append(GeneratorSnapshots(run_dir / "snapshots", config.snapshot_every))
-    if config.tensorboard:
+    if config.tensorboard and chief:
         all_callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"),
                                                          write_graph=False))
     steps = len(dataset) // config.batch_size
@@ -609,13 +774,29 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         from korean_gan.conditional import condition_labels
 
         labels = condition_labels(dataset)
-    data = training_dataset(dataset.images, config.batch_size, config.seed, first_epoch,
-                            config.epochs, labels)
+    if replicas == 1:
+        data = training_dataset(dataset.images, config.batch_size, config.seed, first_epoch,
+                                config.epochs, labels)
+    else:
+        # Each input pipeline (one per worker) yields its replicas' slices of every global
+        # batch, so a step sees exactly the batch a single device would.
+        def per_worker(context):
+            return training_dataset(dataset.images, config.batch_size, config.seed,
+                                    first_epoch, config.epochs, labels,
+                                    shard=(context.input_pipeline_id, replicas,
+                                           context.num_input_pipelines))
+
+        data = strategy.distribute_datasets_from_function(per_worker)
     checkpointer = next(c for c in all_callbacks if isinstance(c, Checkpointer))
     history = gan.fit(data, epochs=config.epochs, initial_epoch=first_epoch,
                       steps_per_epoch=steps, callbacks=all_callbacks, verbose=config.verbose,
                       shuffle=False)
-    gan.export(run_dir)
+    if chief:
+        gan.export(run_dir)
+    else:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
     # True when a signal stopped the run early (it was checkpointed; --resume continues it).
     history.interrupted = checkpointer.stop_requested
     return history
