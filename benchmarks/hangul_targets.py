@@ -87,6 +87,26 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars) -> list[dict]:
     return rows
 
 
+def ema_ablation(hw, evaluator, run_dir: Path, train_chars, held_chars) -> dict:
+    """Quick content accuracy of the raw generator (the run's last checkpoint) beside its
+    weight average (EMA, what the run exports): the EMA's contribution, at no training cost."""
+    import tensorflow as tf
+
+    from korean_gan.handwriting import Handwriting
+    from korean_gan.models import build_conditional_generator
+
+    config = hw.info["config"]
+    raw = build_conditional_generator(noise_dim=hw.noise_dim, style_dim=hw.style_dim,
+                                      image_size=hw.image_size,
+                                      base_filters=int(config.get("g_filters", 128)))
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    tf.train.Checkpoint(generator=raw).restore(latest).expect_partial()
+    raw_hw = Handwriting(raw, hw.styles, hw.fonts, hw.info)
+    ema = measure(hw, evaluator, train_chars, held_chars, full=False)
+    plain = measure(raw_hw, evaluator, train_chars, held_chars, full=False)
+    return {f"ema_{k}": v for k, v in ema.items()} | {f"raw_{k}": v for k, v in plain.items()}
+
+
 def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
     """FCD of n glyphs (training syllables in turn, font styles in turn) against real data."""
     from korean_gan.data import load_dataset
@@ -131,10 +151,45 @@ def sampling_speed(hw, n: int = 20000) -> float:
     return n / (time.perf_counter() - started)
 
 
+def sample_sheet(hw, path: Path, seen: str = "가나다라마바사아", n_unseen: int = 8,
+                 n_random: int = 2) -> Path:
+    """Every font style (rows) × seen syllables, then held-out ones, plus random styles."""
+    from PIL import Image, ImageDraw
+
+    from korean_gan.charsets import ks2350_holdout
+    from korean_gan.images import tile
+
+    chars = list(seen) + list(ks2350_holdout().chars[:n_unseen])
+    rows = [hw.glyphs(chars, style=i, seed=0) for i in range(len(hw.fonts))]
+    rows += [hw.glyphs(chars, style="random-one", seed=100 + i) for i in range(n_random)]
+    grid = tile(np.concatenate(rows), cols=len(chars), gap=2, background=200)
+    # A dark rule between the seen and the held-out columns.
+    x = 2 + len(seen) * 34 - 2
+    grid[:, x:x + 2] = 0
+    scale = 2
+    image = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale),
+                                         Image.Resampling.NEAREST)
+    label_width = 150
+    page = Image.new("L", (image.width + label_width, image.height + 24), 255)
+    page.paste(image, (label_width, 24))
+    draw = ImageDraw.Draw(page)
+    names = hw.fonts + [f"random style {i + 1}" for i in range(n_random)]
+    for r, name in enumerate(names):
+        draw.text((4, 24 + (2 + r * 34) * scale + 24), name[:22], fill=0)
+    draw.text((label_width + 4, 4), "seen in training", fill=0)
+    draw.text((label_width + (x + 6) * scale, 4), "held out: never seen", fill=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.save(path)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
     parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
+    parser.add_argument("--ema-ablation", action="store_true",
+                        help="also the raw (not weight-averaged) generator of the run's last "
+                             "checkpoint")
     parser.add_argument("--cas", action="store_true", help="also the classification accuracy "
                                                            "score (trains 3 classifiers)")
     parser.add_argument("--cas-per-class", type=int, default=18)
@@ -144,6 +199,8 @@ def main() -> None:
                         help="ks2350 originals of all bundled fonts (built if missing)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the curve")
+    parser.add_argument("--sheet", type=Path, default=None,
+                        help="PNG sample sheet: every style × seen and held-out syllables")
     args = parser.parse_args()
 
     from korean_gan.charsets import ks2350_holdout, ks2350_train
@@ -159,11 +216,15 @@ def main() -> None:
                          (args.real_data, dict(charset="ks2350"))):
         if not path.is_file():
             build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
+    if args.sheet:
+        print(f"wrote {sample_sheet(hw, args.sheet)}")
     report: dict = {"model": hw.info["source"], "evaluator": evaluator.name,
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:
         report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars)
         hw = Handwriting.load(args.model)  # back to the final weights
+    if args.ema_ablation:
+        report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))
     started = time.perf_counter()
     report.update(measure(hw, evaluator, train_chars, held_chars, full=True))
     report.update(fcd(hw, evaluator, args.train_data))

@@ -248,3 +248,10 @@ def test_ks2350_holdout_split_is_fixed_disjoint_and_composable():
         assert set(unseen[:, part]) <= set(seen[:, part])
     assert held.chars[:5] == tuple("갓객갯겆겪")  # the seeded choice never changes
     assert resolve_charset("ks2350-holdout").chars == held.chars
+
+
+def test_a_long_literal_charset_is_not_mistaken_for_a_file_name():
+    from korean_gan.charsets import ks2350
+
+    text = "".join(ks2350().chars[:500])  # 1,500 bytes: longer than any file name may be
+    assert resolve_charset(text).chars == ks2350().chars[:500]

@@ -41,6 +41,10 @@ _EXPORTS = {
     "SynthConfig": "handwriting", "export_model": "handwriting",
     "jamo_table": "charsets", "ks2350_train": "charsets", "ks2350_holdout": "charsets",
     "save_dataset": "data",
+    # your own handwriting: template sheets, scan ingestion, style fitting
+    "TemplateConfig": "template", "write_template": "template", "make_layout": "template",
+    "load_layout": "template", "IngestConfig": "ingest", "ingest": "ingest",
+    "ingest_photos": "ingest", "AdaptConfig": "adapt", "adapt": "adapt",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -244,9 +244,13 @@ def resolve_charset(spec: str | Charset | Sequence[str]) -> Charset:
     # literal charset with a bad character '.'.
     suffix = path.suffix[1:]
     looks_like_path = "/" in spec or "\\" in spec or (suffix.isascii() and suffix.isalnum())
-    if any(is_hangul_syllable(c) for c in spec) and not path.is_file() and not looks_like_path:
+    try:
+        is_file = path.is_file()
+    except OSError:  # a long literal charset is no valid file name ("File name too long")
+        is_file = False
+    if any(is_hangul_syllable(c) for c in spec) and not is_file and not looks_like_path:
         return from_chars(spec)
-    if path.is_file():
+    if is_file:
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")

@@ -52,6 +52,9 @@ def _add_data_parsers(sub) -> None:
                        help="comma-separated font names (file stems) to leave out, e.g. "
                             "NanumPenScript-Regular,Dokdo-Regular,BMYeonsung-Regular (the "
                             "evaluators' held-out fonts)")
+    build.add_argument("--extra", action="append", default=[], metavar="NPZ",
+                       help="a dataset whose glyphs join the build as a style of their own, "
+                            "e.g. your handwriting from `korean-gan ingest` (repeatable)")
     build.add_argument("--strict", action="store_true",
                        help="fail on an unusable font file instead of skipping it")
     build.add_argument("--no-preview", action="store_true", help="do not write the preview PNG")
@@ -87,7 +90,7 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--preset", default="seed",
                        help="model and hyperparameters: seed (the reference DCGAN with the "
                             "TensorFlow DCGAN tutorial's Adam 1e-4, batch 256); hangul (the "
-                            "conditional model: jamo + style conditioning)")
+                            "conditional model, in progress)")
     train.add_argument("--data", default=None,
                        help="dataset .npz (default data/seed16.npz)")
     train.add_argument("--run-dir", default=None, help="run folder (default runs/<preset>)")
@@ -103,15 +106,6 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--eval-every", type=int, default=None, metavar="N",
                        help="measure FCD, legibility and coverage every N epochs and keep the "
                             "best generator (default 10; 0 = off)")
-    train.add_argument("--precision", default=None,
-                       choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
-                       help="float32 (default), mixed_bfloat16 (CPUs with AVX512-BF16/AMX), "
-                            "mixed_float16 (GPUs), or auto (by hardware)")
-    train.add_argument("--strategy", default="default",
-                       choices=("default", "mirrored", "multiworker"),
-                       help="default (one device), mirrored (every GPU of this machine), "
-                            "multiworker (the machines in TF_CONFIG); --batch-size is the "
-                            "global batch")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir from its last checkpoint")
     train.add_argument("--no-tensorboard", action="store_true")
@@ -342,6 +336,7 @@ def _cmd_data_build(args) -> int:
         copies=args.copies, size=args.size, seed=args.seed, out=args.out, format=args.format,
         workers=args.workers, strict=args.strict,
         exclude_fonts=tuple(n.strip() for n in args.exclude_fonts.split(",") if n.strip()),
+        extra=tuple(args.extra),
         preview=not args.no_preview,
         progress=not args.quiet,
     )
@@ -411,7 +406,6 @@ def _cmd_train(args) -> int:
         config = read_run_config(Path(args.run_dir))
         config.epochs = args.epochs or config.epochs
         config.verbose = verbose
-        config.strategy = args.strategy
     else:
         config = TrainConfig.from_preset(
             args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
@@ -419,7 +413,6 @@ def _cmd_train(args) -> int:
             d_learning_rate=args.d_lr, seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
-            precision=args.precision, strategy=args.strategy,
         )
     history = train(config, resume=args.resume)
     run = Path(config.run_dir)
@@ -743,15 +736,17 @@ def _cmd_ingest(args) -> int:
 
 def _cmd_adapt(args) -> int:
     from korean_gan.adapt import AdaptConfig, adapt
+    from korean_gan.handwriting import STYLE_DIR
 
     config = AdaptConfig(data=args.style_from, model=args.model, name=args.name, out=args.out,
                          steps=args.steps, seed=args.seed)
     result = adapt(config)
     print(f"fitted style {result.name} to {result.n_glyphs} glyphs in {result.seconds:.0f} s: "
           f"L1 {result.loss_start:.3f} (closest start: {result.start}) → {result.loss_end:.3f}")
-    print(f"wrote {result.path}; write with it: korean-gan write \"안녕하세요\" --style "
-          f"{result.name if result.path.parent.name == 'styles' else result.path} --out "
-          "hello.png")
+    style = result.name if result.path == STYLE_DIR / f"{result.name}.npz" else result.path
+    model = "" if args.model == "default" else f" --model {args.model}"
+    print(f"wrote {result.path}; write with it: korean-gan write \"안녕하세요\" --style {style}"
+          f"{model} --out hello.png")
     return 0
 
 

@@ -35,7 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from korean_gan._io import atomic_path, check_output_path, save_npz, write_json_atomic
+from korean_gan._io import (
+    atomic_path,
+    check_output_path,
+    save_npz,
+    sha256_file,
+    write_json_atomic,
+)
 from korean_gan.augment import AugmentConfig, augment_glyph, augmentation_names
 from korean_gan.charsets import Charset, CharsetError, resolve_charset
 from korean_gan.fonts import FontFace, load_faces
@@ -87,6 +93,9 @@ class BuildConfig:
             ``keras.utils.image_dataset_from_directory``).
         workers: Processes to render with; 0 means one per CPU core.
         strict: Fail on an unusable font file instead of skipping it with a warning.
+        extra: Datasets (``.npz``, e.g. from ``korean-gan ingest``) whose original glyphs join
+            the build, each of their styles as a font of its own, augmented like the rest;
+            their syllables outside the charset are left out.
         exclude_fonts: Font names (file stems) to leave out, e.g. an evaluator's held-out
             fonts, so that a model trained on the set never sees them.
         preview: Also write the preview grid PNG.
@@ -104,6 +113,7 @@ class BuildConfig:
     workers: int = 0
     strict: bool = False
     exclude_fonts: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
     preview: bool = True
     progress: bool = True
 
@@ -266,6 +276,7 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         faces = [face for face in faces if face.name not in set(config.exclude_fonts)]
         if not faces:
             raise DatasetError("--exclude-fonts leaves no font to render")
+    extras = _load_extras(config.extra, charset, config.size, [face.name for face in faces])
 
     tasks = [
         (face, font_id, charset.chars[start:start + _CHUNK], start, render_cfg, aug_cfg,
@@ -286,6 +297,19 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         labels.append(chunk_labels)
         font_ids.append(np.full(len(chunk_labels), font_id, np.int32))
         skipped[font_id].update(chunk_skipped)
+    font_names = [face.name for face in faces]
+    for _, style, style_images, style_labels in extras:
+        font_id = len(font_names)
+        font_names.append(style)
+        skipped[font_id] = {}
+        variants: list[np.ndarray] = []
+        for n, (image, label) in enumerate(zip(style_images, style_labels, strict=True)):
+            # Seeded per (style, syllable, sample), like the fonts' glyphs.
+            rng = np.random.default_rng([config.seed, font_id, int(label), n])
+            variants.extend(augment_glyph(image, aug_cfg, rng))
+        images.append(np.stack(variants))
+        labels.append(np.repeat(style_labels, len(aug_names)).astype(np.int32))
+        font_ids.append(np.full(len(variants), font_id, np.int32))
     images_arr = np.concatenate(images)
     labels_arr = np.concatenate(labels)
     font_ids_arr = np.concatenate(font_ids)
@@ -295,8 +319,8 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         raise DatasetError(f"no font draws any syllable of charset {charset.name!r}; nothing to "
                            "build")
 
-    dataset = GlyphDataset(images_arr, labels_arr, charset, [f.name for f in faces],
-                           font_ids_arr, aug_names, aug_ids_arr)
+    dataset = GlyphDataset(images_arr, labels_arr, charset, font_names, font_ids_arr, aug_names,
+                           aug_ids_arr)
     font_entries = []
     for font_id, face in enumerate(faces):
         drawn = int(np.count_nonzero((font_ids_arr == font_id) & (aug_ids_arr == 0)))
@@ -308,6 +332,14 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
             "index": face.index, "sha256": face.sha256, "glyphs": drawn,
             "skipped": {reason: "".join(chars) for reason, chars in reasons.items()},
         })
+    for offset, (path, style, _, _) in enumerate(extras):
+        font_id = len(faces) + offset
+        font_entries.append({
+            "name": style, "family": "handwriting", "file": path.name, "index": 0,
+            "sha256": sha256_file(path), "source": str(path),
+            "glyphs": int(np.count_nonzero((font_ids_arr == font_id) & (aug_ids_arr == 0))),
+            "skipped": {},
+        })
     manifest = {
         "format_version": FORMAT_VERSION,
         "charset": {"name": charset.name, "size": len(charset),
@@ -315,11 +347,12 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         "parameters": {"size": config.size, "margin": render_cfg.margin,
                        "oversample": render_cfg.oversample, "augment": list(aug_cfg.policies),
                        "copies": aug_cfg.copies, "seed": config.seed, "format": config.format,
-                       "exclude_fonts": list(config.exclude_fonts)},
+                       "exclude_fonts": list(config.exclude_fonts),
+                       "extra": [str(p) for p in config.extra]},
         "augmentations": aug_names,
         "counts": {
             "images": int(len(images_arr)), "glyphs": int(np.count_nonzero(aug_ids_arr == 0)),
-            "fonts": len(faces), "classes": len(charset),
+            "fonts": len(font_names), "classes": len(charset),
             "per_class_min": int(np.bincount(labels_arr, minlength=len(charset)).min()),
             "glyphs_skipped": int(sum(len(s) for s in skipped.values())),
         },
@@ -332,7 +365,41 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
     manifest_path = sidecar_paths(out, config.format)[0]
     write_json_atomic(manifest_path, manifest)
     return BuildResult(out, manifest_path, preview_written, len(images_arr),
-                       manifest["counts"]["glyphs"], len(faces), len(charset), seconds, manifest)
+                       manifest["counts"]["glyphs"], len(font_names), len(charset), seconds,
+                       manifest)
+
+
+def _load_extras(paths, charset: Charset, size: int, font_names: list[str]) -> list[tuple]:
+    """Loads ``--extra`` datasets before any rendering: ``[(path, style, images, labels)]``
+    per style, labels mapped onto ``charset`` by syllable.
+
+    Raises:
+        DatasetError: an unreadable set, another image size, a style named like a font, or a
+            set with no syllable of the charset.
+    """
+    out: list[tuple] = []
+    names = set(font_names)
+    index = {char: i for i, char in enumerate(charset.chars)}
+    for path in map(Path, paths):
+        extra = load_dataset(path)
+        if extra.image_size != size:
+            raise DatasetError(f"extra dataset {path} has {extra.image_size} px images; the "
+                               f"build makes {size} px (pass --size {extra.image_size})")
+        originals = extra.originals() if "orig" in extra.augmentations else extra
+        mapped = np.array([index.get(extra.charset[label], -1) for label in originals.labels],
+                          np.int64)
+        if not (mapped >= 0).any():
+            raise DatasetError(f"extra dataset {path} holds no syllable of charset "
+                               f"{charset.name!r}")
+        for local_id, style in enumerate(extra.fonts):
+            if style in names:
+                raise DatasetError(f"extra dataset {path}: its style {style!r} is already a "
+                                   "font of the build; ingest it with another --style")
+            names.add(style)
+            rows = (originals.font_ids == local_id) & (mapped >= 0)
+            if rows.any():
+                out.append((path, style, originals.images[rows], mapped[rows].astype(np.int32)))
+    return out
 
 
 def save_dataset(dataset: GlyphDataset, out: str | os.PathLike, manifest: dict,

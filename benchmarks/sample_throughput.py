@@ -1,0 +1,69 @@
+"""Sampling throughput and CLI start-up time.
+
+Glyphs per second of batched generation: the reference generator (``korean-gan sample``), the
+conditional model's glyphs (``korean-gan synth``) and lines of text (``korean-gan write``), and
+the wall time of ``korean-gan --help`` / ``korean-gan data build --help`` (median of 5)::
+
+    python benchmarks/sample_throughput.py [--model default] [--n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def per_second(fn, n: int, repeats: int = 3) -> float:
+    """n / median seconds of fn() after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return n / statistics.median(times)
+
+
+def cli_seconds(args: list[str], repeats: int = 5) -> float:
+    exe = Path(sys.executable).with_name("korean-gan")
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([str(exe), *args], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--n", type=int, default=20000)
+    args = parser.parse_args()
+
+    print(f"korean-gan --help             {cli_seconds(['--help']):.2f} s")
+    print(f"korean-gan data build --help  {cli_seconds(['data', 'build', '--help']):.2f} s")
+
+    from korean_gan.charsets import ks2350
+    from korean_gan.handwriting import Handwriting
+    from korean_gan.models import build_generator
+    from korean_gan.sampling import sample_images
+
+    generator = build_generator()  # speed does not depend on the weights
+    rate = per_second(lambda: sample_images(generator, args.n, seed=0), args.n)
+    print(f"reference generator (sample)  {rate:,.0f} glyphs/s")
+    hw = Handwriting.load(args.model)
+    chars = [ks2350().chars[i % 2350] for i in range(args.n)]
+    rate = per_second(lambda: hw.glyphs(chars, style="random"), args.n)
+    print(f"conditional glyphs (synth)    {rate:,.0f} glyphs/s")
+    text = "다람쥐 헌 쳇바퀴에 타고파 " * 20
+    n_text = sum(1 for c in text if c != " ")
+    rate = per_second(lambda: hw.write(text, style=0), n_text)
+    print(f"write (a {n_text}-syllable text) {rate:,.0f} glyphs/s")
+
+
+if __name__ == "__main__":
+    main()
