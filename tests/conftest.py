@@ -131,3 +131,58 @@ def bad_fonts(tmp_path, font_dir):
 def fake_cmap_font(bad_fonts) -> FakeCmapFont:
     """A font whose cmap maps two syllables to one shared glyph and one to an empty glyph."""
     return bad_fonts("fake_cmap")
+
+
+@dataclass(frozen=True)
+class CffFont:
+    """An OpenType font with CFF (PostScript, cubic) outlines rather than TrueType ``glyf``.
+
+    Attributes:
+        path: The ``.otf`` file.
+        drawn: Syllables with their own outline (Cute Font's, converted to cubic curves).
+        empty: A syllable mapped to the space glyph, an empty charstring.
+    """
+
+    path: Path
+    drawn: str
+    empty: str
+
+
+def _make_cff_otf(source: Path, out: Path) -> CffFont:
+    """Rebuilds a subset of a TrueType font as an OTF with CFF outlines (same shapes)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    drawn, empty = "가나다", "라"
+    src = _subset(source, drawn + " ")
+    glyph_set = src.getGlyphSet()
+    order = src.getGlyphOrder()
+    charstrings = {}
+    for name in order:
+        # BasePen turns the quadratic TrueType curves into cubic ones for CFF.
+        pen = T2CharStringPen(glyph_set[name].width, glyph_set)
+        glyph_set[name].draw(pen)
+        charstrings[name] = pen.getCharString()
+    cmap = dict(src.getBestCmap())
+    cmap[ord(empty)] = cmap[ord(" ")]
+    os2 = src["OS/2"]
+    builder = FontBuilder(src["head"].unitsPerEm, isTTF=False)
+    builder.setupGlyphOrder(order)
+    builder.setupCharacterMap(cmap)
+    builder.setupCFF("CuteFontCFF-Regular", {"FullName": "Cute Font CFF"}, charstrings, {})
+    builder.setupHorizontalMetrics({name: src["hmtx"][name] for name in order})
+    builder.setupHorizontalHeader(ascent=src["hhea"].ascent, descent=src["hhea"].descent)
+    builder.setupNameTable({"familyName": "Cute Font CFF", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=os2.sTypoAscender, sTypoDescender=os2.sTypoDescender,
+                     usWinAscent=os2.usWinAscent, usWinDescent=os2.usWinDescent)
+    builder.setupPost()
+    builder.save(out)
+    return CffFont(out, drawn, empty)
+
+
+@pytest.fixture
+def cff_font(tmp_path, font_dir) -> CffFont:
+    """An ``.otf`` with CFF outlines of 가나다 (from Cute Font) and an empty glyph for 라."""
+    folder = tmp_path / "cff"
+    folder.mkdir(exist_ok=True)
+    return _make_cff_otf(font_dir / SMALL_FONTS[0], folder / "CuteFontCFF-Regular.otf")

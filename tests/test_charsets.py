@@ -255,3 +255,11 @@ def test_a_long_literal_charset_is_not_mistaken_for_a_file_name():
 
     text = "".join(ks2350().chars[:500])  # 1,500 bytes: longer than any file name may be
     assert resolve_charset(text).chars == ks2350().chars[:500]
+
+
+def test_decomposed_text_means_its_syllables():
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "가나다")
+    assert len(nfd) == 6
+    assert resolve_charset(nfd).chars == ("가", "나", "다")

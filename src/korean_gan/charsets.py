@@ -18,6 +18,7 @@ ignored) or as a literal string such as ``"가나다"``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +198,9 @@ def from_chars(chars: Sequence[str] | str, name: str = "custom", source: str = "
         CharsetError: naming the offending character and its position.
     """
     where = f" in {source}" if source else ""
+    if isinstance(chars, str):
+        # Text saved decomposed (NFD: 가 as ᄀ + ᅡ, as macOS file names are) means syllables.
+        chars = unicodedata.normalize("NFC", chars)
     seen: dict[str, int] = {}
     out: list[str] = []
     for position, char in enumerate(chars, start=1):
@@ -248,8 +252,9 @@ def resolve_charset(spec: str | Charset | Sequence[str]) -> Charset:
         is_file = path.is_file()
     except OSError:  # a long literal charset is no valid file name ("File name too long")
         is_file = False
-    if any(is_hangul_syllable(c) for c in spec) and not is_file and not looks_like_path:
-        return from_chars(spec)
+    composed = unicodedata.normalize("NFC", spec)
+    if any(is_hangul_syllable(c) for c in composed) and not is_file and not looks_like_path:
+        return from_chars(composed)
     if is_file:
         raw = path.read_bytes()
         try:

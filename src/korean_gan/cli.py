@@ -761,7 +761,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = warnings.showwarning
     warnings.showwarning = _one_line_warning
     try:
-        return int(args.handler(args) or 0)
+        try:
+            return int(args.handler(args) or 0)
+        except Exception as err:
+            # TensorFlow's own errors (a damaged file it reads, ...) are neither ValueError
+            # nor OSError; report them the same way, on one line.
+            if type(err).__module__.startswith("tensorflow") and not os.environ.get(
+                    "KOREAN_GAN_DEBUG"):
+                raise OSError(str(err).splitlines()[0] if str(err) else type(err).__name__) \
+                    from None
+            raise
     except (ValueError, OSError) as err:
         # Every error the library raises for bad input is a ValueError or OSError subclass
         # whose message names the value and what to do. KOREAN_GAN_DEBUG=1 shows the traceback.

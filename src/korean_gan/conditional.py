@@ -23,7 +23,7 @@ import tensorflow as tf
 from korean_gan.charsets import jamo_table
 from korean_gan.diffaugment import diff_augment
 from korean_gan.distribute import scaled_loss
-from korean_gan.losses import get_losses
+from korean_gan.losses import get_losses, jamo_cross_entropy
 from korean_gan.models import build_conditional_generator, build_projection_discriminator
 
 __all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels", "jamo_table"]
@@ -55,7 +55,7 @@ class ConditionalGAN(keras.Model):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, n_styles: int,
                  ema_decay: float = 0.999, diffaugment: str = "translation,cutout",
-                 seed: int = 0, **kwargs):
+                 aux_weight: float = 0.0, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -75,8 +75,12 @@ class ConditionalGAN(keras.Model):
         # Set by build_conditional_gan: the charset's jamo and the training fonts' names.
         self.class_jamo = np.zeros((0, 3), np.int32)
         self.font_names: list[str] = []
+        self.aux_weight = float(aux_weight)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        # Jamo cross-entropy of the critic's auxiliary heads on real and on generated images.
+        self.real_aux_tracker = keras.metrics.Mean(name="real_jamo_ce")
+        self.fake_aux_tracker = keras.metrics.Mean(name="fake_jamo_ce")
         # Its networks are built; fit() must not try to build it by calling it on a batch.
         self.built = True
 
@@ -88,7 +92,10 @@ class ConditionalGAN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
+        trackers = [self.d_loss_tracker, self.g_loss_tracker]
+        if self.aux_weight > 0:
+            trackers += [self.real_aux_tracker, self.fake_aux_tracker]
+        return trackers
 
     @property
     def generator_variables(self) -> list:
@@ -110,7 +117,9 @@ class ConditionalGAN(keras.Model):
         """The sample grid: 4 fonts down × 4 syllables across, for the fixed noise."""
         n = len(noise)
         cols = 4
-        labels = np.arange(n) % cols % max(1, len(self.class_jamo))
+        # Syllables spread over the charset (가, 긷, 깨, ... for ks2350), not its first few.
+        labels = (np.arange(n) % cols) * max(1, len(self.class_jamo) // cols) % max(
+            1, len(self.class_jamo))
         fonts = (np.arange(n) // cols) % max(1, len(self.font_names))
         styles = np.asarray(self.style_table(fonts.astype(np.int32)))
         return np.asarray(self.sampling_generator(
@@ -176,10 +185,21 @@ class ConditionalGAN(keras.Model):
         jamo, fonts = labels[:, :3], labels[:, 3]
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_images = self.generator([noise, jamo, self.style_table(fonts)], training=True)
-            real_logits = self.discriminator([self._augment(real_images), labels], training=True)
-            fake_logits = self.discriminator([self._augment(fake_images), labels], training=True)
+            real_out = self.discriminator([self._augment(real_images), labels], training=True)
+            fake_out = self.discriminator([self._augment(fake_images), labels], training=True)
+            if self.aux_weight > 0:
+                (real_logits, *real_jamo), (fake_logits, *fake_jamo) = real_out, fake_out
+            else:
+                real_logits, fake_logits = real_out, fake_out
             g_loss = self.g_loss_fn(fake_logits)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
+            if self.aux_weight > 0:
+                # The critic learns to read jamo from real glyphs; the generator is pushed to
+                # write glyphs it reads as the jamo asked for.
+                real_ce = jamo_cross_entropy(real_jamo, jamo)
+                fake_ce = jamo_cross_entropy(fake_jamo, jamo)
+                d_loss += self.aux_weight * real_ce
+                g_loss += self.aux_weight * fake_ce
             g_scaled = scaled_loss(g_loss, self.g_optimizer)
             d_scaled = scaled_loss(d_loss, self.d_optimizer)
         g_vars = self.generator_variables
@@ -196,6 +216,9 @@ class ConditionalGAN(keras.Model):
             self._after_step()
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
+        if self.aux_weight > 0:
+            self.real_aux_tracker.update_state(real_ce)
+            self.fake_aux_tracker.update_state(fake_ce)
         return {m.name: m.result() for m in self.metrics}
 
     def _after_step(self) -> None:
@@ -233,7 +256,7 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           g_learning_rate: float = 2e-4, d_learning_rate: float = 2e-4,
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
-                          g_filters: int = 128, d_filters: int = 32,
+                          g_filters: int = 128, d_filters: int = 32, aux_weight: float = 1.0,
                           loss_scaling: bool = False, seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
@@ -250,8 +273,10 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                                                      image_size=image_size,
                                                      base_filters=g_filters),
                          build_projection_discriminator(n_styles, image_size=image_size,
-                                                        base_filters=d_filters),
-                         n_styles, ema_decay=ema_decay, diffaugment=diffaugment, seed=seed)
+                                                        base_filters=d_filters,
+                                                        aux_classifier=aux_weight > 0),
+                         n_styles, ema_decay=ema_decay, diffaugment=diffaugment,
+                         aux_weight=aux_weight, seed=seed)
     g_loss, d_loss = get_losses(loss)
     optimizers = [keras.optimizers.Adam(rate, beta_1, beta_2)
                   for rate in (d_learning_rate, g_learning_rate)]

@@ -176,7 +176,12 @@ class Evaluator:
         charset = Charset(info["charset_name"], tuple(info["charset"]))
         model = _build(charset, info.get("image_size", 32), info.get("jamo_heads", False),
                        tuple(info.get("widths", (32, 64, 128))))
-        model.load_weights(str(path))
+        try:
+            model.load_weights(str(path))
+        except Exception as err:  # h5py/Keras raise several types for foreign files
+            raise EvaluationError(f"evaluator weights {path} cannot be loaded "
+                                  f"({str(err).splitlines()[0][:200]}); retrain with "
+                                  "`korean-gan evaluator train`") from None
         return cls(model, charset, info)
 
     def label_map(self, charset: Charset) -> np.ndarray:
@@ -386,11 +391,15 @@ def real_statistics(dataset: str | os.PathLike, evaluator: Evaluator,
 
     path = Path(dataset)
     cache = _cache_path(path, evaluator)
+    feats = None
     if cache.is_file():
-        with np.load(cache, allow_pickle=False) as npz:
-            feats = npz["features"]
-            floor = float(npz["floor_fcd"])
-    else:
+        try:
+            with np.load(cache, allow_pickle=False) as npz:
+                feats = npz["features"]
+                floor = float(npz["floor_fcd"])
+        except Exception:  # a damaged cache is stale: compute the statistics again
+            feats = None
+    if feats is None:
         data = load_dataset(path)
         if originals_only:
             data = data.originals()

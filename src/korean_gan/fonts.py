@@ -55,6 +55,10 @@ class FontSkippedWarning(UserWarning):
     """A font file was skipped (unreadable, not a font, or without Hangul)."""
 
 
+class _BundledFontChangedError(FontError):
+    """A bundled font whose bytes differ from the catalog's sha256 (never skipped silently)."""
+
+
 @dataclass(frozen=True)
 class FontFace:
     """One face of a font file (a ``.ttc`` collection holds several).
@@ -122,6 +126,23 @@ def find_font_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return list(unique)
 
 
+def _bundled_sha256() -> dict[Path, str]:
+    """The catalog's sha256 of each bundled font file, by resolved path.
+
+    Empty if the bundled folder has no catalog (``KOREAN_GAN_FONTS`` pointing at a plain
+    folder). Costs one small CSV read: :func:`load_faces` hashes every font file anyway.
+
+    Raises:
+        FontError: the catalog exists but is damaged.
+    """
+    folder = bundled_font_dir()
+    catalog = folder / CATALOG_NAME
+    if not catalog.is_file():
+        return {}
+    folder = folder.resolve()
+    return {folder / entry.file: entry.sha256 for entry in read_catalog(catalog)}
+
+
 def _open_ttfont(path: Path, index: int = 0):
     from fontTools.ttLib import TTFont
 
@@ -151,6 +172,8 @@ def _check_face(path: Path, index: int, sha: str, multi: bool) -> FontFace:
     """Opens a face with fontTools and Pillow; raises FontError if either cannot use it."""
     if path.is_dir():
         raise FontError(f"{path} is a folder, not a font file")
+    # Name the face too for a collection, so a warning says which of its fonts was skipped.
+    where = f"{path} (face {index})" if multi else str(path)
     try:
         # Open the file here so it is closed even when fontTools fails on a damaged font.
         with open(path, "rb") as fh:
@@ -161,15 +184,15 @@ def _check_face(path: Path, index: int, sha: str, multi: bool) -> FontFace:
             family = _name(font, 16) or _name(font, 1) or path.stem
             subfamily = _name(font, 17) or _name(font, 2) or "Regular"
     except Exception as err:  # fontTools raises many types for damaged files
-        raise FontError(f"{path} is not a readable font ({type(err).__name__}: {err})") from None
+        raise FontError(f"{where} is not a readable font ({type(err).__name__}: {err})") from None
     if not any(SYLLABLE_FIRST <= cp <= SYLLABLE_LAST for cp in cmap):
-        raise FontError(f"{path} maps no Hangul syllable")
+        raise FontError(f"{where} maps no Hangul syllable")
     try:
         from PIL import ImageFont
 
         ImageFont.truetype(str(path), 32, index=index)
     except Exception as err:
-        raise FontError(f"{path} cannot be rendered by FreeType ({err})") from None
+        raise FontError(f"{where} cannot be rendered by FreeType ({err})") from None
     name = f"{path.stem}#{index}" if multi else path.stem
     return FontFace(path=path, index=index, family=family, subfamily=subfamily, name=name,
                     sha256=sha)
@@ -181,6 +204,7 @@ def load_faces(paths: Iterable[str | os.PathLike], strict: bool = False) -> list
     A file that is not a usable font (unreadable, damaged, a folder named ``.ttf``, no Hangul) is
     skipped with a one-line :class:`FontSkippedWarning` naming it, or raises with ``strict``.
     Faces with the same name (two files ``Foo.ttf`` in different folders) get a numeric suffix.
+    A bundled font is checked against the sha256 in the catalog; a changed one always raises.
 
     Args:
         paths: Font files and/or folders; ``"bundled"`` for the bundled corpus.
@@ -190,15 +214,25 @@ def load_faces(paths: Iterable[str | os.PathLike], strict: bool = False) -> list
         The usable faces, in a reproducible order.
 
     Raises:
-        FontError: with ``strict`` on a bad file; always if no usable face remains.
+        FontError: with ``strict`` on a bad file; always if no usable face remains or a bundled
+            font does not match its catalog sha256.
     """
     faces: list[FontFace] = []
     files = find_font_files(paths)
+    # Only a build that uses a bundled font reads (and depends on) the catalog.
+    bundled = bundled_font_dir().resolve()
+    expected = _bundled_sha256() if any(p.parent == bundled for p in files) else {}
     for path in files:
         try:
             if path.is_dir():
                 raise FontError(f"{path} is a folder, not a font file")
             sha = sha256_file(path)
+            if path in expected and sha != expected[path]:
+                # Not skippable: building without a corpus font would silently change datasets.
+                raise _BundledFontChangedError(
+                    f"bundled font {path} does not match its sha256 in {CATALOG_NAME} (changed "
+                    f"or damaged); restore it (git checkout fonts/{path.name}), or run "
+                    "`korean-gan fonts catalog` if you changed it on purpose")
             try:
                 count = _face_count(path)
             except Exception as err:
@@ -211,7 +245,7 @@ def load_faces(paths: Iterable[str | os.PathLike], strict: bool = False) -> list
                         raise
                     warnings.warn(f"skipping font: {err}", FontSkippedWarning, stacklevel=2)
         except FontError as err:
-            if strict:
+            if strict or isinstance(err, _BundledFontChangedError):
                 raise
             warnings.warn(f"skipping font: {err}", FontSkippedWarning, stacklevel=2)
     if not faces:

@@ -29,6 +29,7 @@ __all__ = [
     "DiscriminatorLoss",
     "get_losses",
     "hinge_discriminator_loss",
+    "jamo_cross_entropy",
     "hinge_generator_loss",
     "nonsaturating_discriminator_loss",
     "nonsaturating_generator_loss",
@@ -131,6 +132,26 @@ LOSSES: dict[str, tuple[GeneratorLoss, DiscriminatorLoss]] = {
     "nonsaturating": (nonsaturating_generator_loss, nonsaturating_discriminator_loss),
     "hinge": (hinge_generator_loss, hinge_discriminator_loss),
 }
+
+
+# The auxiliary-classifier term of AC-GAN (Odena et al. 2017, https://arxiv.org/abs/1610.09585),
+# one softmax per jamo position.
+def jamo_cross_entropy(jamo_logits: Any, jamo: Any) -> tf.Tensor:
+    """Sum over initial, vowel and final of the mean sparse cross-entropy.
+
+    Args:
+        jamo_logits: Three logit tensors, ``(B, 19)``, ``(B, 21)``, ``(B, 28)``.
+        jamo: ``(B, 3)`` int jamo indices.
+
+    Returns:
+        A scalar float32 loss.
+    """
+    jamo = tf.cast(jamo, tf.int32)
+    total = tf.constant(0.0, tf.float32)
+    for i, logits in enumerate(jamo_logits):
+        total += tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=jamo[:, i], logits=_as_float32(logits)))
+    return total
 
 
 def get_losses(name: str) -> tuple[GeneratorLoss, DiscriminatorLoss]:

@@ -395,6 +395,7 @@ class ProjectionHead(layers.Layer):
 
 
 def build_projection_discriminator(n_styles: int, image_size: int = 32, base_filters: int = 64,
+                                   aux_classifier: bool = False,
                                    name: str = "projection_discriminator") -> keras.Model:
     """A spectrally normalised projection discriminator conditioned on jamo and font.
 
@@ -406,11 +407,13 @@ def build_projection_discriminator(n_styles: int, image_size: int = 32, base_fil
         n_styles: Number of training fonts (styles).
         image_size: Input side (a multiple of 8).
         base_filters: Channels of the first block (doubled twice).
+        aux_classifier: Also classify the image's jamo (see below).
         name: Model name.
 
     Returns:
         A model mapping ``[image (B, S, S, 1), labels (B, 4) int = (initial, vowel, final,
-        font)]`` to logits ``(B, 1)`` (float32).
+        font)]`` to logits ``(B, 1)`` (float32); with ``aux_classifier``, to
+        ``[logits, initial (B, 19), vowel (B, 21), final (B, 28)]`` (jamo logits).
     """
     if not isinstance(n_styles, int) or n_styles < 1:
         raise ValueError(f"n_styles must be a positive integer, got {n_styles!r}")
@@ -433,4 +436,10 @@ def build_projection_discriminator(n_styles: int, image_size: int = 32, base_fil
     linear = layers.SpectralNormalization(layers.Dense(1), name="sn_linear")(h)
     projection = ProjectionHead((*JAMO_SIZES, n_styles), name="projection")([h, labels])
     logit = layers.Add(dtype="float32", name="logit")([linear, projection])
-    return keras.Model([image, labels], logit, name=name)
+    if not aux_classifier:
+        return keras.Model([image, labels], logit, name=name)
+    # Auxiliary jamo classifiers on the same features (AC-GAN, Odena et al. 2017,
+    # https://arxiv.org/abs/1610.09585): a direct content signal for the generator.
+    heads = [layers.Dense(size, dtype="float32", name=f"aux_{part}")(h)
+             for part, size in zip(("initial", "vowel", "final"), JAMO_SIZES, strict=True)]
+    return keras.Model([image, labels], [logit, *heads], name=name)

@@ -57,8 +57,15 @@ class RenderConfig:
 
     @property
     def box(self) -> int:
-        """Side of the square the glyph's ink is fitted into."""
-        return max(1, self.size - 2 * round(self.margin * self.size))
+        """Side of the square the glyph's ink is fitted into.
+
+        A non-zero margin is at least 1 px (``round`` would make it 0 at 8 px), so the ink of a
+        glyph never touches the frame, and augmentation can move it a little without cutting.
+        """
+        margin = round(self.margin * self.size)
+        if self.margin > 0:
+            margin = max(1, margin)
+        return max(1, self.size - 2 * margin)
 
 
 def fit_to_box(ink: np.ndarray, config: RenderConfig) -> np.ndarray | None:

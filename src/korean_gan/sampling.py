@@ -33,17 +33,35 @@ def run_settings(run_dir: str | os.PathLike) -> dict:
     if not path.is_file():
         raise SamplingError(f"{run_dir} holds no {CONFIG_NAME}; it is not a run folder")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise SamplingError(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(settings, dict):
+        raise SamplingError(f"{path} does not hold a run configuration (a JSON object)")
+    return settings
 
 
 def _image_size(settings: dict) -> int:
     data = Path(settings.get("data", ""))
     if data.is_file():
-        with np.load(data, allow_pickle=False) as npz:
-            return int(npz["images"].shape[1])
+        try:
+            with np.load(data, allow_pickle=False) as npz:
+                return int(npz["images"].shape[1])
+        except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
+            raise SamplingError(f"the run's dataset {data} cannot be read "
+                                f"({type(err).__name__}: {err}); restore or rebuild it") from None
     return 32
+
+
+def _load_weights(generator, path: Path) -> None:
+    """Reads weights only (HDF5 holds no code); any foreign or damaged file is a SamplingError."""
+    try:
+        generator.load_weights(str(path))
+    except Exception as err:  # h5py/Keras raise several types for foreign files
+        # Keras's messages run over several lines; the first sentence says what failed.
+        reason = (str(err).strip().splitlines() or [""])[0].split(". Example")[0]
+        raise SamplingError(f"{path} does not hold this generator's weights "
+                            f"({type(err).__name__}: {reason})") from None
 
 
 def load_generator(run_dir: str | os.PathLike | None = None,
@@ -70,10 +88,7 @@ def load_generator(run_dir: str | os.PathLike | None = None,
         settings = run_settings(path.parent) if (path.parent / CONFIG_NAME).is_file() else {}
         generator = build_generator(noise_dim=settings.get("noise_dim", 100),
                                     image_size=_image_size(settings) if settings else 32)
-        try:
-            generator.load_weights(str(path))
-        except Exception as err:  # h5py/Keras raise several types for foreign files
-            raise SamplingError(f"{path} does not hold this generator's weights ({err})") from None
+        _load_weights(generator, path)
         return generator
     if run_dir is None:
         raise SamplingError("give a run folder (--run-dir) or a weights file (--weights)")
@@ -86,14 +101,19 @@ def load_generator(run_dir: str | os.PathLike | None = None,
                                 image_size=_image_size(settings))
     final = run_dir / GENERATOR_NAME
     if final.is_file():
-        generator.load_weights(str(final))
+        _load_weights(generator, final)
         return generator
     import tensorflow as tf
 
     latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
     if latest is None:
         raise SamplingError(f"{run_dir} has neither {GENERATOR_NAME} nor a checkpoint yet")
-    tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+    try:
+        # A TensorFlow checkpoint holds tensors only; restoring it runs no code from the file.
+        tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+    except (tf.errors.OpError, ValueError, AssertionError) as err:
+        raise SamplingError(f"checkpoint {latest} cannot be read ({type(err).__name__}: "
+                            f"{err}); resume the run to write a new one") from None
     return generator
 
 

@@ -82,7 +82,7 @@ PRESETS: dict[str, dict] = {
     # 32 → 128) so that a step costs about what the reference model's does on a CPU.
     "hangul": dict(model="conditional", noise_dim=64, batch_size=128, g_learning_rate=2e-4,
                    d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge",
-                   g_filters=128, d_filters=32),
+                   g_filters=128, d_filters=32, aux_weight=1.0),
 }
 MODELS = ("dcgan", "conditional")
 
@@ -108,6 +108,8 @@ class TrainConfig:
         diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
         g_filters: Conditional model: channels of the generator's first feature map.
         d_filters: Conditional model: channels of the critic's first block.
+        aux_weight: Conditional model: weight of the critic's auxiliary jamo classifiers
+            (AC-GAN) in both losses; 0 leaves content to the projection term alone.
         precision: ``float32``, ``mixed_bfloat16`` (CPUs with AVX512-BF16/AMX),
             ``mixed_float16`` (GPUs; with loss scaling) or ``auto`` (by hardware); see
             ``korean_gan.distribute``.
@@ -143,6 +145,7 @@ class TrainConfig:
     diffaugment: str = "translation,cutout"
     g_filters: int = 128
     d_filters: int = 32
+    aux_weight: float = 1.0
     precision: str = "float32"
     strategy: str = "default"
     seed: int = 0
@@ -189,6 +192,8 @@ class TrainConfig:
         if self.strategy not in STRATEGIES:
             raise TrainError(f"unknown strategy {self.strategy!r}; choose from "
                              f"{', '.join(STRATEGIES)}")
+        if not self.aux_weight >= 0:
+            raise TrainError(f"aux-weight must be 0 or positive, got {self.aux_weight!r}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
         get_losses(self.loss)
@@ -334,7 +339,8 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
                 g_learning_rate=config.g_learning_rate, d_learning_rate=config.d_learning_rate,
                 beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
                 diffaugment=config.diffaugment, g_filters=config.g_filters,
-                d_filters=config.d_filters, loss_scaling=precision == "mixed_float16",
+                d_filters=config.d_filters, aux_weight=config.aux_weight,
+                loss_scaling=precision == "mixed_float16",
                 seed=config.seed)
     keras.utils.set_random_seed(config.seed)
     with dtype_policy(precision):
@@ -731,9 +737,16 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         if latest is None:
             raise TrainError(f"{chief_dir} has no checkpoint yet; start it again without "
                              "--resume")
-        checkpoint.restore(latest).assert_existing_objects_matched()
-        first_epoch = int(epoch_var.numpy())
-        noise = np.load(noise_path, allow_pickle=False)
+        try:
+            checkpoint.restore(latest).assert_existing_objects_matched()
+            first_epoch = int(epoch_var.numpy())
+            noise = np.load(noise_path, allow_pickle=False)
+        except (tf.errors.OpError, AssertionError, ValueError, OSError) as err:
+            raise TrainError(f"cannot resume {chief_dir}: its checkpoint {latest} or "
+                             f"{NOISE_NAME} is damaged or from another model "
+                             f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                             "delete the damaged checkpoint files to fall back to an earlier "
+                             "one, or start a new run") from None
     else:
         noise = np.random.default_rng(config.seed).standard_normal(
             (16, config.noise_dim)).astype(np.float32)
@@ -788,9 +801,13 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
 
         data = strategy.distribute_datasets_from_function(per_worker)
     checkpointer = next(c for c in all_callbacks if isinstance(c, Checkpointer))
-    history = gan.fit(data, epochs=config.epochs, initial_epoch=first_epoch,
-                      steps_per_epoch=steps, callbacks=all_callbacks, verbose=config.verbose,
-                      shuffle=False)
+    try:
+        history = gan.fit(data, epochs=config.epochs, initial_epoch=first_epoch,
+                          steps_per_epoch=steps, callbacks=all_callbacks,
+                          verbose=config.verbose, shuffle=False)
+    finally:
+        # fit() skips on_train_end when a callback raises: hand Ctrl-C back regardless.
+        checkpointer._restore_signals()
     if chief:
         gan.export(run_dir)
     else:
