@@ -157,3 +157,25 @@ def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path)
     assert 0.0 <= accuracy <= 1.0
     # seed16 evaluator reads exactly the training syllables: nothing unseen to measure.
     assert rows[-1]["unseen_content_accuracy"] == ""
+
+
+def test_auxiliary_classifier_and_reconstruction_terms():
+    from korean_gan.conditional import build_conditional_gan, jamo_table
+
+    gan = build_conditional_gan("가나다라", ["a", "b"], aux_weight=1.0, recon_weight=20.0,
+                                g_filters=16, d_filters=8, seed=2)
+    out = gan.discriminator([np.zeros((3, 32, 32, 1), np.float32), np.zeros((3, 4), np.int32)])
+    assert [tuple(o.shape) for o in out] == [(3, 1), (3, 19), (3, 21), (3, 28)]
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)
+    labels = np.concatenate([jamo_table("가나다라가나다라"), np.repeat([[0], [1]], 4, axis=0)],
+                            axis=1).astype(np.int32)
+    logs = gan.fit(images, labels, batch_size=4, epochs=1, verbose=0, shuffle=False).history
+    assert {"l1", "real_jamo_ce", "fake_jamo_ce"} <= set(logs)
+    # Random images against a fresh generator: L1 is about the mean |u - g|, u ~ U(-1, 1).
+    assert 0.3 < logs["l1"][-1] < 1.5
+    # The jamo heads start near chance (log 19 + log 21 + log 28 = 9.3).
+    assert 5.0 < logs["real_jamo_ce"][-1] < 15.0
+    plain = build_conditional_gan("가나", ["a"], aux_weight=0.0, recon_weight=0.0,
+                                  g_filters=16, d_filters=8)
+    assert {m.name for m in plain.metrics} == {"d_loss", "g_loss"}

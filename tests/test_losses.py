@@ -159,3 +159,19 @@ def test_get_losses_unknown_name_raises() -> None:
         get_losses("wasserstein")
     message = str(excinfo.value)
     assert "'hinge'" in message and "'nonsaturating'" in message
+
+
+def test_jamo_cross_entropy_sums_the_three_heads():
+    import numpy as np
+
+    from korean_gan.losses import jamo_cross_entropy
+
+    logits = [np.zeros((2, 19), np.float32), np.zeros((2, 21), np.float32),
+              np.zeros((2, 28), np.float32)]
+    jamo = np.array([[0, 0, 0], [18, 20, 27]])
+    # Uniform logits: log 19 + log 21 + log 28.
+    assert float(jamo_cross_entropy(logits, jamo)) == pytest.approx(
+        np.log(19) + np.log(21) + np.log(28), rel=1e-5)
+    logits[0][:, 0] = 100.0  # the initial head is sure of index 0: right for row 0 only
+    expected = (0 + 100) / 2 + np.log(21) + np.log(28)
+    assert float(jamo_cross_entropy(logits, jamo)) == pytest.approx(expected, rel=1e-4)

@@ -55,7 +55,8 @@ class ConditionalGAN(keras.Model):
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, n_styles: int,
                  ema_decay: float = 0.999, diffaugment: str = "translation,cutout",
-                 aux_weight: float = 0.0, seed: int = 0, **kwargs):
+                 aux_weight: float = 0.0, recon_weight: float = 0.0, seed: int = 0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -76,6 +77,8 @@ class ConditionalGAN(keras.Model):
         self.class_jamo = np.zeros((0, 3), np.int32)
         self.font_names: list[str] = []
         self.aux_weight = float(aux_weight)
+        self.recon_weight = float(recon_weight)
+        self.recon_tracker = keras.metrics.Mean(name="l1")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         # Jamo cross-entropy of the critic's auxiliary heads on real and on generated images.
@@ -95,6 +98,8 @@ class ConditionalGAN(keras.Model):
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
         if self.aux_weight > 0:
             trackers += [self.real_aux_tracker, self.fake_aux_tracker]
+        if self.recon_weight > 0:
+            trackers.append(self.recon_tracker)
         return trackers
 
     @property
@@ -200,6 +205,13 @@ class ConditionalGAN(keras.Model):
                 fake_ce = jamo_cross_entropy(fake_jamo, jamo)
                 d_loss += self.aux_weight * real_ce
                 g_loss += self.aux_weight * fake_ce
+            if self.recon_weight > 0:
+                # Each real glyph is *the* glyph of its (syllable, font): the same condition's
+                # fake is pulled towards it (the L1 term of pix2pix, Isola et al. 2017,
+                # https://arxiv.org/abs/1611.07004, and of zi2zi's font transfer), which
+                # teaches content from the first step; the critic keeps strokes sharp.
+                l1 = tf.reduce_mean(tf.abs(tf.cast(fake_images, tf.float32) - real_images))
+                g_loss += self.recon_weight * l1
             g_scaled = scaled_loss(g_loss, self.g_optimizer)
             d_scaled = scaled_loss(d_loss, self.d_optimizer)
         g_vars = self.generator_variables
@@ -219,6 +231,8 @@ class ConditionalGAN(keras.Model):
         if self.aux_weight > 0:
             self.real_aux_tracker.update_state(real_ce)
             self.fake_aux_tracker.update_state(fake_ce)
+        if self.recon_weight > 0:
+            self.recon_tracker.update_state(l1)
         return {m.name: m.result() for m in self.metrics}
 
     def _after_step(self) -> None:
@@ -256,8 +270,9 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           g_learning_rate: float = 2e-4, d_learning_rate: float = 2e-4,
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
-                          g_filters: int = 128, d_filters: int = 32, aux_weight: float = 1.0,
-                          loss_scaling: bool = False, seed: int = 0) -> ConditionalGAN:
+                          g_filters: int = 128, d_filters: int = 32, aux_weight: float = 0.0,
+                          recon_weight: float = 20.0, loss_scaling: bool = False,
+                          seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
     Adam with β₁ = 0 and equal learning rates for both networks, as in the SN-GAN / projection
@@ -276,7 +291,7 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                                                         base_filters=d_filters,
                                                         aux_classifier=aux_weight > 0),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment,
-                         aux_weight=aux_weight, seed=seed)
+                         aux_weight=aux_weight, recon_weight=recon_weight, seed=seed)
     g_loss, d_loss = get_losses(loss)
     optimizers = [keras.optimizers.Adam(rate, beta_1, beta_2)
                   for rate in (d_learning_rate, g_learning_rate)]

@@ -82,7 +82,7 @@ PRESETS: dict[str, dict] = {
     # 32 → 128) so that a step costs about what the reference model's does on a CPU.
     "hangul": dict(model="conditional", noise_dim=64, batch_size=128, g_learning_rate=2e-4,
                    d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge",
-                   g_filters=128, d_filters=32, aux_weight=1.0),
+                   g_filters=128, d_filters=32, aux_weight=0.0, recon_weight=20.0),
 }
 MODELS = ("dcgan", "conditional")
 
@@ -110,6 +110,8 @@ class TrainConfig:
         d_filters: Conditional model: channels of the critic's first block.
         aux_weight: Conditional model: weight of the critic's auxiliary jamo classifiers
             (AC-GAN) in both losses; 0 leaves content to the projection term alone.
+        recon_weight: Conditional model: weight of the L1 distance between a real glyph and
+            the generated glyph of the same syllable and font (pix2pix/zi2zi); 0 turns it off.
         precision: ``float32``, ``mixed_bfloat16`` (CPUs with AVX512-BF16/AMX),
             ``mixed_float16`` (GPUs; with loss scaling) or ``auto`` (by hardware); see
             ``korean_gan.distribute``.
@@ -145,7 +147,8 @@ class TrainConfig:
     diffaugment: str = "translation,cutout"
     g_filters: int = 128
     d_filters: int = 32
-    aux_weight: float = 1.0
+    aux_weight: float = 0.0
+    recon_weight: float = 20.0
     precision: str = "float32"
     strategy: str = "default"
     seed: int = 0
@@ -192,8 +195,10 @@ class TrainConfig:
         if self.strategy not in STRATEGIES:
             raise TrainError(f"unknown strategy {self.strategy!r}; choose from "
                              f"{', '.join(STRATEGIES)}")
-        if not self.aux_weight >= 0:
-            raise TrainError(f"aux-weight must be 0 or positive, got {self.aux_weight!r}")
+        for name in ("aux_weight", "recon_weight"):
+            if not getattr(self, name) >= 0:
+                raise TrainError(f"{name.replace('_', '-')} must be 0 or positive, got "
+                                 f"{getattr(self, name)!r}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
         get_losses(self.loss)
@@ -340,6 +345,7 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
                 beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
                 diffaugment=config.diffaugment, g_filters=config.g_filters,
                 d_filters=config.d_filters, aux_weight=config.aux_weight,
+                recon_weight=config.recon_weight,
                 loss_scaling=precision == "mixed_float16",
                 seed=config.seed)
     keras.utils.set_random_seed(config.seed)
