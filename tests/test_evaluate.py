@@ -126,8 +126,11 @@ def test_find_evaluator_matches_charsets(evaluator):
     from korean_gan.charsets import resolve_charset
 
     assert find_evaluator(resolve_charset("seed16")).info["sha256"] == evaluator.info["sha256"]
-    with pytest.raises(EvaluationError, match="no committed evaluator reads exactly"):
-        find_evaluator(resolve_charset("가나"))
+    # A sub-charset is read by the smallest committed evaluator that holds it.
+    assert find_evaluator(resolve_charset("가나")).charset.name == "seed16"
+    assert find_evaluator(resolve_charset("가각")).charset.name == "ks2350"
+    with pytest.raises(EvaluationError, match="no committed evaluator reads the charset"):
+        find_evaluator(resolve_charset("똠"))  # famously missing from KS X 1001
 
 
 @pytest.mark.slow
@@ -172,7 +175,7 @@ def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
     with open(run / "eval.csv") as fh:
         rows = fh.read().splitlines()
     assert rows[0] == ("epoch,fcd,fcd_floor,kid,legibility,coverage_entropy,classes_covered,"
-                       "content_accuracy")
+                       "content_accuracy,unseen_content_accuracy")
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
     best = json.loads((run / "best.json").read_text())
     fcds = [float(r.split(",")[1]) for r in rows[1:]]

@@ -225,5 +225,10 @@ def test_cli_demo_writes_the_gif_and_final_grid(two_fonts, tmp_path):
     assert code == 0
     assert (tmp_path / "media" / "ganadalama.gif").is_file()
     assert (tmp_path / "media" / "ganadalama-final.png").is_file()
+    # Step 4: a sentence in three generated handwriting styles, one line each.
+    from PIL import Image
+
+    sentence = Image.open(tmp_path / "media" / "handwriting.png")
+    assert sentence.height == 3 * 2 * (round(32 * 1.15) + 2 * 8)
     rows = _log_rows(tmp_path / "run")
     assert len(rows) == 1
