@@ -134,3 +134,13 @@ def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_weights(tiny_data
     assert np.isfinite(history.history["d_loss"][-1])
     images = sample_images(load_generator(tmp_path / "bf"), 4)  # a float32 generator loads it
     assert images.shape == (4, 32, 32) and images.dtype == np.uint8
+
+
+def test_cli_takes_strategy_and_precision(tiny_data, tmp_path, capsys, monkeypatch):
+    from korean_gan.cli import main
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert main(["train", "--strategy", "multiworker", "--precision", "mixed_bfloat16",
+                 "--data", str(tiny_data), "--run-dir", str(tmp_path / "r"),
+                 "--batch-size", "16"]) == 2
+    assert "strategy multiworker needs TF_CONFIG" in capsys.readouterr().err

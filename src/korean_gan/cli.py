@@ -90,7 +90,7 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--preset", default="seed",
                        help="model and hyperparameters: seed (the reference DCGAN with the "
                             "TensorFlow DCGAN tutorial's Adam 1e-4, batch 256); hangul (the "
-                            "conditional model, in progress)")
+                            "conditional model: jamo + style conditioning)")
     train.add_argument("--data", default=None,
                        help="dataset .npz (default data/seed16.npz)")
     train.add_argument("--run-dir", default=None, help="run folder (default runs/<preset>)")
@@ -106,6 +106,15 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--eval-every", type=int, default=None, metavar="N",
                        help="measure FCD, legibility and coverage every N epochs and keep the "
                             "best generator (default 10; 0 = off)")
+    train.add_argument("--precision", default=None,
+                       choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                       help="float32 (default), mixed_bfloat16 (CPUs with AVX512-BF16/AMX), "
+                            "mixed_float16 (GPUs), or auto (by hardware)")
+    train.add_argument("--strategy", default="default",
+                       choices=("default", "mirrored", "multiworker"),
+                       help="default (one device), mirrored (every GPU of this machine), "
+                            "multiworker (the machines in TF_CONFIG); --batch-size is the "
+                            "global batch")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir from its last checkpoint")
     train.add_argument("--no-tensorboard", action="store_true")
@@ -406,6 +415,7 @@ def _cmd_train(args) -> int:
         config = read_run_config(Path(args.run_dir))
         config.epochs = args.epochs or config.epochs
         config.verbose = verbose
+        config.strategy = args.strategy
     else:
         config = TrainConfig.from_preset(
             args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
@@ -413,6 +423,7 @@ def _cmd_train(args) -> int:
             d_learning_rate=args.d_lr, seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
+            precision=args.precision, strategy=args.strategy,
         )
     history = train(config, resume=args.resume)
     run = Path(config.run_dir)

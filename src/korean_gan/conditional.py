@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from korean_gan.charsets import jamo_table
 from korean_gan.diffaugment import diff_augment
-from korean_gan.distribute import scaled_loss
+from korean_gan.distribute import scaled_loss, step_logs
 from korean_gan.losses import get_losses, jamo_cross_entropy
 from korean_gan.models import build_conditional_generator, build_projection_discriminator
 
@@ -233,7 +233,7 @@ class ConditionalGAN(keras.Model):
             self.fake_aux_tracker.update_state(fake_ce)
         if self.recon_weight > 0:
             self.recon_tracker.update_state(l1)
-        return {m.name: m.result() for m in self.metrics}
+        return step_logs(self.metrics)
 
     def _after_step(self) -> None:
         self.update_ema()

@@ -30,6 +30,7 @@ __all__ = [
     "is_chief",
     "make_strategy",
     "scaled_loss",
+    "step_logs",
     "resolve_precision",
 ]
 
@@ -139,3 +140,18 @@ def scaled_loss(loss, optimizer):
     if replicas > 1:
         loss = loss / tf.cast(replicas, loss.dtype)
     return optimizer.scale_loss(loss)
+
+
+def step_logs(metrics) -> dict:
+    """What a ``train_step`` returns: each metric's result.
+
+    Under ``MultiWorkerMirroredStrategy`` Keras averages step outputs across workers along
+    axis 0, which a scalar does not have; there each result is returned with shape (1,) (the
+    average is a scalar again).
+    """
+    import tensorflow as tf
+
+    logs = {m.name: m.result() for m in metrics}
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs

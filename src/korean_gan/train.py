@@ -39,6 +39,7 @@ from korean_gan.distribute import (
     make_strategy,
     resolve_precision,
     scaled_loss,
+    step_logs,
 )
 from korean_gan.losses import get_losses
 from korean_gan.models import build_discriminator, build_generator
@@ -312,7 +313,7 @@ class GAN(keras.Model):
             zip(d_grads, self.discriminator.trainable_variables, strict=True))
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return step_logs(self.metrics)
 
 
 def _optimizer(learning_rate: float, config: TrainConfig, precision: str):
