@@ -186,3 +186,23 @@ def cff_font(tmp_path, font_dir) -> CffFont:
     folder = tmp_path / "cff"
     folder.mkdir(exist_ok=True)
     return _make_cff_otf(font_dir / SMALL_FONTS[0], folder / "CuteFontCFF-Regular.otf")
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """Calls the CLI's ``main`` in-process; returns (status, stdout, stderr).
+
+    ``main`` replaces the warning display while it runs; the original is restored after.
+    """
+    import warnings
+
+    from korean_gan.cli import main
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -6,12 +6,9 @@ import json
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
-
-from korean_gan.cli import main
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
@@ -49,19 +46,6 @@ def test_console_script_help(tmp_path):
     assert proc.returncode == 0, proc.stderr
     for option in ("--charset", "--fonts", "--augment", "--out", "--format", "--workers"):
         assert option in proc.stdout
-
-
-@pytest.fixture
-def run_cli(monkeypatch, capsys):
-    """Calls ``main`` in-process; restores the warning display it replaces."""
-    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
-
-    def run(*argv):
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_data_build(tmp_path, two_fonts, run_cli):

@@ -47,6 +47,7 @@ from korean_gan.fonts import (
     read_catalog,
 )
 from korean_gan.render import GlyphRenderer, RenderConfig
+from train_processes import cli, env, train_args, wait_for  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "korean_gan"
 
@@ -466,31 +467,6 @@ def test_affine_never_cuts_ink_at_the_frame(font_dir, char, size, seed):
 
 # --- training survives interruption (real processes) --------------------------------------------
 
-def _cli(*args) -> list[str]:
-    return [sys.executable, "-m", "korean_gan.cli", *map(str, args)]
-
-
-def _env() -> dict:
-    return {**os.environ, "TF_DETERMINISTIC_OPS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-
-def _train_args(data: Path, run: Path, epochs: int) -> list:
-    return ["train", "--data", data, "--run-dir", run, "--epochs", epochs, "--batch-size", "8",
-            "--checkpoint-every", "1", "--eval-every", "0", "--quiet", "--no-tensorboard"]
-
-
-def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"process ended ({proc.returncode}) before {path} appeared: "
-                                 + proc.stdout.read().decode(errors="replace")[-2000:])
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"{path} did not appear in {timeout} s")
-        time.sleep(0.02)
-
-
 def _log_epochs(run: Path) -> list[int]:
     with open(run / "log.csv", newline="") as fh:
         return [int(row["epoch"]) for row in csv.DictReader(fh)]
@@ -516,9 +492,9 @@ def _checkpoint_is_finite(prefix: str) -> bool:
 @pytest.mark.slow
 def test_sigterm_finishes_the_epoch_checkpoints_and_exits(tiny_data, tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen(_cli(*_train_args(tiny_data, run, 500)), env=_env(),
+    proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500)), env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _wait_for(run / "samples" / "epoch_0001.png", proc)
+    wait_for(run / "samples" / "epoch_0001.png", proc)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=180)
     text = out.decode(errors="replace")
@@ -537,16 +513,16 @@ def test_sigkill_at_a_random_moment_always_resumes(tiny_data, tmp_path):
     delay = random.Random(seed).uniform(0.0, 3.0)
     where = f"(random seed {seed}: killed {delay:.2f} s after the first checkpoint)"
     run = tmp_path / "run"
-    proc = subprocess.Popen(_cli(*_train_args(tiny_data, run, 500)), env=_env(),
+    proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500)), env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _wait_for(run / "checkpoints" / "checkpoint", proc)
+    wait_for(run / "checkpoints" / "checkpoint", proc)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL, where
     saved = _latest_number(run)
-    done = subprocess.run(_cli("train", "--resume", "--run-dir", run, "--epochs", saved + 2,
-                               "--quiet"), env=_env(), capture_output=True, text=True)
+    done = subprocess.run(cli("train", "--resume", "--run-dir", run, "--epochs", saved + 2,
+                               "--quiet"), env=env(), capture_output=True, text=True)
     assert done.returncode == 0, f"{where}: {done.stderr[-2000:]}"
     assert _log_epochs(run) == list(range(1, saved + 3)), where
     assert _latest_number(run) == saved + 2, where
@@ -579,7 +555,7 @@ sys.exit(main(sys.argv[1:]))
 def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(tiny_data, tmp_path):
     run = tmp_path / "run"
     killed = subprocess.run([sys.executable, "-c", _KILL_IN_CHECKPOINT_WRITE,
-                             *map(str, _train_args(tiny_data, run, 5))], env=_env(),
+                             *map(str, train_args(tiny_data, run, 5))], env=env(),
                             capture_output=True, text=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     # The premise: a half-written ckpt-3 is on disk; the index still names ckpt-2.
@@ -587,7 +563,7 @@ def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(tiny_data, tmp_p
     assert data3.is_file() and data3.stat().st_size < (
         run / "checkpoints" / "ckpt-2.data-00000-of-00001").stat().st_size
     assert _latest_number(run) == 2
-    done = subprocess.run(_cli("train", "--resume", "--run-dir", run, "--quiet"), env=_env(),
+    done = subprocess.run(cli("train", "--resume", "--run-dir", run, "--quiet"), env=env(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert _log_epochs(run) == [1, 2, 3, 4, 5]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +23,7 @@ from korean_gan.train import (  # noqa: E402
     sample_images,
     train,
 )
+from train_processes import cli, env, train_args, wait_for  # noqa: E402
 
 TINY = dict(epochs=2, batch_size=8, checkpoint_every=1, verbose=0, tensorboard=False)
 
@@ -138,43 +136,18 @@ def test_training_refuses_bad_requests(tiny_data, tmp_path):
 
 # --- real processes ---------------------------------------------------------------------------
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "korean_gan.cli", *args]
-
-
-def _env() -> dict:
-    return {**os.environ, "TF_DETERMINISTIC_OPS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-
-def _train_args(data: Path, run: Path, epochs: int) -> list[str]:
-    return ["train", "--data", str(data), "--run-dir", str(run), "--epochs", str(epochs),
-            "--batch-size", "8", "--checkpoint-every", "1", "--quiet", "--no-tensorboard"]
-
-
-def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"process ended ({proc.returncode}) before {path} appeared: "
-                                 + proc.stdout.read().decode(errors="replace")[-2000:])
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"{path} did not appear in {timeout} s")
-        time.sleep(0.05)
-
-
 @pytest.mark.slow
 def test_a_killed_training_process_resumes_to_the_same_weights(tiny_data, tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
-    subprocess.run(_cli(*_train_args(tiny_data, whole, 5)), env=_env(), check=True,
+    subprocess.run(cli(*train_args(tiny_data, whole, 5)), env=env(), check=True,
                    capture_output=True)
-    proc = subprocess.Popen(_cli(*_train_args(tiny_data, killed, 5)), env=_env(),
+    proc = subprocess.Popen(cli(*train_args(tiny_data, killed, 5)), env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _wait_for(killed / "checkpoints" / "ckpt-2.index", proc)
+    wait_for(killed / "checkpoints" / "ckpt-2.index", proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = subprocess.run(_cli("train", "--resume", "--run-dir", str(killed), "--quiet"),
-                          env=_env(), capture_output=True, text=True)
+    done = subprocess.run(cli("train", "--resume", "--run-dir", str(killed), "--quiet"),
+                          env=env(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     for a, b in zip(_weights(whole), _weights(killed), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -184,9 +157,9 @@ def test_a_killed_training_process_resumes_to_the_same_weights(tiny_data, tmp_pa
 @pytest.mark.slow
 def test_sigint_finishes_the_epoch_checkpoints_and_exits(tiny_data, tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen(_cli(*_train_args(tiny_data, run, 500)), env=_env(),
+    proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500)), env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _wait_for(run / "samples" / "epoch_0001.png", proc)
+    wait_for(run / "samples" / "epoch_0001.png", proc)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
