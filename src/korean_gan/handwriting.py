@@ -187,6 +187,7 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         (tmp / MODEL_CARD).write_text(json.dumps({**(card or {}), "sha256": files},
                                                  ensure_ascii=False, indent=2) + "\n",
                                       encoding="utf-8")
+        tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for everyone to read
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

@@ -1,0 +1,63 @@
+"""The committed pretrained conditional model: it loads, is checked, and writes what its model
+card reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from korean_gan.handwriting import PRETRAINED_DIR, Handwriting
+
+CARD = json.loads((PRETRAINED_DIR / "hangul" / "model.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def hw() -> Handwriting:
+    return Handwriting.load("default")
+
+
+def test_the_pretrained_model_is_small_and_describes_itself(hw):
+    size = sum(p.stat().st_size for p in (PRETRAINED_DIR / "hangul").iterdir())
+    assert size < 25 * 2**20
+    assert hw.fonts == CARD["training"]["fonts"] and len(hw.fonts) == 18
+    assert set(CARD["training"]["never_seen_fonts"]).isdisjoint(hw.fonts)
+    assert set(CARD["sha256"]) == {"generator.weights.h5", "styles.npz", "config.json"}
+
+
+def test_the_probe_reads_as_the_model_card_reports(hw):
+    from korean_gan.charsets import ks2350_train
+    from korean_gan.evaluate import Evaluator
+
+    evaluator = Evaluator.load("ks2350")
+    chars = list(ks2350_train().chars[:300])
+    n = len(hw.fonts)
+    images = np.concatenate([hw.glyphs(chars[i::n], style=i, seed=0) for i in range(n)])
+    order = [c for i in range(n) for c in chars[i::n]]
+    index = {c: i for i, c in enumerate(evaluator.charset.chars)}
+    _, probs = evaluator.predict(images)
+    accuracy = float(np.mean(probs.argmax(axis=1) == [index[c] for c in order]))
+    # Generation is deterministic; a different CPU may round a pixel differently.
+    assert accuracy == pytest.approx(CARD["probe"]["content_accuracy"], abs=0.02)
+
+
+def test_a_changed_pretrained_file_is_refused(tmp_path):
+    copy = tmp_path / "hangul"
+    shutil.copytree(PRETRAINED_DIR / "hangul", copy)
+    data = bytearray((copy / "generator.weights.h5").read_bytes())
+    data[-200] ^= 0xFF
+    (copy / "generator.weights.h5").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="does not match the sha256 in model.json"):
+        Handwriting.load(copy)
+
+
+def test_write_and_synth_work_with_the_pretrained_model(hw, tmp_path):
+    from korean_gan.data import load_dataset
+
+    line = hw.write("안녕 똠", style="random-one", seed=1, scale=1)
+    assert line.dtype == np.uint8 and line.min() < 64  # there is ink
+    path, _ = hw.synthesize(charset="가나", per_class=3, out=str(tmp_path / "s.npz"),
+                            progress=False, preview=False)
+    assert len(load_dataset(path)) == 6
