@@ -211,9 +211,11 @@ def main() -> None:
     evaluator = Evaluator.load("ks2350")
     hw = Handwriting.load(args.model)
     train_chars, held_chars = ks2350_train().chars, ks2350_holdout().chars
-    for path, kwargs in ((args.train_data, dict(charset="ks2350-train",
-                                                exclude_fonts=tuple(HELD_OUT_FONTS.split(",")))),
-                         (args.real_data, dict(charset="ks2350"))):
+    builds = [(args.train_data, dict(charset="ks2350-train",
+                                     exclude_fonts=tuple(HELD_OUT_FONTS.split(","))))]
+    if args.cas:  # only CAS tests on the real glyphs of all fonts
+        builds.append((args.real_data, dict(charset="ks2350")))
+    for path, kwargs in builds:
         if not path.is_file():
             build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
     if args.sheet:

@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
@@ -36,7 +35,6 @@ from korean_gan.augment import (
     random_affine,
 )
 from korean_gan.charsets import CharsetError, resolve_charset
-from korean_gan.cli import main
 from korean_gan.data import DatasetError, build_dataset
 from korean_gan.fonts import (
     CATALOG_FIELDS,
@@ -50,19 +48,6 @@ from korean_gan.render import GlyphRenderer, RenderConfig
 from train_processes import cli, env, train_args, wait_for  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "korean_gan"
-
-
-@pytest.fixture
-def run_cli(monkeypatch, capsys):
-    """Calls the CLI's ``main`` in-process; returns (status, stdout, stderr)."""
-    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
-
-    def run(*argv):
-        code = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def _one_error_line(stderr: str) -> str:
@@ -487,24 +472,6 @@ def _checkpoint_is_finite(prefix: str) -> bool:
     dtypes = reader.get_variable_to_dtype_map()
     return all(np.isfinite(reader.get_tensor(name)).all() for name, dtype in dtypes.items()
                if dtype.is_floating)
-
-
-@pytest.mark.slow
-def test_sigterm_finishes_the_epoch_checkpoints_and_exits(tiny_data, tmp_path):
-    run = tmp_path / "run"
-    proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500)), env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    wait_for(run / "samples" / "epoch_0001.png", proc)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=180)
-    text = out.decode(errors="replace")
-    assert proc.returncode == 130, text[-2000:]
-    assert "SIGTERM: finishing this epoch" in text and "korean-gan train --resume" in text
-    assert "Traceback" not in text
-    epochs = _log_epochs(run)
-    assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) < 500
-    assert _latest_number(run) == len(epochs)           # the epoch it was in was checkpointed
-    assert (run / "generator.weights.h5").is_file() and (run / "samples.gif").is_file()
 
 
 @pytest.mark.slow

@@ -155,15 +155,18 @@ def test_a_killed_training_process_resumes_to_the_same_weights(tiny_data, tmp_pa
 
 
 @pytest.mark.slow
-def test_sigint_finishes_the_epoch_checkpoints_and_exits(tiny_data, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_finishes_the_epoch_checkpoints_and_exits(signum, tiny_data, tmp_path):
     run = tmp_path / "run"
     proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500)), env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_for(run / "samples" / "epoch_0001.png", proc)
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, out.decode(errors="replace")[-2000:]
-    assert b"korean-gan train --resume" in out
+    proc.send_signal(signum)
+    out, _ = proc.communicate(timeout=180)
+    text = out.decode(errors="replace")
+    assert proc.returncode == 130, text[-2000:]
+    assert f"{signal.Signals(signum).name}: finishing this epoch" in text
+    assert "korean-gan train --resume" in text and "Traceback" not in text
     epochs_logged = len(_log_rows(run))
     latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
     assert latest.endswith(f"ckpt-{epochs_logged}")

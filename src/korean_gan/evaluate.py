@@ -600,12 +600,12 @@ class EvaluationCallback(keras.callbacks.Callback):
         result = evaluate_samples(from_model_output(images), self.evaluator, self.real,
                                   labels=labels, precision_recall=False)
         if self.unseen and labels is not None:
-            unseen = self.evaluator.charset.chars
             images, unseen_labels = self.model.evaluation_samples(
                 self.noise[:max(len(self.unseen), len(self.noise) // 4)], chars=self.unseen)
             _, probs = self.evaluator.predict(from_model_output(images))
-            to_eval = np.array([unseen.index(c) for c in self.unseen])[unseen_labels]
-            result["unseen_content_accuracy"] = metrics.content_accuracy(probs, to_eval)
+            to_eval = self.evaluator.label_map(Charset("unseen", tuple(self.unseen)))
+            result["unseen_content_accuracy"] = metrics.content_accuracy(
+                probs, to_eval[unseen_labels])
         row = {"epoch": number, **{k: result.get(k, "") for k in self.COLUMNS[1:]}}
         path = self.run_dir / "eval.csv"
         import csv
