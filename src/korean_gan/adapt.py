@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from korean_gan.charsets import jamo_table
-from korean_gan.handwriting import STYLE_DIR, Handwriting, HandwritingError, save_style
+from korean_gan.handwriting import (
+    STYLE_DIR,
+    Handwriting,
+    HandwritingError,
+    save_style,
+    style_gaussian,
+)
 
 __all__ = ["AdaptConfig", "AdaptResult", "adapt", "fit_style"]
 
@@ -77,10 +83,8 @@ class AdaptResult:
 
 def _prior(styles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and inverse covariance (regularised) of the training fonts' styles."""
-    table = np.asarray(styles, np.float64)
-    mean = table.mean(axis=0)
-    cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
-    cov = np.atleast_2d(cov) + 1e-3 * np.eye(table.shape[1])
+    mean, cov = style_gaussian(styles)
+    cov = cov + 1e-3 * np.eye(len(mean))
     return mean.astype(np.float32), np.linalg.inv(cov).astype(np.float32)
 
 

@@ -84,6 +84,14 @@ def save_style(path: str | os.PathLike, vector: np.ndarray, **meta) -> Path:
     return Path(path)
 
 
+def style_gaussian(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``(D,)`` and covariance ``(D, D)`` (float64) of the fonts' style vectors ``(F, D)``
+    (the identity covariance for a single font)."""
+    table = np.asarray(table, dtype=np.float64)
+    cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
+    return table.mean(axis=0), np.atleast_2d(cov)
+
+
 def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     """``n`` new style vectors from a Gaussian fitted to the rows of ``table`` (the fonts'
     learned styles), so new styles lie where the training fonts do.
@@ -96,9 +104,7 @@ def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     Returns:
         ``(n, D)`` float32.
     """
-    table = np.asarray(table, dtype=np.float64)
-    mean = table.mean(axis=0)
-    cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
+    mean, cov = style_gaussian(table)
     rng = np.random.default_rng(seed)
     return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
 
