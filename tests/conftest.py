@@ -206,3 +206,14 @@ def run_cli(monkeypatch, capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory, two_fonts) -> Path:
+    """20 images: 가, 나 × 2 fonts × (original + 4 seed transforms)."""
+    from korean_gan.data import build_dataset
+
+    out = tmp_path_factory.mktemp("tiny") / "tiny.npz"
+    build_dataset(charset="가나", fonts=tuple(str(f) for f in two_fonts), out=str(out),
+                  workers=1, progress=False, preview=False)
+    return out

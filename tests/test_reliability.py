@@ -35,7 +35,7 @@ from korean_gan.augment import (
     random_affine,
 )
 from korean_gan.charsets import CharsetError, resolve_charset
-from korean_gan.data import DatasetError, build_dataset
+from korean_gan.data import DatasetError
 from korean_gan.fonts import (
     CATALOG_FIELDS,
     FontError,
@@ -216,15 +216,6 @@ def test_jamo_are_not_syllables_but_decomposed_text_is(tmp_path):
 
 
 # --- datasets and configuration: refused before any training ------------------------------------
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory, two_fonts) -> Path:
-    """20 images: 가, 나 × 2 fonts × (original + 4 seed transforms)."""
-    out = tmp_path_factory.mktemp("tiny") / "tiny.npz"
-    build_dataset(charset="가나", fonts=tuple(str(f) for f in two_fonts), out=str(out),
-                  workers=1, progress=False, preview=False)
-    return out
-
 
 def _arrays(path: Path) -> dict:
     with np.load(path, allow_pickle=False) as npz:

@@ -13,7 +13,6 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from korean_gan.data import build_dataset  # noqa: E402
 from korean_gan.train import (  # noqa: E402
     GAN,
     TrainConfig,
@@ -26,15 +25,6 @@ from korean_gan.train import (  # noqa: E402
 from train_processes import cli, env, train_args, wait_for  # noqa: E402
 
 TINY = dict(epochs=2, batch_size=8, checkpoint_every=1, verbose=0, tensorboard=False)
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory, two_fonts) -> Path:
-    """20 images: 가, 나 × 2 fonts × (original + 4 seed transforms)."""
-    out = tmp_path_factory.mktemp("tiny") / "tiny.npz"
-    build_dataset(charset="가나", fonts=tuple(str(f) for f in two_fonts), out=str(out),
-                  workers=1, progress=False, preview=False)
-    return out
 
 
 def _log_rows(run_dir: Path) -> list[dict]:
