@@ -79,6 +79,24 @@ def test_shards_of_a_global_batch_are_its_replica_slices():
                                                      + parts[1][2 * step:2 * step + 2]), batch)
 
 
+def test_a_dataset_resumed_mid_epoch_goes_on_with_the_next_batch():
+    from korean_gan.train import training_dataset
+
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1).repeat(2, 1).repeat(2, 2)
+    whole = [b.numpy()[:, 0, 0, 0] for b in training_dataset(images, 4, 0, 1, 3)]
+    resumed = [b.numpy()[:, 0, 0, 0] for b in training_dataset(images, 4, 0, 1, 3,
+                                                                 first_step=2)]
+    assert len(whole) == 10 and len(resumed) == 8  # 5 steps per epoch, 2 of epoch 2 done
+    np.testing.assert_array_equal(np.stack(resumed), np.stack(whole[2:]))
+    # Each pipeline of a sharded run skips its own slices of the steps already done.
+    parts = [[b.numpy()[:, 0, 0, 0] for b in training_dataset(images, 4, 0, 1, 3,
+                                                                shard=(i, 4, 2), first_step=2)]
+             for i in range(2)]
+    for step, batch in enumerate(whole[2:]):
+        np.testing.assert_array_equal(np.concatenate(parts[0][2 * step:2 * step + 2]
+                                                     + parts[1][2 * step:2 * step + 2]), batch)
+
+
 def test_scaled_loss_divides_by_replicas_and_applies_the_loss_scale():
     import keras
     import tensorflow as tf

@@ -100,6 +100,88 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_data, tmp_path)
                                   np.load(split / "fixed_noise.npy"))
 
 
+def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tiny_data,
+                                                                            tmp_path):
+    import os
+
+    import keras
+
+    tf.config.experimental.enable_op_determinism()
+    settings = {**TINY, "epochs": 3, "batch_size": 4}  # 5 steps per epoch
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(whole), **settings))
+
+    class Ctrl_C(keras.callbacks.Callback):
+        """Presses Ctrl-C during step 2 of epoch 2 (the trainer then finishes step 3)."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(split),
+                                     **settings)
+    history = train(config, callbacks=[Ctrl_C()])
+    assert history.interrupted
+    latest = tf.train.latest_checkpoint(str(split / "checkpoints"))
+    assert latest.endswith("ckpt-2")  # numbered by the epoch in progress
+    reader = tf.train.load_checkpoint(latest)
+    assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 1
+    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 3
+    # The cut-short epoch has no log row and no sample frame yet.
+    assert [int(r["epoch"]) for r in _log_rows(split)] == [1]
+    assert sorted(p.name for p in (split / "samples").iterdir()) == ["epoch_0001.png"]
+
+    history = train(config, resume=True)
+    assert history.epoch == [1, 2] and not history.interrupted
+    assert [int(r["epoch"]) for r in _log_rows(split)] == [1, 2, 3]
+    assert sorted(p.name for p in (split / "samples").iterdir()) == [
+        "epoch_0001.png", "epoch_0002.png", "epoch_0003.png"]
+    # Steps 4 and 5 of epoch 2 saw the batches and noise an uninterrupted run sees: the same
+    # weights (up to the float32 noise explained in the resume test above).
+    for a, b in zip(_weights(whole), _weights(split), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    rows = [_log_rows(run) for run in (whole, split)]
+    np.testing.assert_allclose(float(rows[0][2]["g_loss"]), float(rows[1][2]["g_loss"]),
+                               rtol=1e-4)
+
+
+def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tmp_path):
+    """Checkpoints written before runs could stop mid-epoch hold no step variable."""
+    from korean_gan.train import _checkpoint
+
+    run = tmp_path / "run"
+    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), **TINY)
+    train(config)
+    gan = build_gan(config, 32)
+    epoch = tf.Variable(2, dtype=tf.int64)
+    old = _checkpoint(gan, epoch, None)
+    old.restore(tf.train.latest_checkpoint(str(run / "checkpoints")))
+    old.write(str(run / "checkpoints" / "ckpt-2"))  # the same state, without "step"
+    assert "step/.ATTRIBUTES/VARIABLE_VALUE" not in dict(
+        tf.train.list_variables(str(run / "checkpoints" / "ckpt-2")))
+    config.epochs = 3
+    assert train(config, resume=True).epoch == [2]
+
+
+def test_cli_resume_of_a_copied_run_continues_the_copy(tiny_data, tmp_path):
+    import shutil
+
+    from korean_gan.cli import main
+
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(original),
+                                  **{**TINY, "epochs": 1}))
+    shutil.copytree(original, copy)
+    assert main(["train", "--resume", "--run-dir", str(copy), "--epochs", "2", "--quiet",
+                 "--no-tensorboard"]) == 0
+    assert [int(r["epoch"]) for r in _log_rows(copy)] == [1, 2]
+    assert [int(r["epoch"]) for r in _log_rows(original)] == [1]  # untouched
+    assert json.loads((copy / "config.json").read_text())["run_dir"] == str(copy)
+
+
 def test_training_refuses_bad_requests(tiny_data, tmp_path):
     base = dict(data=str(tiny_data), verbose=0, tensorboard=False)
     with pytest.raises(TrainError, match="epochs must be a positive integer, got 0"):
@@ -146,20 +228,27 @@ def test_a_killed_training_process_resumes_to_the_same_weights(tiny_data, tmp_pa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_finishes_the_epoch_checkpoints_and_exits(signum, tiny_data, tmp_path):
+def test_a_signal_finishes_the_step_checkpoints_and_exits(signum, tiny_data, tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500)), env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Batch 4: 5 steps per epoch, so the signal mostly lands inside an epoch.
+    proc = subprocess.Popen(cli(*train_args(tiny_data, run, 500), "--batch-size", "4"),
+                            env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_for(run / "samples" / "epoch_0001.png", proc)
     proc.send_signal(signum)
     out, _ = proc.communicate(timeout=180)
     text = out.decode(errors="replace")
     assert proc.returncode == 130, text[-2000:]
-    assert f"{signal.Signals(signum).name}: finishing this epoch" in text
+    assert f"{signal.Signals(signum).name}: finishing this step" in text
     assert "korean-gan train --resume" in text and "Traceback" not in text
     epochs_logged = len(_log_rows(run))
     latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
-    assert latest.endswith(f"ckpt-{epochs_logged}")
+    reader = tf.train.load_checkpoint(latest)
+    step = int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
+    # Either inside epoch N + 1 (steps 1-4 done) or, if it landed on an epoch's last step,
+    # right after epoch N; the checkpoint holds every epoch logged.
+    assert int(reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE")) == epochs_logged
+    assert 0 <= step < 5
+    assert latest.endswith(f"ckpt-{epochs_logged + (step > 0)}")
     assert (run / "generator.weights.h5").is_file() and (run / "samples.gif").is_file()
 
 

@@ -413,9 +413,12 @@ def _cmd_train(args) -> int:
         if not args.run_dir:
             raise ValueError("--resume needs the --run-dir of the run to continue")
         config = read_run_config(Path(args.run_dir))
+        # The folder named here, not the one saved in it: a copied or moved run goes on in place.
+        config.run_dir = args.run_dir
         config.epochs = args.epochs or config.epochs
         config.verbose = verbose
         config.strategy = args.strategy
+        config.precision = args.precision or config.precision
     else:
         config = TrainConfig.from_preset(
             args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",

@@ -587,7 +587,8 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         number = epoch + 1
-        if self.real is None or (number % self.every and number != self.total_epochs):
+        if (self.real is None or (number % self.every and number != self.total_epochs)
+                or self.model.stop_training):  # an epoch cut short by a signal: on resume
             return
         from korean_gan._io import atomic_path, write_json_atomic
         from korean_gan.images import from_model_output

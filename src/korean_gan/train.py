@@ -371,7 +371,8 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
 
 def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch: int,
                      epochs: int, labels: np.ndarray | None = None,
-                     shard: tuple[int, int, int] | None = None) -> tf.data.Dataset:
+                     shard: tuple[int, int, int] | None = None,
+                     first_step: int = 0) -> tf.data.Dataset:
     """Batches of real images in [-1, 1], shape (B, S, S, 1), for epochs [first_epoch, epochs).
 
     With ``labels`` (N, K), batches are ``(images, labels)`` pairs.
@@ -384,6 +385,8 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
         shard: ``(pipeline, replicas, pipelines)`` for distributed training: every global batch
             of ``batch_size`` is cut into ``replicas`` equal slices and this pipeline yields its
             ``replicas // pipelines`` consecutive slices, one per local replica, in order.
+        first_step: Steps of ``first_epoch`` already done (a run stopped mid-epoch): its first
+            batches are skipped, so the run goes on with the batch it would have seen next.
     """
     n = len(images)
     steps = n // batch_size
@@ -408,8 +411,10 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
             return batch
         return batch, tf.gather(label_table, indices)
 
+    per_step = 1 if shard is None else shard[1] // shard[2]
     return (tf.data.Dataset.range(first_epoch, epochs)
             .flat_map(epoch_indices)
+            .skip(first_step * per_step)
             .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE))
 
@@ -439,8 +444,8 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         number = epoch + 1
-        if number % self.every and number != self.total_epochs:
-            return
+        if (number % self.every and number != self.total_epochs) or self.model.stop_training:
+            return  # not this epoch, or one cut short by a signal (its frame comes on resume)
         from korean_gan.images import caption, from_model_output, save_png, tile
 
         images = from_model_output(self.model.grid_images(self.noise))
@@ -477,7 +482,7 @@ class GeneratorSnapshots(keras.callbacks.Callback):
         self.folder, self.every = Path(folder), every
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
+        if (epoch + 1) % self.every == 0 and not self.model.stop_training:
             _save_generator(self.model.sampling_generator,
                             self.folder / f"generator_epoch_{epoch + 1:04d}.weights.h5")
             if hasattr(self.model, "style_table"):
@@ -520,6 +525,8 @@ class LossLog(keras.callbacks.Callback):
             raise TrainError(f"run folder {self.path.parent} disappeared during epoch "
                              f"{epoch + 1}; training stopped: restore the folder and resume "
                              "with --resume, or start a new run")
+        if self.model.stop_training:
+            return  # cut short by a signal: the resumed run logs the epoch when it completes
         logs = logs or {}
         row = [epoch + 1] + [f"{float(logs.get(k, float('nan'))):.6f}" for k in self.COLUMNS[1:3]]
         row.append(f"{time.perf_counter() - self._start:.3f}")
@@ -536,8 +543,10 @@ class Checkpointer(keras.callbacks.Callback):
     """Checkpoints both networks, both optimizers, RNG states and the epoch; stops gracefully.
 
     A checkpoint is written every ``every`` epochs and at the end. The first SIGINT (Ctrl-C) or
-    SIGTERM lets the current epoch finish, checkpoints it and stops; a second SIGINT stops at
-    once. TensorFlow writes a checkpoint's files first and the ``checkpoint`` index last (by
+    SIGTERM lets the current step finish, checkpoints the run with the steps of the epoch done
+    so far, and stops (``--resume`` goes on with the next step); a second SIGINT stops at once.
+    The callbacks that work per epoch (log row, sample grid, snapshot, evaluation) skip an
+    epoch cut short: they see ``model.stop_training`` already set when it ends. TensorFlow writes a checkpoint's files first and the ``checkpoint`` index last (by
     temporary file and rename), so a process killed while saving leaves the previous checkpoint
     as the latest.
 
@@ -546,13 +555,16 @@ class Checkpointer(keras.callbacks.Callback):
     that cannot be written (full disk, run folder gone) stops training with a TrainError.
     """
 
-    def __init__(self, manager: tf.train.CheckpointManager, epoch_var: tf.Variable, every: int,
-                 total_epochs: int):
+    def __init__(self, manager: tf.train.CheckpointManager, epoch_var: tf.Variable,
+                 step_var: tf.Variable, every: int, total_epochs: int, steps: int):
         super().__init__()
         self.manager = manager
         self.epoch_var = epoch_var
+        self.step_var = step_var
         self.every = every
         self.total_epochs = total_epochs
+        self.steps = steps  # steps per epoch
+        self.step_offset = 0  # steps of the current epoch done before this fit() (a resume)
         self.stop_requested = False
         self._previous: dict[int, object] = {}
         self._epoch = 0
@@ -581,8 +593,9 @@ class Checkpointer(keras.callbacks.Callback):
         if self.stop_requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.stop_requested = True
-        print(f"\n{signal.Signals(signum).name}: finishing this epoch, then saving a checkpoint "
-              "(Ctrl-C again to stop at once, losing the epoch)", flush=True)
+        print(f"\n{signal.Signals(signum).name}: finishing this step, then saving a checkpoint "
+              "(Ctrl-C again to stop at once, losing the steps since the last checkpoint)",
+              flush=True)
 
     def on_train_begin(self, logs=None):
         if threading.current_thread() is threading.main_thread():
@@ -601,16 +614,22 @@ class Checkpointer(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        done = self.step_offset + batch + 1
         # Checked per step so the message names the step that diverged; the epoch's logs only
         # give the average.
         bad = self._non_finite(logs)
         if bad:
-            self._stop_with(f"loss is not finite at epoch {self._epoch + 1}, step {batch + 1} "
+            self._stop_with(f"loss is not finite at epoch {self._epoch + 1}, step {done} "
                             f"({bad}); training stopped and {self._kept()}: start a new run "
                             "with a lower --g-lr/--d-lr")
+        if self.stop_requested and done < self.steps:
+            # Numbered by the epoch in progress; its step count tells resume where to go on.
+            self.save(self._epoch + 1, completed=self._epoch, step=done)
+            self.model.stop_training = True
 
-    def save(self, number: int) -> str:
-        """Writes the checkpoint of epoch ``number``; refuses a diverged model.
+    def save(self, number: int, completed: int | None = None, step: int = 0) -> str:
+        """Writes checkpoint ``number``: after epoch ``number``, or ``step`` steps into the
+        epoch after ``completed`` epochs; refuses a diverged model.
 
         Raises:
             TrainError: the weights are not finite, or the checkpoint cannot be written.
@@ -623,7 +642,8 @@ class Checkpointer(keras.callbacks.Callback):
         if not all(np.isfinite(w).all() for w in self.model.get_weights()):
             self._stop_with(f"weights are not finite after epoch {number}; not saving them, "
                             f"so {self._kept()}: start a new run with a lower --g-lr/--d-lr")
-        self.epoch_var.assign(number)
+        self.epoch_var.assign(number if completed is None else completed)
+        self.step_var.assign(step)
         try:
             return self.manager.save(checkpoint_number=number)
         except (tf.errors.OpError, OSError) as err:
@@ -637,6 +657,8 @@ class Checkpointer(keras.callbacks.Callback):
                             f"{self._kept()}: free disk space and resume with --resume")
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:
+            return  # cut short by a signal and checkpointed at its step
         number = epoch + 1
         bad = self._non_finite(logs)
         if bad:
@@ -650,9 +672,12 @@ class Checkpointer(keras.callbacks.Callback):
 
 # --- running ----------------------------------------------------------------------------------
 
-def _checkpoint(gan: GAN, epoch_var: tf.Variable) -> tf.train.Checkpoint:
+def _checkpoint(gan: GAN, epoch_var: tf.Variable,
+                step_var: tf.Variable | None) -> tf.train.Checkpoint:
     seeds = [v for v in gan.variables if "seed_generator" in v.path]
-    return tf.train.Checkpoint(**gan.checkpoint_objects(), epoch=epoch_var, seeds=seeds)
+    # Checkpoints written before runs could stop mid-epoch have no step (restored with None).
+    step = {} if step_var is None else {"step": step_var}
+    return tf.train.Checkpoint(**gan.checkpoint_objects(), epoch=epoch_var, seeds=seeds, **step)
 
 
 def read_run_config(run_dir: Path) -> TrainConfig:
@@ -679,8 +704,17 @@ def prepare_run(config: TrainConfig, resume: bool) -> TrainConfig:
         saved.epochs = config.epochs
         saved.verbose = config.verbose
         saved.run_dir = str(run_dir)
-        # A run may continue on other hardware: a mirrored run on one device, or the reverse.
+        # A run may continue on other hardware: a mirrored run on one device, or the reverse,
+        # and in another precision, as long as the optimizer state keeps its shape (only
+        # mixed_float16 wraps the optimizer in a loss scaler).
         saved.strategy = config.strategy
+        scaled = {resolve_precision(p) == "mixed_float16" for p in (saved.precision,
+                                                                     config.precision)}
+        if len(scaled) > 1:
+            raise TrainError(f"{run_dir} was trained in {saved.precision}; it cannot resume in "
+                             f"{config.precision} (the optimizer state differs): resume with "
+                             f"--precision {saved.precision}")
+        saved.precision = config.precision
         return saved
     if (run_dir / CONFIG_NAME).exists():
         raise TrainError(f"run folder {run_dir} already holds a run; pass --resume to continue it "
@@ -734,19 +768,23 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     with strategy.scope():
         gan = build_gan(config, dataset.image_size, dataset)
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-    checkpoint = _checkpoint(gan, epoch_var)
+        step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    checkpoint = _checkpoint(gan, epoch_var, step_var)
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / CHECKPOINT_DIR),
                                          max_to_keep=config.keep_checkpoints)
     noise_path = chief_dir / NOISE_NAME
-    first_epoch = 0
+    first_epoch = first_step = 0
     if resume:
         latest = tf.train.latest_checkpoint(str(chief_dir / CHECKPOINT_DIR))
         if latest is None:
             raise TrainError(f"{chief_dir} has no checkpoint yet; start it again without "
                              "--resume")
         try:
-            checkpoint.restore(latest).assert_existing_objects_matched()
-            first_epoch = int(epoch_var.numpy())
+            names = {name for name, _ in tf.train.list_variables(latest)}
+            source = (checkpoint if "step/.ATTRIBUTES/VARIABLE_VALUE" in names
+                      else _checkpoint(gan, epoch_var, None))
+            source.restore(latest).assert_existing_objects_matched()
+            first_epoch, first_step = int(epoch_var.numpy()), int(step_var.numpy())
             noise = np.load(noise_path, allow_pickle=False)
         except (tf.errors.OpError, AssertionError, ValueError, OSError) as err:
             raise TrainError(f"cannot resume {chief_dir}: its checkpoint {latest} or "
@@ -768,11 +806,17 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         raise TrainError(f"{run_dir} already finished {first_epoch} epochs; pass a larger "
                          "--epochs to train further")
 
+    steps = len(dataset) // config.batch_size
+    loss_log = LossLog(run_dir / "log.csv", first_epoch)
+    checkpointer = Checkpointer(manager, epoch_var, step_var, config.checkpoint_every,
+                                config.epochs, steps)
+    # The per-epoch writers come before the checkpointer: it sets stop_training at the end of
+    # an epoch a signal stopped, and they must still write that (complete) epoch.
     all_callbacks = [
-        LossLog(run_dir / "log.csv", first_epoch),
+        loss_log,
         SampleGrid(noise, run_dir / "samples", config.sample_every, config.epochs,
                    run_dir / "tensorboard" / "images" if config.tensorboard else None),
-        Checkpointer(manager, epoch_var, config.checkpoint_every, config.epochs),
+        checkpointer,
         GifOnEnd(run_dir / "samples", run_dir / "samples.gif"),
         *callbacks,
     ]
@@ -784,34 +828,51 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
             run_dir, config.data, config.eval_every, config.eval_samples, config.epochs,
             tensorboard=config.tensorboard))
     if config.snapshot_every:
-        all_callbacks.append(GeneratorSnapshots(run_dir / "snapshots", config.snapshot_every))
+        all_callbacks.insert(all_callbacks.index(checkpointer),
+                             GeneratorSnapshots(run_dir / "snapshots", config.snapshot_every))
     if config.tensorboard and chief:
         all_callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"),
                                                          write_graph=False))
-    steps = len(dataset) // config.batch_size
     labels = None
     if config.model == "conditional":
         from korean_gan.conditional import condition_labels
 
         labels = condition_labels(dataset)
-    if replicas == 1:
-        data = training_dataset(dataset.images, config.batch_size, config.seed, first_epoch,
-                                config.epochs, labels)
-    else:
+
+    def batches(start: int, stop: int, skip: int):
+        if replicas == 1:
+            return training_dataset(dataset.images, config.batch_size, config.seed, start,
+                                    stop, labels, first_step=skip)
+
         # Each input pipeline (one per worker) yields its replicas' slices of every global
         # batch, so a step sees exactly the batch a single device would.
         def per_worker(context):
-            return training_dataset(dataset.images, config.batch_size, config.seed,
-                                    first_epoch, config.epochs, labels,
+            return training_dataset(dataset.images, config.batch_size, config.seed, start,
+                                    stop, labels, first_step=skip,
                                     shard=(context.input_pipeline_id, replicas,
                                            context.num_input_pipelines))
 
-        data = strategy.distribute_datasets_from_function(per_worker)
-    checkpointer = next(c for c in all_callbacks if isinstance(c, Checkpointer))
+        return strategy.distribute_datasets_from_function(per_worker)
+
+    # A run stopped mid-epoch first finishes that epoch's remaining steps in a fit() of its
+    # own (fit's epochs all have the same number of steps), then goes on as usual.
+    parts = [(first_epoch, first_epoch + 1, first_step)] if first_step else []
+    if first_epoch + bool(first_step) < config.epochs:
+        parts.append((first_epoch + bool(first_step), config.epochs, 0))
+    history = None
     try:
-        history = gan.fit(data, epochs=config.epochs, initial_epoch=first_epoch,
-                          steps_per_epoch=steps, callbacks=all_callbacks,
-                          verbose=config.verbose, shuffle=False)
+        for start, stop, skip in parts:
+            loss_log.first_epoch, checkpointer.step_offset = start, skip
+            part = gan.fit(batches(start, stop, skip), epochs=stop, initial_epoch=start,
+                           steps_per_epoch=steps - skip, verbose=config.verbose, shuffle=False,
+                           callbacks=all_callbacks)
+            if history is not None:  # one History for the whole call
+                part.epoch = history.epoch + part.epoch
+                for key, values in history.history.items():
+                    part.history[key] = values + part.history.get(key, [])
+            history = part
+            if checkpointer.stop_requested:
+                break
     finally:
         # fit() skips on_train_end when a callback raises: hand Ctrl-C back regardless.
         checkpointer._restore_signals()
