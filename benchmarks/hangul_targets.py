@@ -67,13 +67,17 @@ def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
     return result
 
 
-def curve(hw, evaluator, run_dir: Path, train_chars, held_chars) -> list[dict]:
-    """Quick content accuracy of every snapshot, with its training minutes."""
+def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1) -> list[dict]:
+    """Quick content accuracy of every ``every``-th epoch's snapshot (and the last), with its
+    training minutes."""
     with open(run_dir / "log.csv", newline="") as fh:
         seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
     rows = []
-    for weights in sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5")):
+    snapshots = sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5"))
+    for weights in snapshots:
         epoch = int(weights.name.split("_")[-1].split(".")[0])
+        if epoch % every and weights != snapshots[-1]:
+            continue
         with np.load(run_dir / "snapshots" / f"styles_epoch_{epoch:04d}.npz",
                      allow_pickle=False) as npz:
             hw.styles = np.asarray(npz["styles"], np.float32)
@@ -187,6 +191,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
     parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
+    parser.add_argument("--curve-every", type=int, default=1, metavar="N",
+                        help="evaluate only every N-th epoch's snapshot (and the last)")
     parser.add_argument("--ema-ablation", action="store_true",
                         help="also the raw (not weight-averaged) generator of the run's last "
                              "checkpoint")
@@ -223,7 +229,8 @@ def main() -> None:
     report: dict = {"model": hw.info["source"], "evaluator": evaluator.name,
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:
-        report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars)
+        report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars,
+                                 args.curve_every)
         hw = Handwriting.load(args.model)  # back to the final weights
     if args.ema_ablation:
         report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))

@@ -658,7 +658,7 @@ def _cmd_demo(args) -> int:
                                      epochs=args.epochs,
                                      batch_size=min(256, built.n_images), verbose=2)
     print(f"2/4 training the reference DCGAN for {args.epochs} epochs into {run_dir} "
-          "(Ctrl-C stops after the current epoch, with a checkpoint)")
+          "(Ctrl-C stops after the current step, with a checkpoint)")
     history = train(config)
     media = Path(args.media)
     gif = media / "ganadalama.gif"
