@@ -849,3 +849,49 @@ def test_files_that_are_not_weights_are_refused(tmp_path, conditional_run, run_c
     shutil.copy(junk, model / "generator.weights.h5")
     with pytest.raises(HandwritingError, match="generator.weights.h5 does not hold this model's"):
         Handwriting.load(model)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 512 MB tmpfs: a disk that really fills up (ENOSPC). Needs mount rights (root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:100]}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def _fill(folder: Path) -> None:
+    """Writes a file until the disk holding ``folder`` is full."""
+    import errno
+
+    chunk = b"\0" * 2**20
+    with open(folder / "filler", "wb") as fh:
+        try:
+            while True:
+                fh.write(chunk)
+                fh.flush()
+        except OSError as err:
+            assert err.errno == errno.ENOSPC, err
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="mounts a tmpfs")
+def test_a_full_disk_is_a_clear_error_and_resume_continues(tiny_data, small_disk,
+                                                           handlers_kept):
+    from korean_gan.train import TrainError, train
+
+    run = small_disk / "run"
+    with pytest.raises(TrainError) as info:
+        train(_tiny_config(tiny_data, run), callbacks=[_at_epoch_end(1, lambda m: _fill(run))])
+    message = str(info.value)
+    assert "\n" not in message and "No space left on device" in message, message
+    assert "free disk space" in message and "--resume" in message, message
+    # Epoch 1's checkpoint is whole; with room again the run resumes and finishes.
+    assert _latest_number(run) == 1 and _checkpoint_is_finite(str(run / "checkpoints" / "ckpt-1"))
+    (run / "filler").unlink()
+    history = train(_tiny_config(tiny_data, run), resume=True)
+    assert history.epoch == [1, 2]
+    assert _log_epochs(run) == [1, 2, 3] and _latest_number(run) == 3

@@ -26,6 +26,7 @@ import signal
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -421,6 +422,20 @@ def training_dataset(images: np.ndarray, batch_size: int, seed: int, first_epoch
 
 # --- callbacks --------------------------------------------------------------------------------
 
+@contextmanager
+def _stops_if_unwritable(model, path: Path):
+    """Turns a failed write (a full disk, a folder gone read-only) into a one-line TrainError
+    that stops training; the checkpoints written before stay."""
+    try:
+        yield
+    except OSError as err:
+        if model is not None:
+            model.stop_training = True
+        raise TrainError(f"cannot write {path} ({err.strerror or err}); training stopped, the "
+                         "checkpoints so far are kept: free disk space and resume with "
+                         "--resume") from None
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Saves the generator's images for a fixed noise batch as a grid PNG after each epoch.
 
@@ -450,8 +465,9 @@ class SampleGrid(keras.callbacks.Callback):
 
         images = from_model_output(self.model.grid_images(self.noise))
         grid = tile(images, cols=4)
-        save_png(caption(grid, f"epoch {number}", scale=2),
-                 self.folder / f"epoch_{number:04d}.png")
+        path = self.folder / f"epoch_{number:04d}.png"
+        with _stops_if_unwritable(self.model, path):
+            save_png(caption(grid, f"epoch {number}", scale=2), path)
         if self.writer is not None:
             with self.writer.as_default():
                 tf.summary.image("samples", grid[None, :, :, None], step=number)
@@ -469,7 +485,8 @@ class GifOnEnd(keras.callbacks.Callback):
 
         frames = frame_paths(self.frames_dir)
         if frames:
-            write_gif(frames, self.out)
+            with _stops_if_unwritable(self.model, self.out):
+                write_gif(frames, self.out)
 
 
 class GeneratorSnapshots(keras.callbacks.Callback):
@@ -483,13 +500,15 @@ class GeneratorSnapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0 and not self.model.stop_training:
-            _save_generator(self.model.sampling_generator,
-                            self.folder / f"generator_epoch_{epoch + 1:04d}.weights.h5")
-            if hasattr(self.model, "style_table"):
-                from korean_gan._io import save_npz
+            with _stops_if_unwritable(self.model, self.folder):
+                _save_generator(self.model.sampling_generator,
+                                self.folder / f"generator_epoch_{epoch + 1:04d}.weights.h5")
+                if hasattr(self.model, "style_table"):
+                    from korean_gan._io import save_npz
 
-                save_npz(self.folder / f"styles_epoch_{epoch + 1:04d}.npz",
-                         {"styles": np.asarray(self.model.style_table.embeddings, np.float32)})
+                    save_npz(self.folder / f"styles_epoch_{epoch + 1:04d}.npz",
+                             {"styles": np.asarray(self.model.style_table.embeddings,
+                                                   np.float32)})
 
 
 class LossLog(keras.callbacks.Callback):
@@ -877,7 +896,8 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
         # fit() skips on_train_end when a callback raises: hand Ctrl-C back regardless.
         checkpointer._restore_signals()
     if chief:
-        gan.export(run_dir)
+        with _stops_if_unwritable(None, run_dir):
+            gan.export(run_dir)
     else:
         import shutil
 
