@@ -129,7 +129,7 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
     assert latest.endswith("ckpt-2")  # numbered by the epoch in progress
     reader = tf.train.load_checkpoint(latest)
     assert reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE") == 1
-    assert reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 3
+    assert reader.get_tensor("epoch_step/.ATTRIBUTES/VARIABLE_VALUE") == 3
     # The cut-short epoch has no log row and no sample frame yet.
     assert [int(r["epoch"]) for r in _log_rows(split)] == [1]
     assert sorted(p.name for p in (split / "samples").iterdir()) == ["epoch_0001.png"]
@@ -159,8 +159,8 @@ def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tmp_pa
     epoch = tf.Variable(2, dtype=tf.int64)
     old = _checkpoint(gan, epoch, None)
     old.restore(tf.train.latest_checkpoint(str(run / "checkpoints")))
-    old.write(str(run / "checkpoints" / "ckpt-2"))  # the same state, without "step"
-    assert "step/.ATTRIBUTES/VARIABLE_VALUE" not in dict(
+    old.write(str(run / "checkpoints" / "ckpt-2"))  # the same state, without "epoch_step"
+    assert "epoch_step/.ATTRIBUTES/VARIABLE_VALUE" not in dict(
         tf.train.list_variables(str(run / "checkpoints" / "ckpt-2")))
     config.epochs = 3
     assert train(config, resume=True).epoch == [2]
@@ -243,7 +243,7 @@ def test_a_signal_finishes_the_step_checkpoints_and_exits(signum, tiny_data, tmp
     epochs_logged = len(_log_rows(run))
     latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
     reader = tf.train.load_checkpoint(latest)
-    step = int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
+    step = int(reader.get_tensor("epoch_step/.ATTRIBUTES/VARIABLE_VALUE"))
     # Either inside epoch N + 1 (steps 1-4 done) or, if it landed on an epoch's last step,
     # right after epoch N; the checkpoint holds every epoch logged.
     assert int(reader.get_tensor("epoch/.ATTRIBUTES/VARIABLE_VALUE")) == epochs_logged

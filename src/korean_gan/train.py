@@ -695,7 +695,7 @@ def _checkpoint(gan: GAN, epoch_var: tf.Variable,
                 step_var: tf.Variable | None) -> tf.train.Checkpoint:
     seeds = [v for v in gan.variables if "seed_generator" in v.path]
     # Checkpoints written before runs could stop mid-epoch have no step (restored with None).
-    step = {} if step_var is None else {"step": step_var}
+    step = {} if step_var is None else {"epoch_step": step_var}
     return tf.train.Checkpoint(**gan.checkpoint_objects(), epoch=epoch_var, seeds=seeds, **step)
 
 
@@ -800,7 +800,7 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
                              "--resume")
         try:
             names = {name for name, _ in tf.train.list_variables(latest)}
-            source = (checkpoint if "step/.ATTRIBUTES/VARIABLE_VALUE" in names
+            source = (checkpoint if "epoch_step/.ATTRIBUTES/VARIABLE_VALUE" in names
                       else _checkpoint(gan, epoch_var, None))
             source.restore(latest).assert_existing_objects_matched()
             first_epoch, first_step = int(epoch_var.numpy()), int(step_var.numpy())
