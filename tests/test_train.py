@@ -111,7 +111,7 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
     whole, split = tmp_path / "whole", tmp_path / "split"
     train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(whole), **settings))
 
-    class Ctrl_C(keras.callbacks.Callback):
+    class CtrlC(keras.callbacks.Callback):
         """Presses Ctrl-C during step 2 of epoch 2 (the trainer then finishes step 3)."""
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -123,7 +123,7 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
 
     config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(split),
                                      **settings)
-    history = train(config, callbacks=[Ctrl_C()])
+    history = train(config, callbacks=[CtrlC()])
     assert history.interrupted
     latest = tf.train.latest_checkpoint(str(split / "checkpoints"))
     assert latest.endswith("ckpt-2")  # numbered by the epoch in progress

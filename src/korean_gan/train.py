@@ -549,13 +549,9 @@ class LossLog(keras.callbacks.Callback):
         logs = logs or {}
         row = [epoch + 1] + [f"{float(logs.get(k, float('nan'))):.6f}" for k in self.COLUMNS[1:3]]
         row.append(f"{time.perf_counter() - self._start:.3f}")
-        try:
-            with open(self.path, "a", newline="") as fh:
-                csv.writer(fh).writerow(row)
-        except OSError as err:  # a full disk, a folder gone read-only, ...
-            self.model.stop_training = True
-            raise TrainError(f"cannot write {self.path} ({err.strerror or err}); training "
-                             "stopped: free disk space and resume with --resume") from None
+        with _stops_if_unwritable(self.model, self.path), open(self.path, "a",
+                                                               newline="") as fh:
+            csv.writer(fh).writerow(row)
 
 
 class Checkpointer(keras.callbacks.Callback):
@@ -565,9 +561,9 @@ class Checkpointer(keras.callbacks.Callback):
     SIGTERM lets the current step finish, checkpoints the run with the steps of the epoch done
     so far, and stops (``--resume`` goes on with the next step); a second SIGINT stops at once.
     The callbacks that work per epoch (log row, sample grid, snapshot, evaluation) skip an
-    epoch cut short: they see ``model.stop_training`` already set when it ends. TensorFlow writes a checkpoint's files first and the ``checkpoint`` index last (by
-    temporary file and rename), so a process killed while saving leaves the previous checkpoint
-    as the latest.
+    epoch cut short: they see ``model.stop_training`` already set when it ends. TensorFlow
+    writes a checkpoint's files first and the ``checkpoint`` index last (by temporary file and
+    rename), so a process killed while saving leaves the previous checkpoint as the latest.
 
     A non-finite loss stops training at the step where it appears, and a model whose weights
     are not finite is never saved, so the last good checkpoint stays the latest. A checkpoint
@@ -787,7 +783,7 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     with strategy.scope():
         gan = build_gan(config, dataset.image_size, dataset)
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch_step")
     checkpoint = _checkpoint(gan, epoch_var, step_var)
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / CHECKPOINT_DIR),
                                          max_to_keep=config.keep_checkpoints)
