@@ -190,6 +190,8 @@ def sample_sheet(hw, path: Path, seen: str = "가나다라마바사아", n_unsee
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
+    parser.add_argument("--precision", default="auto",
+                        help="what the generator samples in (auto: bf16 where the CPU has it)")
     parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
     parser.add_argument("--curve-every", type=int, default=1, metavar="N",
                         help="evaluate only every N-th epoch's snapshot (and the last)")
@@ -215,7 +217,7 @@ def main() -> None:
     from korean_gan.handwriting import Handwriting
 
     evaluator = Evaluator.load("ks2350")
-    hw = Handwriting.load(args.model)
+    hw = Handwriting.load(args.model, precision=args.precision)
     train_chars, held_chars = ks2350_train().chars, ks2350_holdout().chars
     builds = [(args.train_data, dict(charset="ks2350-train",
                                      exclude_fonts=tuple(HELD_OUT_FONTS.split(","))))]
@@ -226,12 +228,13 @@ def main() -> None:
             build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
     if args.sheet:
         print(f"wrote {sample_sheet(hw, args.sheet)}")
-    report: dict = {"model": hw.info["source"], "evaluator": evaluator.name,
+    report: dict = {"model": hw.info["source"], "precision": hw.info["precision"],
+                    "evaluator": evaluator.name,
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:
         report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars,
                                  args.curve_every)
-        hw = Handwriting.load(args.model)  # back to the final weights
+        hw = Handwriting.load(args.model, precision=args.precision)  # the final weights
     if args.ema_ablation:
         report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))
     started = time.perf_counter()

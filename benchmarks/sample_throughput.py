@@ -1,8 +1,9 @@
 """Sampling throughput and CLI start-up time.
 
 Glyphs per second of batched generation: the reference generator (``korean-gan sample``), the
-conditional model's glyphs (``korean-gan synth``) and lines of text (``korean-gan write``), and
-the wall time of ``korean-gan --help`` / ``korean-gan data build --help`` (median of 5)::
+conditional model's glyphs (``korean-gan synth``, in float32 and in the default ``auto``
+precision) and lines of text (``korean-gan write``), and the wall time of ``korean-gan --help``
+and ``korean-gan data build --help`` (median of 5)::
 
     python benchmarks/sample_throughput.py [--model default] [--n 20000]
 """
@@ -55,10 +56,13 @@ def main() -> None:
     generator = build_generator()  # speed does not depend on the weights
     rate = per_second(lambda: sample_images(generator, args.n, seed=0), args.n)
     print(f"reference generator (sample)  {rate:,.0f} glyphs/s")
-    hw = Handwriting.load(args.model)
     chars = [ks2350().chars[i % 2350] for i in range(args.n)]
+    hw = Handwriting.load(args.model, precision="float32")
     rate = per_second(lambda: hw.glyphs(chars, style="random"), args.n)
-    print(f"conditional glyphs (synth)    {rate:,.0f} glyphs/s")
+    print(f"conditional glyphs (synth), float32 {rate:,.0f} glyphs/s")
+    hw = Handwriting.load(args.model)  # the default: auto precision
+    rate = per_second(lambda: hw.glyphs(chars, style="random"), args.n)
+    print(f"conditional glyphs (synth), {hw.info['precision']} (auto) {rate:,.0f} glyphs/s")
     text = "다람쥐 헌 쳇바퀴에 타고파 " * 20
     n_text = sum(1 for c in text if c != " ")
     rate = per_second(lambda: hw.write(text, style=0), n_text)

@@ -3,8 +3,10 @@
 For the reference model (``seed`` preset, batch 256) and the conditional model (``hangul``
 preset, batch 128), in one run:
 
-(a) the yardstick: a plain ``@tf.function`` training step called in a Python loop, fp32 (for
-    the reference model, the TensorFlow DCGAN tutorial's loop, written out here);
+(a) the yardstick: a plain ``@tf.function`` training step called in a Python loop over a
+    ``tf.data`` pipeline, fp32, timed per epoch (for the reference model, the TensorFlow DCGAN
+    tutorial's loop and its ``from_tensor_slices().shuffle().batch(256)`` pipeline, written
+    out here); also its step alone, the median step on batches already in memory;
 (b) the project's trainer: ``korean_gan.train.train`` (``fit`` with its callbacks and input
     pipeline), fp32;
 (c) the same trainer with mixed precision (``mixed_bfloat16`` on this CPU).
@@ -17,7 +19,8 @@ and plain-loop steps with XLA (``jit_compile=True``).
 
     python benchmarks/train_throughput.py [--seconds 40] [--json out.json]
 
-Every figure is the median of steps after a warm-up; run it on an otherwise idle machine.
+Every throughput is the median of epochs after the first (or of steps, for the step alone);
+run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -84,8 +87,24 @@ def time_steps(step, batches, seconds: float) -> float:
     return statistics.median(times)
 
 
-def plain_dcgan_loop(images: np.ndarray, seconds: float, jit: bool = False) -> float:
-    """(a) The TensorFlow DCGAN tutorial's loop on the reference networks: images/s."""
+def epochs_per_second(step, dataset, epochs: int) -> float:
+    """Median seconds of one pass of ``step`` over ``dataset``, timed per epoch as the
+    TensorFlow DCGAN tutorial does, after a first epoch that traces the step."""
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for batch in dataset:
+            out = step(*batch) if isinstance(batch, tuple) else step(batch)
+        float(np.asarray(out))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def plain_dcgan_loop(images: np.ndarray, seconds: float, epochs: int,
+                     jit: bool = False) -> tuple[float, float]:
+    """(a) The TensorFlow DCGAN tutorial's loop on the reference networks: images/s of its
+    epochs (its ``tf.data`` pipeline of float images, shuffle, batch 256) and of its step alone
+    (median of steps on batches already in memory)."""
     import keras
     import tensorflow as tf
 
@@ -113,13 +132,18 @@ def plain_dcgan_loop(images: np.ndarray, seconds: float, jit: bool = False) -> f
         return d_loss
 
     batch = 256
-    real = (images[: (len(images) // batch) * batch].astype(np.float32)[..., None] / 127.5 - 1)
-    batches = [(tf.constant(real[i:i + batch]),) for i in range(0, len(real), batch)]
-    return batch / time_steps(train_step, batches, seconds)
+    real = images.astype(np.float32)[..., None] / 127.5 - 1
+    steps = len(real) // batch
+    dataset = (tf.data.Dataset.from_tensor_slices(real).shuffle(len(real), seed=0)
+               .batch(batch, drop_remainder=True))
+    per_epoch = steps * batch / epochs_per_second(train_step, dataset, epochs)
+    batches = [(tf.constant(real[i:i + batch]),) for i in range(0, steps * batch, batch)]
+    return per_epoch, batch / time_steps(train_step, batches, seconds)
 
 
-def plain_conditional_loop(dataset, seconds: float) -> float:
-    """(a') The conditional model's own train_step in a plain tf.function loop: images/s."""
+def plain_conditional_loop(dataset, seconds: float, epochs: int) -> tuple[float, float]:
+    """(a') The conditional model's own train_step in a plain tf.function loop over a
+    ``tf.data`` pipeline (images/s of its epochs) and alone (median step)."""
     import tensorflow as tf
 
     from korean_gan.conditional import build_conditional_gan, condition_labels
@@ -129,9 +153,13 @@ def plain_conditional_loop(dataset, seconds: float) -> float:
     batch = 128
     real = dataset.images.astype(np.float32)[..., None] / 127.5 - 1
     labels = condition_labels(dataset)
+    steps = len(real) // batch
+    pipeline = (tf.data.Dataset.from_tensor_slices((real, labels)).shuffle(len(real), seed=0)
+                .batch(batch, drop_remainder=True))
+    per_epoch = steps * batch / epochs_per_second(step, pipeline, epochs)
     batches = [(tf.constant(real[i:i + batch]), tf.constant(labels[i:i + batch]))
-               for i in range(0, (len(real) // batch) * batch, batch)][:20]
-    return batch / time_steps(step, batches, seconds)
+               for i in range(0, steps * batch, batch)][:20]
+    return per_epoch, batch / time_steps(step, batches, seconds)
 
 
 def trainer(preset: str, data: Path, precision: str, epochs: int, batch: int) -> float:
@@ -195,8 +223,9 @@ def main() -> None:
     flops = 3 * forward_flops(build_generator()) + 6 * forward_flops(build_discriminator())
     report["seed_step_gflop_per_image"] = flops / 1e9
     report["seed_pipeline_images_per_s"] = pipeline_only(seed.images, 256)
-    report["seed_a"] = plain_dcgan_loop(seed.images, args.seconds)
-    report["seed_a_xla"] = plain_dcgan_loop(seed.images, args.seconds / 2, jit=True)
+    report["seed_a"], report["seed_a_step"] = plain_dcgan_loop(seed.images, args.seconds,
+                                                               args.epochs)
+    report["seed_a_xla"], _ = plain_dcgan_loop(seed.images, args.seconds / 2, 3, jit=True)
     report["seed_b"] = trainer("seed", args.seed_data, "float32", args.epochs, 256)
     report["seed_c"] = trainer("seed", args.seed_data, "mixed_bfloat16", args.epochs, 256)
     print(f"seed: a {report['seed_a']:.0f} img/s, b {report['seed_b']:.0f}, "
@@ -212,21 +241,23 @@ def main() -> None:
             gan = build_conditional_gan(hangul.charset.chars, hangul.fonts)
             flops = (3 * forward_flops(gan.generator) + 6 * forward_flops(gan.discriminator))
             report["hangul_step_gflop_per_image"] = flops / 1e9
-            report["hangul_a"] = plain_conditional_loop(hangul, args.seconds)
+            report["hangul_a"], report["hangul_a_step"] = plain_conditional_loop(
+                hangul, args.seconds, args.epochs)
             report["hangul_b"] = trainer("hangul", small, "float32", args.epochs, 128)
             report["hangul_c"] = trainer("hangul", small, "mixed_bfloat16", args.epochs, 128)
 
     print()
-    print(f"{'model':8} {'(a) plain':>10} {'(b) trainer':>12} {'(c) mixed':>10} {'b/a':>6} "
-          f"{'c/a':>6} {'GFLOP/img':>10} {'GFLOP/s b':>10} {'of peak':>8} {'GFLOP/s c':>10} "
-          f"{'of bf16 peak':>12}")
+    print(f"{'model':8} {'(a) plain':>10} {'(a) step':>9} {'(b) trainer':>12} {'(c) mixed':>10} "
+          f"{'b/a':>6} {'c/a':>6} {'GFLOP/img':>10} {'GFLOP/s b':>10} {'of peak':>8} "
+          f"{'GFLOP/s c':>10} {'of bf16 peak':>12}")
     for model in ("seed", "hangul"):
         if f"{model}_a" not in report:
             continue
         a, b, c = (report[f"{model}_{k}"] for k in "abc")
         per = report[f"{model}_step_gflop_per_image"]
         report[f"{model}_b_over_a"], report[f"{model}_c_over_a"] = b / a, c / a
-        print(f"{model:8} {a:10.0f} {b:12.0f} {c:10.0f} {b / a:6.2f} {c / a:6.2f} "
+        print(f"{model:8} {a:10.0f} {report[f'{model}_a_step']:9.0f} {b:12.0f} {c:10.0f} "
+              f"{b / a:6.2f} {c / a:6.2f} "
               f"{per:10.3f} {b * per:10.0f} {b * per / report['peak_gflops_fp32']:8.0%} "
               f"{c * per:10.0f} {c * per / report['peak_gflops_bf16']:12.0%}")
     print(f"\nseed: plain loop with XLA {report['seed_a_xla']:.0f} img/s; input pipeline alone "

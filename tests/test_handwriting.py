@@ -158,6 +158,15 @@ def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys):
     assert main(["synth", "--model", str(model_dir), "--charset", "가나", "--per-class", "3",
                  "--out", str(tmp_path / "s.npz"), "--quiet"]) == 0
     assert "6 images of 2 syllables × 3 (3 styles)" in capsys.readouterr().out
+    # The manifest says what the generator computed in: by default the hardware's choice.
+    from korean_gan.distribute import resolve_precision
+
+    manifest = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert manifest["model"]["precision"] == resolve_precision("auto")
+    assert main(["synth", "--model", str(model_dir), "--charset", "가나", "--per-class", "3",
+                 "--out", str(tmp_path / "f.npz"), "--quiet", "--precision", "float32"]) == 0
+    manifest = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    assert manifest["model"]["precision"] == "float32"
     assert main(["styles", "--model", str(model_dir)]) == 0
     assert "  1  Beta-Bold" in capsys.readouterr().out
     assert main(["sample", "--run-dir", str(model_dir), "--n", "4", "--chars", "가똠",

@@ -61,3 +61,22 @@ def test_write_and_synth_work_with_the_pretrained_model(hw, tmp_path):
     path, _ = hw.synthesize(charset="가나", per_class=3, out=str(tmp_path / "s.npz"),
                             progress=False, preview=False)
     assert len(load_dataset(path)) == 6
+
+
+def test_mixed_bfloat16_sampling_draws_the_float32_glyphs(hw):
+    """bf16 sampling (the default on CPUs that have it) stays within a few grey levels of
+    float32 and reads the same to the evaluator."""
+    exact = Handwriting.load("default", precision="float32")
+    fast = Handwriting.load("default", precision="mixed_bfloat16")
+    assert exact.info["precision"] == "float32"
+    assert fast.generator.dtype_policy.name == "mixed_bfloat16"
+    chars = "가나다라마바사아자차카타파하똠방각"
+    a = exact.glyphs(chars, style=3, seed=2).astype(int)
+    b = fast.glyphs(chars, style=3, seed=2).astype(int)
+    assert not np.array_equal(a, b)  # it did compute in bf16
+    assert np.abs(a - b).mean() < 1.5 and np.abs(a - b).max() <= 64
+
+
+def test_an_unknown_sampling_precision_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown precision 'fp8'; choose from auto, float32"):
+        Handwriting.load("default", precision="fp8")

@@ -199,7 +199,8 @@ def adapt(config: AdaptConfig | None = None, writer: Handwriting | None = None,
     out = Path(config.out) if config.out else STYLE_DIR / f"{name}.npz"
     check_output_path(out)
     originals = data.originals() if "orig" in data.augmentations else data
-    writer = writer or Handwriting.load(config.model)
+    # The style vector is optimised through the generator: float32 gradients.
+    writer = writer or Handwriting.load(config.model, precision="float32")
     started = time.perf_counter()
     chars = [data.charset[label] for label in originals.labels]
     vector, report = fit_style(writer, originals.images, chars, config.steps,

@@ -25,6 +25,7 @@ from korean_gan.diffaugment import diff_augment
 from korean_gan.distribute import scaled_loss, step_logs
 from korean_gan.losses import get_losses, jamo_cross_entropy
 from korean_gan.models import build_conditional_generator, build_projection_discriminator
+from korean_gan.optimizers import adam
 
 __all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels", "jamo_table"]
 
@@ -293,10 +294,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment,
                          aux_weight=aux_weight, recon_weight=recon_weight, seed=seed)
     g_loss, d_loss = get_losses(loss)
-    optimizers = [keras.optimizers.Adam(rate, beta_1, beta_2)
+    optimizers = [adam(rate, beta_1, beta_2, loss_scaling)
                   for rate in (d_learning_rate, g_learning_rate)]
-    if loss_scaling:  # mixed_float16: keep small gradients from underflowing
-        optimizers = [keras.optimizers.LossScaleOptimizer(o) for o in optimizers]
     gan.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1],
                 d_loss_fn=d_loss, g_loss_fn=g_loss)
     gan.class_jamo = jamo_table(chars)

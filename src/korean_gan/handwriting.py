@@ -229,21 +229,33 @@ class Handwriting:
     # --- loading ------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, source: str | os.PathLike = "default") -> Handwriting:
+    def load(cls, source: str | os.PathLike = "default",
+             precision: str = "auto") -> Handwriting:
         """Loads the pretrained model (``default``) or a conditional run folder.
 
         Args:
             source: ``default`` (the committed model), a name under ``korean_gan/pretrained``,
                 or a run folder of ``korean-gan train --preset hangul`` (its final
                 ``generator.weights.h5`` and ``styles.npz``).
+            precision: What the generator computes in: ``auto`` (``mixed_bfloat16`` on CPUs
+                with native bfloat16, ``mixed_float16`` with a GPU, else ``float32``),
+                ``float32`` or a mixed policy. The weights stay float32 either way; bf16
+                sampling is 1.5× faster on this project's CPU and its glyphs differ from
+                float32's by 0.3 grey levels on average. Pass ``float32`` for output that is
+                the same on every machine's float32 kernels.
 
         Raises:
             HandwritingError: nothing loadable there, a file whose sha256 does not match the
                 model card, or a run of another model.
         """
         from korean_gan._io import sha256_file
+        from korean_gan.distribute import dtype_policy, resolve_precision
         from korean_gan.models import build_conditional_generator
 
+        try:
+            policy = resolve_precision(precision)
+        except ValueError as err:
+            raise HandwritingError(str(err)) from None
         folder = Path(source)
         if str(source) == "default":
             folder = PRETRAINED_DIR / "hangul"
@@ -281,16 +293,17 @@ class Handwriting:
                 fonts = [str(f) for f in npz["fonts"]]
         except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
             raise HandwritingError(f"{folder / STYLES_FILE} cannot be read ({err})") from None
-        generator = build_conditional_generator(
-            noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
-            image_size=int(card.get("image_size", config.get("image_size", 32))),
-            base_filters=int(config.get("g_filters", 128)))
+        with dtype_policy(policy):
+            generator = build_conditional_generator(
+                noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
+                image_size=int(card.get("image_size", config.get("image_size", 32))),
+                base_filters=int(config.get("g_filters", 128)))
         try:
             generator.load_weights(str(folder / GENERATOR_FILE))
         except Exception as err:  # h5py/Keras raise several types for foreign files
             raise HandwritingError(f"{folder / GENERATOR_FILE} does not hold this model's "
                                    f"weights ({err})") from None
-        info = {"source": str(folder), "config": config, **card}
+        info = {"source": str(folder), "config": config, **card, "precision": policy}
         return cls(generator, styles, fonts, info)
 
     # --- styles -------------------------------------------------------------------------------
@@ -528,7 +541,7 @@ class Handwriting:
             "charset": {"name": charset.name, "size": n_classes,
                         "chars": charset.text if n_classes <= 2350 else None},
             "model": {"source": self.info.get("source"), "sha256": self.info.get("sha256", {}),
-                      "fonts": self.fonts},
+                      "fonts": self.fonts, "precision": self.generator.dtype_policy.name},
             "parameters": {**asdict(config), "out": str(out)},
             "styles": names,
             "augmentations_mean": "sample number within its (syllable, style)",

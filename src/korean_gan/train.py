@@ -44,6 +44,7 @@ from korean_gan.distribute import (
 )
 from korean_gan.losses import get_losses
 from korean_gan.models import build_discriminator, build_generator
+from korean_gan.optimizers import adam
 
 # load_generator and sample_images are re-exported for convenience; they need no training code.
 from korean_gan.sampling import (
@@ -317,14 +318,6 @@ class GAN(keras.Model):
         return step_logs(self.metrics)
 
 
-def _optimizer(learning_rate: float, config: TrainConfig, precision: str):
-    optimizer = keras.optimizers.Adam(learning_rate, config.beta_1, config.beta_2)
-    # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
-    if precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
-
-
 def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
     """The GAN of a config, compiled with its optimizers and losses.
 
@@ -357,8 +350,10 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
     gan = GAN(generator, discriminator, config.noise_dim, seed=config.seed)
     g_loss, d_loss = get_losses(config.loss)
     gan.compile(
-        d_optimizer=_optimizer(config.d_learning_rate, config, precision),
-        g_optimizer=_optimizer(config.g_learning_rate, config, precision),
+        d_optimizer=adam(config.d_learning_rate, config.beta_1, config.beta_2,
+                         loss_scaling=precision == "mixed_float16"),
+        g_optimizer=adam(config.g_learning_rate, config.beta_1, config.beta_2,
+                         loss_scaling=precision == "mixed_float16"),
         d_loss_fn=d_loss,
         g_loss_fn=g_loss,
     )
