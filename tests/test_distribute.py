@@ -154,6 +154,20 @@ def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_weights(tiny_data
     assert images.shape == (4, 32, 32) and images.dtype == np.uint8
 
 
+def test_auto_precision_is_saved_as_the_precision_it_chose(tiny_data, tmp_path):
+    """config.json names the real precision, so a resume on other hardware can tell whether
+    the optimizer state has a loss scale."""
+    from korean_gan.distribute import resolve_precision
+    from korean_gan.train import TrainConfig, read_run_config, train
+
+    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "a"),
+                                     epochs=1, batch_size=16, precision="auto", eval_every=0,
+                                     verbose=0, tensorboard=False)
+    train(config)
+    saved = read_run_config(tmp_path / "a").precision
+    assert saved == resolve_precision("auto") and saved != "auto"
+
+
 def test_cli_takes_strategy_and_precision(tiny_data, tmp_path, capsys, monkeypatch):
     from korean_gan.cli import main
 

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import keras
@@ -729,7 +729,9 @@ def prepare_run(config: TrainConfig, resume: bool) -> TrainConfig:
     if (run_dir / CONFIG_NAME).exists():
         raise TrainError(f"run folder {run_dir} already holds a run; pass --resume to continue it "
                          "or choose another --run-dir")
-    return config
+    # The run's config.json names the precision it really trains in, not "auto": a resume on
+    # other hardware then knows whether the optimizer state has a loss scale.
+    return replace(config, precision=resolve_precision(config.precision))
 
 
 def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
