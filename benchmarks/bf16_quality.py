@@ -38,12 +38,14 @@ def run(out: Path, precision: str, seed: int, epochs: int, eval_every: int) -> P
 
 
 def summarise(out: Path) -> dict:
-    """Per precision: final FCD/KID/legibility, mean FCD of the last three evaluations and the
-    best FCD, each as the list over seeds and their mean."""
+    """Per precision, over its finished runs: final FCD/KID/legibility, mean FCD of the last
+    three evaluations and the best FCD, each as the list over seeds and their mean."""
     report: dict = {}
     for precision in PRECISIONS:
         rows = {}
         for folder in sorted(out.glob(f"{precision}-s*")):
+            if not (folder / "generator.weights.h5").is_file():
+                continue  # still training
             with open(folder / "eval.csv", newline="") as fh:
                 rows[folder.name] = [r for r in csv.DictReader(fh)]
         if not rows:
