@@ -2,8 +2,8 @@
 
 Keras 3's ``Adam.update_step`` is written in backend-neutral ops: five or six element-wise
 kernels per variable, each streaming the weights, both moments and the gradient through memory.
-The reference generator has 8.6 million weights in one Dense layer, so on a CPU that costs
-≈ 30 ms per step of the reference model (4–6% of a step). TensorFlow's ``ResourceApplyAdam``
+The reference generator has 8.4 million weights in one Dense layer, so on a CPU that costs
+≈ 30 ms per step of the reference model (4–9% of a step). TensorFlow's ``ResourceApplyAdam``
 does the same update in one multi-threaded pass (≈ 10 ms), so ``FusedAdam`` calls it.
 
 The arithmetic is Adam's (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980) with the same
