@@ -228,7 +228,7 @@ def main() -> None:
             build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
     if args.sheet:
         print(f"wrote {sample_sheet(hw, args.sheet)}")
-    report: dict = {"model": hw.info["source"], "sampling_precision": hw.info["precision"],
+    report: dict = {"model": hw.info["source"], "sampling_precision": hw.precision,
                     "evaluator": evaluator.name,
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:

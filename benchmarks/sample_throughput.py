@@ -62,7 +62,7 @@ def main() -> None:
     print(f"conditional glyphs (synth), float32 {rate:,.0f} glyphs/s")
     hw = Handwriting.load(args.model)  # the default: auto precision
     rate = per_second(lambda: hw.glyphs(chars, style="random"), args.n)
-    print(f"conditional glyphs (synth), {hw.info['precision']} (auto) {rate:,.0f} glyphs/s")
+    print(f"conditional glyphs (synth), {hw.precision} (auto) {rate:,.0f} glyphs/s")
     text = "다람쥐 헌 쳇바퀴에 타고파 " * 20
     n_text = sum(1 for c in text if c != " ")
     rate = per_second(lambda: hw.write(text, style=0), n_text)

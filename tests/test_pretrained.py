@@ -68,7 +68,7 @@ def test_mixed_bfloat16_sampling_draws_the_float32_glyphs(hw):
     float32 and reads the same to the evaluator."""
     exact = Handwriting.load("default", precision="float32")
     fast = Handwriting.load("default", precision="mixed_bfloat16")
-    assert exact.info["precision"] == "float32"
+    assert exact.precision == "float32"
     assert fast.generator.dtype_policy.name == "mixed_bfloat16"
     chars = "가나다라마바사아자차카타파하똠방각"
     a = exact.glyphs(chars, style=3, seed=2).astype(int)

@@ -226,6 +226,11 @@ class Handwriting:
                                    f"({len(self.fonts)}, {self.style_dim})")
         self._forward = None
 
+    @property
+    def precision(self) -> str:
+        """The dtype policy the generator computes in (``float32``, ``mixed_bfloat16``, ...)."""
+        return self.generator.dtype_policy.name
+
     # --- loading ------------------------------------------------------------------------------
 
     @classmethod
@@ -303,7 +308,7 @@ class Handwriting:
         except Exception as err:  # h5py/Keras raise several types for foreign files
             raise HandwritingError(f"{folder / GENERATOR_FILE} does not hold this model's "
                                    f"weights ({err})") from None
-        info = {"source": str(folder), "config": config, **card, "precision": policy}
+        info = {"source": str(folder), "config": config, **card}
         return cls(generator, styles, fonts, info)
 
     # --- styles -------------------------------------------------------------------------------
@@ -541,7 +546,7 @@ class Handwriting:
             "charset": {"name": charset.name, "size": n_classes,
                         "chars": charset.text if n_classes <= 2350 else None},
             "model": {"source": self.info.get("source"), "sha256": self.info.get("sha256", {}),
-                      "fonts": self.fonts, "precision": self.generator.dtype_policy.name},
+                      "fonts": self.fonts, "precision": self.precision},
             "parameters": {**asdict(config), "out": str(out)},
             "styles": names,
             "augmentations_mean": "sample number within its (syllable, style)",
