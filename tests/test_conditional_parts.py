@@ -113,7 +113,7 @@ def test_conditional_gan_trains_styles_and_averages_the_generator():
     assert all(np.isfinite(v[-1]) for v in logs.history.values())
     # The styles of the fonts in the batch were trained with the generator.
     assert not np.allclose(styles_before, np.asarray(gan.style_table.embeddings))
-    # EMA weights moved halfway (decay 0.5) towards the trained weights at each step.
+    # EMA weights moved towards the trained weights (decay 0.5, warmed up to 0.1 and 0.18).
     ema_after = gan.ema_generator.get_weights()
     current = gan.generator.get_weights()
     moved = [not np.allclose(a, b) for a, b in zip(ema_before, ema_after, strict=True)]
@@ -124,6 +124,30 @@ def test_conditional_gan_trains_styles_and_averages_the_generator():
     assert out.shape == (1, 32, 32, 1)
     np.testing.assert_array_equal(out, gan.generate(jamo_table("똠"),
                                                     gan.random_styles(1, seed=0), seed=0))
+
+
+def test_the_generator_average_warms_up_then_decays_at_its_rate():
+    from korean_gan.conditional import build_conditional_gan
+
+    gan = build_conditional_gan("가나", ["a"], ema_decay=0.999, seed=1)
+    gan.ema_generator.set_weights([np.zeros_like(w) for w in gan.ema_generator.get_weights()])
+    gan.generator.set_weights([np.ones_like(w) for w in gan.generator.get_weights()])
+    # Step 0: decay min(0.999, 1/10) = 0.1, so the average moves 90% of the way.
+    gan.update_ema()
+    for w in gan.ema_generator.get_weights():
+        np.testing.assert_allclose(w, 0.9, rtol=1e-6)
+    # Step 990: decay min(0.999, 991/1000) = 0.991.
+    gan.step_counter.assign(990)
+    gan.update_ema()
+    for w in gan.ema_generator.get_weights():
+        np.testing.assert_allclose(w, 0.991 * 0.9 + 0.009, rtol=1e-6)
+    # Late in training the configured decay rules: 0.999.
+    gan.step_counter.assign(10**6)
+    gan.generator.set_weights([np.full_like(w, 2.0) for w in gan.generator.get_weights()])
+    before = gan.ema_generator.get_weights()[0]
+    gan.update_ema()
+    np.testing.assert_allclose(gan.ema_generator.get_weights()[0],
+                               0.999 * before + 0.001 * 2.0, rtol=1e-6)
 
 
 def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path):

@@ -49,7 +49,8 @@ class ConditionalGAN(keras.Model):
         generator: From ``build_conditional_generator``.
         discriminator: From ``build_projection_discriminator``.
         n_styles: Number of training fonts.
-        ema_decay: Decay of the generator's weight average (0 disables it).
+        ema_decay: Decay of the generator's weight average (0 disables it); warmed up over
+            the first steps (see :meth:`update_ema`).
         diffaugment: DiffAugment policy applied to real and fake images before the critic.
         seed: Seed of the noise and augmentation (state is a checkpointable variable).
     """
@@ -240,15 +241,24 @@ class ConditionalGAN(keras.Model):
         self.update_ema()
         self.step_counter.assign_add(1)
 
+    # The warm-up is tf.train.ExponentialMovingAverage's num_updates rule
+    # (https://www.tensorflow.org/api_docs/python/tf/train/ExponentialMovingAverage): without
+    # it, a 0.999 average still holds mostly the random initial weights after 1,000 steps,
+    # which on a small dataset (seed16: 13 steps an epoch) is the first 77 epochs.
     def update_ema(self) -> None:
-        """ema ← decay·ema + (1 − decay)·current, over all weights (BN statistics included)."""
-        decay = self.ema_decay
+        """ema ← d·ema + (1 − d)·current over all weights (BN statistics included), with
+        ``d = min(ema_decay, (1 + step) / (10 + step))`` so that early averages follow the
+        generator instead of its initialisation."""
+        if self.ema_decay <= 0:
+            for ema, current in zip(self.ema_generator.weights, self.generator.weights,
+                                    strict=True):
+                ema.assign(current)
+            return
+        step = tf.cast(self.step_counter, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
         for ema, current in zip(self.ema_generator.weights, self.generator.weights,
                                 strict=True):
-            if decay > 0:
-                ema.assign(decay * ema + (1.0 - decay) * current)
-            else:
-                ema.assign(current)
+            ema.assign(decay * ema + (1.0 - decay) * tf.cast(current, ema.dtype))
 
     def random_styles(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` new style vectors from a Gaussian fitted to the learned font styles."""
