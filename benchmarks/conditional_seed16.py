@@ -14,7 +14,8 @@ wall-clock epoch times, taken from the model's fastest run (a run made beside ot
 slower, not longer; evaluation epochs are left out, so measuring more often costs neither
 model). On the idle 2-core development machine both models take about 4.2 s per epoch, so one
 pair of runs takes about 25 minutes. ``--reference-dir`` reads finished float32 reference runs
-from elsewhere (``benchmarks/bf16_quality.py`` leaves them as ``float32-s<seed>``).
+from elsewhere (``benchmarks/bf16_quality.py`` leaves them as ``float32-s<seed>``);
+``--seconds-per-epoch`` gives both costs, measured on an idle machine, when the runs were not.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def curve(run_dir: Path) -> tuple[float, list[tuple[int, float]]]:
     return statistics.median(s for e, s in seconds.items() if e not in evaluated), fcd
 
 
-def timed(runs: dict[str, tuple[float, list]]) -> tuple[float, dict[str, list]]:
-    """The model's cost per epoch (its fastest run's) and each run's ``(epoch, s, FCD)``."""
-    cost = min(per_epoch for per_epoch, _ in runs.values())
+def timed(runs: dict[str, tuple[float, list]],
+          cost: float | None = None) -> tuple[float, dict[str, list]]:
+    """The model's cost per epoch (``cost``, else its fastest run's) and each run's
+    ``(epoch, seconds, FCD)``."""
+    cost = cost or min(per_epoch for per_epoch, _ in runs.values())
     return cost, {name: [(e, e * cost, f) for e, f in rows] for name, (_, rows) in runs.items()}
 
 
@@ -73,6 +76,9 @@ def main() -> None:
                         help="only summarise the runs already in DIR")
     parser.add_argument("--reference-dir", type=Path, default=None,
                         help="folder with finished reference runs named float32-s<seed>")
+    parser.add_argument("--seconds-per-epoch", type=float, nargs=2, default=None,
+                        metavar=("REFERENCE", "CONDITIONAL"),
+                        help="epoch costs measured on an idle machine, instead of the runs'")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -91,8 +97,10 @@ def main() -> None:
     if not references or not conditionals:
         raise SystemExit(f"need finished reference (float32-s*) and conditional (hangul-s*) "
                          f"runs in {reference_dir} and {out}")
-    ref_cost, references = timed(references)
-    cond_cost, conditionals = timed(conditionals)
+    ref_cost, references = timed(references, args.seconds_per_epoch and
+                                 args.seconds_per_epoch[0])
+    cond_cost, conditionals = timed(conditionals, args.seconds_per_epoch and
+                                    args.seconds_per_epoch[1])
     print(f"seconds per epoch: reference {ref_cost:.2f}, conditional {cond_cost:.2f}")
     for name, rows in {**references, **conditionals}.items():
         print(f"{name:>12}: " + ", ".join(f"{t / 60:.1f} min {f:.0f}" for _, t, f in rows))

@@ -24,6 +24,8 @@ __all__ = [
     "ConditionalBatchNorm",
     "JamoComposer",
     "ProjectionHead",
+    "WideBiasConv2D",
+    "WideBiasDense",
     "build_conditional_generator",
     "build_discriminator",
     "build_evaluator",
@@ -62,6 +64,41 @@ def _check_image_size(image_size: int) -> None:
             f"image_size must be a positive integer divisible by {_SIZE_MULTIPLE} "
             f"(the models up/downsample twice by a factor of 2), got {image_size!r}"
         )
+
+
+def _add_bias_wide(layer: layers.Layer, outputs, bias):
+    """``outputs + bias`` computed in float32, returned in the layer's compute dtype."""
+    wide = keras.ops.add(keras.ops.cast(outputs, "float32"), keras.ops.cast(bias, "float32"))
+    return keras.ops.cast(wide, layer.compute_dtype)
+
+
+# Under mixed_bfloat16, TensorFlow sums a bias's gradient over the batch (and, for a
+# convolution, every position) in bfloat16, whose 8-bit mantissa cannot hold such a sum: in the
+# reference critic's first convolution (65,536 terms a batch) the summed gradient was 98% off,
+# the second's 89% (benchmarks/bf16_gradients.py). These layers add their bias in float32, so
+# the gradient's sum is float32 too; in float32 they are exactly Keras' layers.
+class WideBiasConv2D(layers.Conv2D):
+    """``keras.layers.Conv2D`` (channels-last) whose bias is added, and summed in backprop,
+    in float32 under a mixed-precision policy. Same weights as ``Conv2D``."""
+
+    def call(self, inputs):
+        if not self.use_bias or self.compute_dtype == "float32":
+            return super().call(inputs)
+        outputs = self.convolution_op(inputs, self.kernel)
+        outputs = _add_bias_wide(self, outputs, keras.ops.reshape(
+            self.bias, (1,) * (self.rank + 1) + (self.filters,)))
+        return self.activation(outputs)
+
+
+class WideBiasDense(layers.Dense):
+    """``keras.layers.Dense`` whose bias is added, and summed in backprop, in float32 under a
+    mixed-precision policy. Same weights as ``Dense``."""
+
+    def call(self, inputs, training=None):
+        if not self.use_bias or self.compute_dtype == "float32":
+            return super().call(inputs, training=training)
+        outputs = _add_bias_wide(self, keras.ops.matmul(inputs, self.kernel), self.bias)
+        return self.activation(outputs)
 
 
 # DCGAN: Radford, Metz & Chintala (2015), "Unsupervised Representation Learning with Deep
@@ -177,15 +214,15 @@ def build_discriminator(image_size: int = 32, name: str = "discriminator") -> ke
 
     image = keras.Input(shape=(image_size, image_size, 1), name="image")
 
-    x = layers.Conv2D(64, _KERNEL_SIZE, strides=2, padding="same", name="conv_1")(image)
+    x = WideBiasConv2D(64, _KERNEL_SIZE, strides=2, padding="same", name="conv_1")(image)
     x = layers.LeakyReLU(negative_slope=_DISC_LEAKY_SLOPE, name="lrelu_1")(x)
     x = layers.Dropout(_DISC_DROPOUT, name="dropout_1")(x)
 
-    x = layers.Conv2D(128, _KERNEL_SIZE, strides=2, padding="same", name="conv_2")(x)
+    x = WideBiasConv2D(128, _KERNEL_SIZE, strides=2, padding="same", name="conv_2")(x)
     x = layers.LeakyReLU(negative_slope=_DISC_LEAKY_SLOPE, name="lrelu_2")(x)
 
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(256, name="dense_1")(x)
+    x = WideBiasDense(256, name="dense_1")(x)
     x = layers.LeakyReLU(negative_slope=_DISC_LEAKY_SLOPE, name="lrelu_3")(x)
     x = layers.Dropout(_DISC_DROPOUT, name="dropout_2")(x)
 
@@ -425,15 +462,15 @@ def build_projection_discriminator(n_styles: int, image_size: int = 32, base_fil
     filters = base_filters
     for block in (1, 2, 3):
         x = layers.SpectralNormalization(
-            layers.Conv2D(filters, 3, padding="same"), name=f"sn_conv_{block}a")(x)
+            WideBiasConv2D(filters, 3, padding="same"), name=f"sn_conv_{block}a")(x)
         x = layers.LeakyReLU(_DISC_LEAKY_SLOPE, name=f"lrelu_{block}a")(x)
         x = layers.SpectralNormalization(
-            layers.Conv2D(filters, 4, strides=2, padding="same"), name=f"sn_conv_{block}b")(x)
+            WideBiasConv2D(filters, 4, strides=2, padding="same"), name=f"sn_conv_{block}b")(x)
         x = layers.LeakyReLU(_DISC_LEAKY_SLOPE, name=f"lrelu_{block}b")(x)
         filters *= 2
     # Global sum pooling, as in the projection-discriminator paper.
     h = layers.Lambda(lambda t: keras.ops.sum(t, axis=(1, 2)), name="sum_pool")(x)
-    linear = layers.SpectralNormalization(layers.Dense(1), name="sn_linear")(h)
+    linear = layers.SpectralNormalization(WideBiasDense(1), name="sn_linear")(h)
     projection = ProjectionHead((*JAMO_SIZES, n_styles), name="projection")([h, labels])
     logit = layers.Add(dtype="float32", name="logit")([linear, projection])
     if not aux_classifier:
