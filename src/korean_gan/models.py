@@ -78,11 +78,13 @@ def _add_bias_wide(layer: layers.Layer, outputs, bias):
 # the second's 89% (benchmarks/bf16_gradients.py). These layers add their bias in float32, so
 # the gradient's sum is float32 too; in float32 they are exactly Keras' layers.
 class WideBiasConv2D(layers.Conv2D):
-    """``keras.layers.Conv2D`` (channels-last) whose bias is added, and summed in backprop,
-    in float32 under a mixed-precision policy. Same weights as ``Conv2D``."""
+    """``keras.layers.Conv2D`` whose bias is added, and summed in backprop, in float32 under a
+    mixed-precision policy (channels-last; channels-first is Keras' path). Same weights as
+    ``Conv2D``."""
 
     def call(self, inputs):
-        if not self.use_bias or self.compute_dtype == "float32":
+        if (not self.use_bias or self.compute_dtype == "float32"
+                or self.data_format != "channels_last"):
             return super().call(inputs)
         outputs = self.convolution_op(inputs, self.kernel)
         outputs = _add_bias_wide(self, outputs, keras.ops.reshape(
