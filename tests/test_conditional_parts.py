@@ -148,6 +148,11 @@ def test_the_generator_average_warms_up_then_decays_at_its_rate():
     gan.update_ema()
     np.testing.assert_allclose(gan.ema_generator.get_weights()[0],
                                0.999 * before + 0.001 * 2.0, rtol=1e-6)
+    # Decay 0: the "average" is the generator itself.
+    gan.ema_decay = 0.0
+    gan.update_ema()
+    for w in gan.ema_generator.get_weights():
+        np.testing.assert_array_equal(w, 2.0)
 
 
 def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path):

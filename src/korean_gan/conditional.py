@@ -248,12 +248,7 @@ class ConditionalGAN(keras.Model):
     def update_ema(self) -> None:
         """ema ← d·ema + (1 − d)·current over all weights (BN statistics included), with
         ``d = min(ema_decay, (1 + step) / (10 + step))`` so that early averages follow the
-        generator instead of its initialisation."""
-        if self.ema_decay <= 0:
-            for ema, current in zip(self.ema_generator.weights, self.generator.weights,
-                                    strict=True):
-                ema.assign(current)
-            return
+        generator instead of its initialisation (``ema_decay`` 0 copies the generator)."""
         step = tf.cast(self.step_counter, tf.float32)
         decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
         for ema, current in zip(self.ema_generator.weights, self.generator.weights,
