@@ -11,6 +11,7 @@ from korean_gan.models import (
     WideBiasDense,
     build_discriminator,
     build_generator,
+    build_projection_discriminator,
 )
 
 GENERATOR_LAYERS = [
@@ -266,3 +267,35 @@ def test_wide_bias_gradient_is_summed_in_float32_under_bf16() -> None:
     expected = tf.cast(upstream, tf.float32).numpy().astype(np.float64).sum(axis=(0, 1, 2))
     # Keras' Conv2D sums it in bfloat16: 18% off here (98% in a trained critic).
     assert np.linalg.norm(grad - expected) / np.linalg.norm(expected) < 0.01
+
+
+@pytest.mark.parametrize("critic", ["reference", "projection"])
+def test_critics_read_the_image_in_float32_under_bf16(critic: str) -> None:
+    """The first convolution (its kernel gradient sums batch × positions) stays float32 in a
+    mixed_bfloat16 critic: its outputs equal a float32 critic's; the next layer's do not."""
+    def build():
+        if critic == "reference":
+            return build_discriminator(), ("conv_1", "conv_2")
+        return build_projection_discriminator(3, base_filters=8), ("sn_conv_1a", "sn_conv_1b")
+
+    previous = keras.config.dtype_policy()
+    try:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+        mixed, (first, second) = build()
+        keras.config.set_dtype_policy("float32")
+        plain, _ = build()
+    finally:
+        keras.config.set_dtype_policy(previous)
+    plain.set_weights(mixed.get_weights())
+    image = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 1)).astype("float32")
+
+    def outputs(model, name):
+        probe = keras.Model(model.inputs, model.get_layer(name).output)
+        return np.asarray(keras.ops.cast(probe(image if critic == "reference" else
+                                               [image, np.zeros((4, 4), "int32")]),
+                                         "float32"))
+
+    assert mixed.get_layer(first).compute_dtype == "float32"
+    np.testing.assert_array_equal(outputs(mixed, first), outputs(plain, first))
+    assert mixed.get_layer(second).compute_dtype == "bfloat16"
+    assert not np.array_equal(outputs(mixed, second), outputs(plain, second))
