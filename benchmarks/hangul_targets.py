@@ -45,6 +45,48 @@ def content_accuracy(hw, evaluator, chars, styles, seed: int = 0) -> float:
     return correct / (len(chars) * len(styles))
 
 
+VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+
+
+def content_errors(hw, evaluator, chars, seed: int = 0) -> dict:
+    """Where content goes wrong, each syllable once per font style: accuracy per style, the
+    share of glyphs whose initial / vowel / final the evaluator reads as another, the vowels
+    most often misread and the commonest vowel confusions (asked → read)."""
+    from collections import Counter
+
+    from korean_gan.charsets import jamo_table
+
+    index = {c: i for i, c in enumerate(evaluator.charset.chars)}
+    labels = np.array([index[c] for c in chars])
+    asked = jamo_table(chars)
+    read_table = jamo_table(evaluator.charset.chars)
+    per_style, wrong_parts, confusions, vowel_total = {}, [], Counter(), Counter()
+    for k, font in enumerate(hw.fonts):
+        _, probs = evaluator.predict(hw.glyphs(chars, style=k, seed=seed + k))
+        read = probs.argmax(axis=1)
+        per_style[font] = float(np.mean(read == labels))
+        wrong = read_table[read] != asked
+        wrong_parts.append(wrong)
+        for a, r in zip(asked[:, 1], read_table[read][:, 1], strict=True):
+            vowel_total[VOWELS[a]] += 1
+            if a != r:
+                confusions[f"{VOWELS[a]}→{VOWELS[r]}"] += 1
+    wrong = np.concatenate(wrong_parts)
+    misread = Counter()
+    for pair, n in confusions.items():
+        misread[pair[0]] += n
+    return {
+        "accuracy_per_style": per_style,
+        "wrong_initial": float(wrong[:, 0].mean()),
+        "wrong_vowel": float(wrong[:, 1].mean()),
+        "wrong_final": float(wrong[:, 2].mean()),
+        "vowel_error_rate": {v: round(misread[v] / vowel_total[v], 3)
+                             for v, _ in sorted(vowel_total.items(),
+                                                key=lambda kv: -misread[kv[0]] / kv[1])},
+        "vowel_confusions": dict(confusions.most_common(12)),
+    }
+
+
 def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
     """Seen/unseen content accuracy over font styles (all syllables if ``full``)."""
     fonts = list(range(len(hw.fonts)))
@@ -198,6 +240,9 @@ def main() -> None:
     parser.add_argument("--ema-ablation", action="store_true",
                         help="also the raw (not weight-averaged) generator of the run's last "
                              "checkpoint")
+    parser.add_argument("--errors", action="store_true",
+                        help="also where content goes wrong: accuracy per style, per jamo "
+                             "part, vowel confusions (an eighth of the seen syllables)")
     parser.add_argument("--cas", action="store_true", help="also the classification accuracy "
                                                            "score (trains 3 classifiers)")
     parser.add_argument("--cas-per-class", type=int, default=18)
@@ -242,12 +287,25 @@ def main() -> None:
     report.update(fcd(hw, evaluator, args.train_data))
     report["glyphs_per_second"] = sampling_speed(hw)
     print(f"measured in {time.perf_counter() - started:.0f} s")
+    if args.errors:
+        report["content_errors"] = content_errors(hw, evaluator, list(train_chars[::8]))
     if args.cas:
         report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, args.cas_epochs,
                           args.real_data.parent))
     for key, value in report.items():
-        if key != "curve":
+        if key not in ("curve", "content_errors"):
             print(f"{key:40} {value:.4f}" if isinstance(value, float) else f"{key:40} {value}")
+    if "content_errors" in report:
+        errors = report["content_errors"]
+        print("accuracy per style: " + ", ".join(
+            f"{font.removesuffix('-Regular')} {acc:.0%}"
+            for font, acc in errors["accuracy_per_style"].items()))
+        print(f"jamo read wrong: initial {errors['wrong_initial']:.1%}, vowel "
+              f"{errors['wrong_vowel']:.1%}, final {errors['wrong_final']:.1%}")
+        print("vowel error rate: " + ", ".join(
+            f"{v} {r:.0%}" for v, r in list(errors["vowel_error_rate"].items())[:10]))
+        print("vowel confusions: " + ", ".join(
+            f"{pair} {n}" for pair, n in errors["vowel_confusions"].items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
