@@ -218,8 +218,8 @@ def build_discriminator(image_size: int = 32, name: str = "discriminator") -> ke
 
     # The first convolution stays float32 under mixed precision: its kernel gradient sums
     # batch x 256 positions, which bf16 arithmetic got 6.5% wrong (3.1% for the whole critic
-    # with it in float32, benchmarks/bf16_gradients.py), and with one input channel bf16 made
-    # it no faster (the bf16 step is 3% faster with it in float32).
+    # with it in float32, benchmarks/bf16_gradients.py), and with one input channel it is a
+    # small share of the step (the bf16 step's speed is unchanged within measurement noise).
     x = WideBiasConv2D(64, _KERNEL_SIZE, strides=2, padding="same", dtype="float32",
                        name="conv_1")(image)
     x = layers.LeakyReLU(negative_slope=_DISC_LEAKY_SLOPE, name="lrelu_1")(x)
