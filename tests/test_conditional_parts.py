@@ -188,6 +188,34 @@ def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path)
     assert rows[-1]["unseen_content_accuracy"] == ""
 
 
+def test_cli_sets_the_conditional_model_widths(tiny_data, tmp_path, capsys, monkeypatch):
+    import korean_gan.train
+    from korean_gan.cli import main
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(config, resume=False):
+        seen.append(config)
+        raise Stop  # before any training: only the mapping is tested
+
+    monkeypatch.setattr(korean_gan.train, "train", fake_train)
+    args = ["train", "--preset", "hangul", "--data", str(tiny_data), "--run-dir",
+            str(tmp_path / "r")]
+    with pytest.raises(Stop):
+        main([*args, "--g-filters", "256", "--d-filters", "64"])
+    assert (seen[0].g_filters, seen[0].d_filters) == (256, 64)
+    with pytest.raises(Stop):
+        main(args)
+    assert (seen[1].g_filters, seen[1].d_filters) == (128, 32)  # the preset's
+    monkeypatch.undo()
+    assert main([*args, "--g-filters", "4"]) == 2
+    assert "g-filters must be at least 8 for the conditional model, got 4" in (
+        capsys.readouterr().err)
+
+
 def test_auxiliary_classifier_and_reconstruction_terms():
     from korean_gan.conditional import build_conditional_gan, jamo_table
 

@@ -98,6 +98,12 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--batch-size", type=int, default=None)
     train.add_argument("--g-lr", type=float, default=None, help="generator learning rate")
     train.add_argument("--d-lr", type=float, default=None, help="discriminator learning rate")
+    train.add_argument("--g-filters", type=int, default=None, metavar="N",
+                       help="conditional model: channels of the generator's first feature map, "
+                            "halved at each of its 3 upsamplings (hangul preset: 128)")
+    train.add_argument("--d-filters", type=int, default=None, metavar="N",
+                       help="conditional model: channels of the critic's first block, doubled "
+                            "twice (hangul preset: 32)")
     train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
                        help="checkpoint every N epochs (default 5; always at the end)")
@@ -425,7 +431,8 @@ def _cmd_train(args) -> int:
         config = TrainConfig.from_preset(
             args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
             epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
-            d_learning_rate=args.d_lr, seed=args.seed, checkpoint_every=args.checkpoint_every,
+            d_learning_rate=args.d_lr, g_filters=args.g_filters, d_filters=args.d_filters,
+            seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
             precision=args.precision, strategy=args.strategy,

@@ -185,6 +185,10 @@ class TrainConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
                                  f"{value!r}")
+        if self.model == "conditional" and self.g_filters < 8:
+            # Halved at each of the generator's three upsamplings: fewer than 8 leaves none.
+            raise TrainError(f"g-filters must be at least 8 for the conditional model, got "
+                             f"{self.g_filters}")
         for name in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, name) > 0:
                 raise TrainError(f"{name.replace('_', '-')} must be positive")
