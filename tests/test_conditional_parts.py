@@ -194,20 +194,20 @@ def test_cli_sets_the_conditional_model_widths(tiny_data, tmp_path, capsys, monk
 
     seen = []
 
-    class Stop(Exception):
+    class StopError(Exception):
         pass
 
     def fake_train(config, resume=False):
         seen.append(config)
-        raise Stop  # before any training: only the mapping is tested
+        raise StopError  # before any training: only the mapping is tested
 
     monkeypatch.setattr(korean_gan.train, "train", fake_train)
     args = ["train", "--preset", "hangul", "--data", str(tiny_data), "--run-dir",
             str(tmp_path / "r")]
-    with pytest.raises(Stop):
+    with pytest.raises(StopError):
         main([*args, "--g-filters", "256", "--d-filters", "64"])
     assert (seen[0].g_filters, seen[0].d_filters) == (256, 64)
-    with pytest.raises(Stop):
+    with pytest.raises(StopError):
         main(args)
     assert (seen[1].g_filters, seen[1].d_filters) == (128, 32)  # the preset's
     monkeypatch.undo()
