@@ -291,9 +291,8 @@ def test_critics_read_the_image_in_float32_under_bf16(critic: str) -> None:
 
     def outputs(model, name):
         probe = keras.Model(model.inputs, model.get_layer(name).output)
-        return np.asarray(keras.ops.cast(probe(image if critic == "reference" else
-                                               [image, np.zeros((4, 4), "int32")]),
-                                         "float32"))
+        inputs = [image] if critic == "reference" else [image, np.zeros((4, 4), "int32")]
+        return np.asarray(keras.ops.cast(probe(inputs), "float32"))
 
     assert mixed.get_layer(first).compute_dtype == "float32"
     np.testing.assert_array_equal(outputs(mixed, first), outputs(plain, first))
