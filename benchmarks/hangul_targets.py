@@ -33,15 +33,20 @@ import numpy as np
 HELD_OUT_FONTS = "NanumPenScript-Regular,Dokdo-Regular,BMYeonsung-Regular"
 
 
-def content_accuracy(hw, evaluator, chars, styles, seed: int = 0) -> float:
-    """Share of glyphs read as intended, each syllable once per style."""
+def readings(hw, evaluator, chars, styles, seed: int = 0):
+    """Per style (in order): the evaluator's class index for each generated syllable, beside
+    the class indices asked for."""
     index = {c: i for i, c in enumerate(evaluator.charset.chars)}
     labels = np.array([index[c] for c in chars])
-    correct = 0
     for k, style in enumerate(styles):
-        images = hw.glyphs(chars, style=style, seed=seed + k)
-        _, probs = evaluator.predict(images)
-        correct += int(np.sum(probs.argmax(axis=1) == labels))
+        _, probs = evaluator.predict(hw.glyphs(chars, style=style, seed=seed + k))
+        yield probs.argmax(axis=1), labels
+
+
+def content_accuracy(hw, evaluator, chars, styles, seed: int = 0) -> float:
+    """Share of glyphs read as intended, each syllable once per style."""
+    correct = sum(int(np.sum(read == labels))
+                  for read, labels in readings(hw, evaluator, chars, styles, seed))
     return correct / (len(chars) * len(styles))
 
 
@@ -56,32 +61,28 @@ def content_errors(hw, evaluator, chars, seed: int = 0) -> dict:
 
     from korean_gan.charsets import jamo_table
 
-    index = {c: i for i, c in enumerate(evaluator.charset.chars)}
-    labels = np.array([index[c] for c in chars])
     asked = jamo_table(chars)
     read_table = jamo_table(evaluator.charset.chars)
-    per_style, wrong_parts, confusions, vowel_total = {}, [], Counter(), Counter()
-    for k, font in enumerate(hw.fonts):
-        _, probs = evaluator.predict(hw.glyphs(chars, style=k, seed=seed + k))
-        read = probs.argmax(axis=1)
+    per_style, wrong_parts = {}, []
+    confusions, misread, vowel_total = Counter(), Counter(), Counter()
+    styles = range(len(hw.fonts))
+    for font, (read, labels) in zip(hw.fonts, readings(hw, evaluator, chars, styles, seed),
+                                    strict=True):
         per_style[font] = float(np.mean(read == labels))
-        wrong = read_table[read] != asked
-        wrong_parts.append(wrong)
+        wrong_parts.append(read_table[read] != asked)
         for a, r in zip(asked[:, 1], read_table[read][:, 1], strict=True):
             vowel_total[VOWELS[a]] += 1
             if a != r:
+                misread[VOWELS[a]] += 1
                 confusions[f"{VOWELS[a]}→{VOWELS[r]}"] += 1
     wrong = np.concatenate(wrong_parts)
-    misread = Counter()
-    for pair, n in confusions.items():
-        misread[pair[0]] += n
     return {
         "accuracy_per_style": per_style,
         "wrong_initial": float(wrong[:, 0].mean()),
         "wrong_vowel": float(wrong[:, 1].mean()),
         "wrong_final": float(wrong[:, 2].mean()),
-        "vowel_error_rate": {v: round(misread[v] / vowel_total[v], 3)
-                             for v, _ in sorted(vowel_total.items(),
+        "vowel_error_rate": {v: round(misread[v] / n, 3)
+                             for v, n in sorted(vowel_total.items(),
                                                 key=lambda kv: -misread[kv[0]] / kv[1])},
         "vowel_confusions": dict(confusions.most_common(12)),
     }
