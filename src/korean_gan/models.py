@@ -468,7 +468,8 @@ def build_projection_discriminator(n_styles: int, image_size: int = 32, base_fil
     x = image
     filters = base_filters
     for block in (1, 2, 3):
-        # The first convolution reads the image in float32, as the reference critic's does.
+        # The first convolution reads the image in float32, as the reference critic's does
+        # (the wrapper too: under a mixed policy it would cast the image to bf16 first).
         first = dict(dtype="float32") if block == 1 else {}
         x = layers.SpectralNormalization(
             WideBiasConv2D(filters, 3, padding="same", **first), name=f"sn_conv_{block}a",
