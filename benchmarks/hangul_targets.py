@@ -115,6 +115,12 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1)
     training minutes."""
     with open(run_dir / "log.csv", newline="") as fh:
         seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
+    from korean_gan.models import build_conditional_generator, copy_layer_weights
+
+    # Snapshots are weight files of the plain generator; hw samples with the fast form.
+    plain = build_conditional_generator(noise_dim=hw.noise_dim, style_dim=hw.style_dim,
+                                        image_size=hw.image_size,
+                                        base_filters=int(hw.info["config"].get("g_filters", 128)))
     rows = []
     snapshots = sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5"))
     for weights in snapshots:
@@ -124,7 +130,8 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1)
         with np.load(run_dir / "snapshots" / f"styles_epoch_{epoch:04d}.npz",
                      allow_pickle=False) as npz:
             hw.styles = np.asarray(npz["styles"], np.float32)
-        hw.generator.load_weights(str(weights))
+        plain.load_weights(str(weights))
+        copy_layer_weights(plain, hw.generator)
         minutes = sum(s for e, s in seconds.items() if e <= epoch) / 60
         row = {"epoch": epoch, "minutes": round(minutes, 1),
                **measure(hw, evaluator, train_chars, held_chars, full=False)}

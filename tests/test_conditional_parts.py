@@ -205,11 +205,11 @@ def test_cli_sets_the_conditional_model_widths(tiny_data, tmp_path, capsys, monk
     args = ["train", "--preset", "hangul", "--data", str(tiny_data), "--run-dir",
             str(tmp_path / "r")]
     with pytest.raises(StopError):
-        main([*args, "--g-filters", "256", "--d-filters", "64"])
-    assert (seen[0].g_filters, seen[0].d_filters) == (256, 64)
+        main([*args, "--g-filters", "192", "--d-filters", "64"])
+    assert (seen[0].g_filters, seen[0].d_filters) == (192, 64)
     with pytest.raises(StopError):
         main(args)
-    assert (seen[1].g_filters, seen[1].d_filters) == (128, 32)  # the preset's
+    assert (seen[1].g_filters, seen[1].d_filters) == (256, 32)  # the preset's
     monkeypatch.undo()
     assert main([*args, "--g-filters", "4"]) == 2
     assert "g-filters must be at least 8 for the conditional model, got 4" in (

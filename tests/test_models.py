@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 from korean_gan.models import (
+    UpsampleConv2D,
     WideBiasConv2D,
     WideBiasDense,
+    build_conditional_generator,
     build_discriminator,
     build_generator,
     build_projection_discriminator,
+    with_fast_upsampling,
 )
 
 GENERATOR_LAYERS = [
@@ -298,3 +301,41 @@ def test_critics_read_the_image_in_float32_under_bf16(critic: str) -> None:
     np.testing.assert_array_equal(outputs(mixed, first), outputs(plain, first))
     assert mixed.get_layer(second).compute_dtype == "bfloat16"
     assert not np.array_equal(outputs(mixed, second), outputs(plain, second))
+
+
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_upsample_conv_is_nearest_upsampling_then_a_3x3_convolution(use_bias: bool) -> None:
+    x = np.random.default_rng(1).normal(size=(3, 5, 7, 6)).astype("float32")  # odd, non-square
+    fast = UpsampleConv2D(4, use_bias=use_bias, bias_initializer="random_normal")
+    y = np.asarray(fast(x))
+    pair = keras.Sequential([keras.layers.UpSampling2D(),
+                             keras.layers.Conv2D(4, 3, padding="same", use_bias=use_bias)])
+    pair.build(x.shape)
+    pair.layers[1].set_weights(fast.get_weights())
+    assert y.shape == (3, 10, 14, 4) == fast.compute_output_shape(x.shape)
+    np.testing.assert_allclose(y, np.asarray(pair(x)), atol=1e-5)
+    assert UpsampleConv2D.from_config(fast.get_config()).get_config() == fast.get_config()
+
+
+def test_the_fast_generator_is_the_same_function_with_the_same_weights() -> None:
+    plain = build_conditional_generator(base_filters=32)
+    # Non-trivial conditional batch norm, so every weight matters.
+    plain.set_weights([w + np.random.default_rng(i).normal(0, 0.1, w.shape).astype(w.dtype)
+                       for i, w in enumerate(plain.get_weights())])
+    fast = with_fast_upsampling(plain)
+    assert [type(fast.get_layer(f"conv_{b}")) for b in (1, 2, 3)] == [UpsampleConv2D] * 3
+    assert "up_1" not in [layer.name for layer in fast.layers]
+    assert with_fast_upsampling(fast) is fast
+    rng = np.random.default_rng(0)
+    inputs = [rng.normal(size=(16, 64)).astype("float32"),
+              np.stack([rng.integers(0, n, 16) for n in (19, 21, 28)], axis=1).astype("int32"),
+              rng.normal(size=(16, 16)).astype("float32")]
+    np.testing.assert_allclose(np.asarray(fast(inputs, training=False)),
+                               np.asarray(plain(inputs, training=False)), atol=1e-5)
+    # The fast form computes in the plain model's dtype policy.
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        mixed = build_conditional_generator(base_filters=32)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert with_fast_upsampling(mixed).get_layer("conv_2").compute_dtype == "bfloat16"

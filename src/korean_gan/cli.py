@@ -100,7 +100,7 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--d-lr", type=float, default=None, help="discriminator learning rate")
     train.add_argument("--g-filters", type=int, default=None, metavar="N",
                        help="conditional model: channels of the generator's first feature map, "
-                            "halved at each of its 3 upsamplings (hangul preset: 128)")
+                            "halved at each of its 3 upsamplings (hangul preset: 256)")
     train.add_argument("--d-filters", type=int, default=None, metavar="N",
                        help="conditional model: channels of the critic's first block, doubled "
                             "twice (hangul preset: 32)")

@@ -276,7 +276,7 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           g_learning_rate: float = 2e-4, d_learning_rate: float = 2e-4,
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
-                          g_filters: int = 128, d_filters: int = 32, aux_weight: float = 0.0,
+                          g_filters: int = 256, d_filters: int = 32, aux_weight: float = 0.0,
                           recon_weight: float = 20.0, loss_scaling: bool = False,
                           seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
