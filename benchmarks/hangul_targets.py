@@ -110,9 +110,11 @@ def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
     return result
 
 
-def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1) -> list[dict]:
+def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
+          seconds_per_epoch: float | None = None) -> list[dict]:
     """Quick content accuracy of every ``every``-th epoch's snapshot (and the last), with its
-    training minutes."""
+    training minutes: the run log's wall time, or epochs × ``seconds_per_epoch`` (a run that
+    was paused or shared the machine)."""
     with open(run_dir / "log.csv", newline="") as fh:
         seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
     from korean_gan.models import build_conditional_generator, copy_layer_weights
@@ -132,7 +134,8 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1)
             hw.styles = np.asarray(npz["styles"], np.float32)
         plain.load_weights(str(weights))
         copy_layer_weights(plain, hw.generator)
-        minutes = sum(s for e, s in seconds.items() if e <= epoch) / 60
+        minutes = (epoch * seconds_per_epoch if seconds_per_epoch
+                   else sum(s for e, s in seconds.items() if e <= epoch)) / 60
         row = {"epoch": epoch, "minutes": round(minutes, 1),
                **measure(hw, evaluator, train_chars, held_chars, full=False)}
         rows.append(row)
@@ -245,6 +248,9 @@ def main() -> None:
     parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
     parser.add_argument("--curve-every", type=int, default=1, metavar="N",
                         help="evaluate only every N-th epoch's snapshot (and the last)")
+    parser.add_argument("--seconds-per-epoch", type=float, default=None, metavar="S",
+                        help="curve: training time = epochs x S (the idle epoch time) instead of "
+                             "the log's wall time")
     parser.add_argument("--ema-ablation", action="store_true",
                         help="also the raw (not weight-averaged) generator of the run's last "
                              "checkpoint")
@@ -286,7 +292,7 @@ def main() -> None:
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:
         report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars,
-                                 args.curve_every)
+                                 args.curve_every, args.seconds_per_epoch)
         hw = Handwriting.load(args.model, precision=args.precision)  # the final weights
     if args.ema_ablation:
         report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))

@@ -431,9 +431,10 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
         name: Model name.
         fast_upsampling: Compute each upsampling + convolution at the small resolution
             (:class:`UpsampleConv2D`): the same function and weights in 44% of the arithmetic.
-            Keras keys a weights file by layer class, so files of one form do not load into
-            the other: training and weight files use the plain form, and sampling converts
-            with :func:`with_fast_upsampling`.
+            Training uses the plain form (the fast form's backward pass made a bf16 training
+            step of the 256-wide generator 1.25x slower), and so do weight files (Keras keys
+            them by layer class: one form's files do not load into the other); sampling
+            converts with :func:`with_fast_upsampling`.
 
     Returns:
         A model mapping ``[noise (B, noise_dim), jamo (B, 3) int, style (B, style_dim)]`` to
