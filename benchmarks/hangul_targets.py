@@ -110,6 +110,16 @@ def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
     return result
 
 
+def plain_generator(hw):
+    """A new generator of hw's model in the plain form (the one weight files and checkpoints
+    hold), float32."""
+    from korean_gan.models import build_conditional_generator
+
+    return build_conditional_generator(noise_dim=hw.noise_dim, style_dim=hw.style_dim,
+                                       image_size=hw.image_size,
+                                       base_filters=int(hw.info["config"].get("g_filters", 128)))
+
+
 def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
           seconds_per_epoch: float | None = None) -> list[dict]:
     """Quick content accuracy of every ``every``-th epoch's snapshot (and the last), with its
@@ -117,12 +127,10 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
     was paused or shared the machine)."""
     with open(run_dir / "log.csv", newline="") as fh:
         seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
-    from korean_gan.models import build_conditional_generator, copy_layer_weights
+    from korean_gan.models import copy_layer_weights
 
     # Snapshots are weight files of the plain generator; hw samples with the fast form.
-    plain = build_conditional_generator(noise_dim=hw.noise_dim, style_dim=hw.style_dim,
-                                        image_size=hw.image_size,
-                                        base_filters=int(hw.info["config"].get("g_filters", 128)))
+    plain = plain_generator(hw)
     rows = []
     snapshots = sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5"))
     for weights in snapshots:
@@ -150,12 +158,8 @@ def ema_ablation(hw, evaluator, run_dir: Path, train_chars, held_chars) -> dict:
     import tensorflow as tf
 
     from korean_gan.handwriting import Handwriting
-    from korean_gan.models import build_conditional_generator
 
-    config = hw.info["config"]
-    raw = build_conditional_generator(noise_dim=hw.noise_dim, style_dim=hw.style_dim,
-                                      image_size=hw.image_size,
-                                      base_filters=int(config.get("g_filters", 128)))
+    raw = plain_generator(hw)
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     tf.train.Checkpoint(generator=raw).restore(latest).expect_partial()
     raw_hw = Handwriting(raw, hw.styles, hw.fonts, hw.info)

@@ -28,11 +28,11 @@ __all__ = [
     "WideBiasConv2D",
     "WideBiasDense",
     "build_conditional_generator",
-    "copy_layer_weights",
     "build_discriminator",
     "build_evaluator",
     "build_generator",
     "build_projection_discriminator",
+    "copy_layer_weights",
     "with_fast_upsampling",
 ]
 
@@ -122,8 +122,8 @@ class UpsampleConv2D(layers.Conv2D):
     input's resolution (channels-last).
 
     The same function and the same weights (one 3x3 kernel, one optional bias) as that pair of
-    layers, in 44% of the arithmetic: a model built with this layer loads the weights of one
-    built with the pair, and the reverse.
+    layers, in 44% of the arithmetic: ``set_weights`` takes the pair's convolution's weights,
+    and the reverse (weight files do not: Keras keys them by layer class).
     """
 
     def __init__(self, filters: int, **kwargs):
