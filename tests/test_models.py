@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from korean_gan.models import (
+    ConditionalBatchNorm,
+    OneFilterConv2D,
     UpsampleConv2D,
     WideBiasConv2D,
     WideBiasDense,
@@ -339,3 +341,43 @@ def test_the_fast_generator_is_the_same_function_with_the_same_weights() -> None
     finally:
         keras.config.set_dtype_policy("float32")
     assert with_fast_upsampling(mixed).get_layer("conv_2").compute_dtype == "bfloat16"
+
+
+def test_conditional_batch_norm_folds_its_moving_statistics_at_inference() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(2.0, 3.0, size=(4, 3, 3, 5)).astype("float32")
+    condition = rng.normal(size=(4, 7)).astype("float32")
+    layer = ConditionalBatchNorm()
+    layer([x, condition])
+    mean = rng.normal(size=5).astype("float32")
+    variance = rng.uniform(0.5, 4.0, size=5).astype("float32")
+    layer.norm.moving_mean.assign(mean)
+    layer.norm.moving_variance.assign(variance)
+    g_kernel, b_kernel = (rng.normal(0, 0.3, size=(7, 5)).astype("float32") for _ in range(2))
+    layer.gamma.kernel.assign(g_kernel)
+    layer.beta.kernel.assign(b_kernel)
+    # BN with the moving statistics, then the condition's scale (1 + γ(c)) and shift β(c).
+    normed = (x - mean) / np.sqrt(variance + layer.norm.epsilon)
+    expected = (normed * (1 + condition @ g_kernel)[:, None, None, :]
+                + (condition @ b_kernel)[:, None, None, :])
+    np.testing.assert_allclose(np.asarray(layer([x, condition], training=False)), expected,
+                               rtol=1e-5, atol=1e-5)
+    # Training normalises by the batch's own statistics instead.
+    trained = np.asarray(layer([x, condition], training=True))
+    batch = (x - x.mean((0, 1, 2))) / np.sqrt(x.var((0, 1, 2)) + layer.norm.epsilon)
+    np.testing.assert_allclose(trained, batch * (1 + condition @ g_kernel)[:, None, None, :]
+                               + (condition @ b_kernel)[:, None, None, :], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_one_filter_conv_is_a_3x3_convolution_to_one_channel(use_bias: bool) -> None:
+    x = np.random.default_rng(3).normal(size=(2, 6, 9, 5)).astype("float32")  # non-square
+    fast = OneFilterConv2D(activation="tanh", use_bias=use_bias,
+                           bias_initializer="random_normal")
+    y = np.asarray(fast(x))
+    conv = keras.layers.Conv2D(1, 3, padding="same", activation="tanh", use_bias=use_bias)
+    conv.build(x.shape)
+    conv.set_weights(fast.get_weights())
+    assert y.shape == (2, 6, 9, 1) and y.dtype == np.float32
+    np.testing.assert_allclose(y, np.asarray(conv(x)), atol=1e-5)
+    assert OneFilterConv2D.from_config(fast.get_config()).get_config() == fast.get_config()

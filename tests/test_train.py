@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+import keras  # noqa: E402
 
 from korean_gan.train import (  # noqa: E402
     GAN,
@@ -98,6 +99,43 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_data, tmp_path)
                                         for r in _log_rows(split)], rtol=1e-4)
     np.testing.assert_array_equal(np.load(whole / "fixed_noise.npy"),
                                   np.load(split / "fixed_noise.npy"))
+
+
+class _RecordRates(keras.callbacks.Callback):
+    """The learning rates each epoch trains with (read after the trainer's own callbacks)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rates.append((float(self.model.g_optimizer.learning_rate),
+                           float(self.model.d_optimizer.learning_rate)))
+
+
+def test_learning_rates_decay_linearly_over_the_last_epochs_also_after_a_resume(tiny_data,
+                                                                               tmp_path):
+    run = tmp_path / "run"
+    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run),
+                                     **{**TINY, "epochs": 3}, lr_decay_epochs=2,
+                                     g_learning_rate=3e-4, d_learning_rate=6e-4)
+    record = _RecordRates()
+    train(config, callbacks=[record])
+    # pix2pix's rule: base × min(1, (epochs − e) / (decay + 1)) for epoch e = 0, 1, 2.
+    np.testing.assert_allclose(record.rates, [(3e-4, 6e-4), (2e-4, 4e-4), (1e-4, 2e-4)],
+                               rtol=1e-6)
+    # A resume may add a decay to a run trained at constant rates: the checkpoint restores
+    # the optimizer's last rate, and the schedule overrides it from the first resumed epoch.
+    constant = tmp_path / "constant"
+    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(constant),
+                                     **TINY)
+    train(config)
+    record = _RecordRates()
+    train(TrainConfig(run_dir=str(constant), epochs=5, lr_decay_epochs=3, verbose=0),
+          resume=True, callbacks=[record])
+    # epochs 2, 3, 4 of 5 with 3 decay epochs: 3/4, 2/4, 1/4 of the seed preset's 1e-4.
+    np.testing.assert_allclose([g for g, _ in record.rates], [7.5e-5, 5e-5, 2.5e-5], rtol=1e-6)
+    assert json.loads((constant / "config.json").read_text())["lr_decay_epochs"] == 3
 
 
 def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tiny_data,

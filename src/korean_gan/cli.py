@@ -98,6 +98,9 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--batch-size", type=int, default=None)
     train.add_argument("--g-lr", type=float, default=None, help="generator learning rate")
     train.add_argument("--d-lr", type=float, default=None, help="discriminator learning rate")
+    train.add_argument("--lr-decay-epochs", type=int, default=None, metavar="N",
+                       help="decay both learning rates linearly towards 0 over the last N "
+                            "epochs (default 0: constant; may change on --resume)")
     train.add_argument("--g-filters", type=int, default=None, metavar="N",
                        help="conditional model: channels of the generator's first feature map, "
                             "halved at each of its 3 upsamplings (hangul preset: 256)")
@@ -424,6 +427,8 @@ def _cmd_train(args) -> int:
         # The folder named here, not the one saved in it: a copied or moved run goes on in place.
         config.run_dir = args.run_dir
         config.epochs = args.epochs or config.epochs
+        if args.lr_decay_epochs is not None:
+            config.lr_decay_epochs = args.lr_decay_epochs
         config.verbose = verbose
         config.strategy = args.strategy
         config.precision = args.precision or config.precision
@@ -431,7 +436,8 @@ def _cmd_train(args) -> int:
         config = TrainConfig.from_preset(
             args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
             epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
-            d_learning_rate=args.d_lr, g_filters=args.g_filters, d_filters=args.d_filters,
+            d_learning_rate=args.d_lr, lr_decay_epochs=args.lr_decay_epochs,
+            g_filters=args.g_filters, d_filters=args.d_filters,
             seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
@@ -790,6 +796,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # TensorFlow's INFO lines (oneDNN, XLA start-up) say nothing to a user of the command line;
+    # its warnings and errors still show. A value the user set wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     previous = warnings.showwarning
     warnings.showwarning = _one_line_warning
     try:

@@ -108,13 +108,14 @@ class WideBiasDense(layers.Dense):
 
 # Nearest-neighbour 2x upsampling then a 3x3 convolution ("resize-convolution", Odena et al.
 # 2016, https://distill.pub/2016/deconv-checkerboard/) sees only 2x2 distinct input pixels for
-# each output pixel. Each of the four output phases is then a 2x2 convolution of the small
-# input, interleaved into the large output (the sub-pixel view of Shi et al. 2016,
-# https://arxiv.org/abs/1609.05158), with kernels that are sums of the 3x3 kernel's taps: the
-# same function for 16/36 of the multiply-adds. _PHASE_TAPS[phase][tap] says which rows (or
-# columns) of the 3x3 kernel each of a phase's two taps sums: phase 0 reads input rows i-1 and
-# i, phase 1 rows i and i+1.
-_PHASE_TAPS = (((1, 0, 0), (0, 1, 1)), ((1, 1, 0), (0, 0, 1)))
+# each output pixel: each of the four output phases is a 2x2 convolution of the small input
+# (the sub-pixel view of Shi et al. 2016, https://arxiv.org/abs/1609.05158). Together they are
+# one stride-2 transposed convolution with a 4x4 kernel whose taps are sums of the 3x3
+# kernel's: the same function for 16/36 of the multiply-adds, in one oneDNN deconvolution
+# (twice as fast here as four 2x2 convolutions interleaved by slices and stacks). With "same"
+# padding, output row o reads input row i through kernel row o - 2i + 1, so kernel row k sums
+# the 3x3 kernel's rows _TRANSPOSED_TAPS[k] (likewise for columns).
+_TRANSPOSED_TAPS = ((0, 0, 1), (0, 1, 1), (1, 1, 0), (1, 0, 0))
 
 
 class UpsampleConv2D(layers.Conv2D):
@@ -133,18 +134,11 @@ class UpsampleConv2D(layers.Conv2D):
 
     def call(self, inputs):
         ops = keras.ops
-        height, width = inputs.shape[1], inputs.shape[2]
-        taps = ops.convert_to_tensor(_PHASE_TAPS, dtype="float32")
-        # kernels[a, b]: the 2x2 kernel of output phase (row a, column b), summed in float32.
-        kernels = ops.cast(ops.einsum("apy,bqx,yxio->abpqio", taps, taps,
-                                      ops.cast(self.kernel, "float32")), self.compute_dtype)
-        padded = ops.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0)))
-        rows = [ops.stack([ops.conv(padded[:, a:a + height + 1, b:b + width + 1, :],
-                                    kernels[a, b], padding="valid") for b in (0, 1)], axis=3)
-                for a in (0, 1)]
-        # (batch, H, phase row, W, phase column, filters) -> (batch, 2H, 2W, filters)
-        outputs = ops.reshape(ops.stack(rows, axis=2),
-                              (-1, 2 * height, 2 * width, self.filters))
+        taps = ops.convert_to_tensor(_TRANSPOSED_TAPS, dtype="float32")
+        # (4, 4, filters, channels in), as conv_transpose takes it; summed in float32.
+        kernel = ops.cast(ops.einsum("py,qx,yxio->pqoi", taps, taps,
+                                     ops.cast(self.kernel, "float32")), self.compute_dtype)
+        outputs = ops.conv_transpose(inputs, kernel, strides=2, padding="same")
         if self.use_bias:
             outputs = _add_bias_wide(self, outputs, self.bias)
         return self.activation(outputs)
@@ -153,6 +147,50 @@ class UpsampleConv2D(layers.Conv2D):
         batch, height, width = input_shape[:3]
         return (batch, None if height is None else 2 * height,
                 None if width is None else 2 * width, self.filters)
+
+
+def _shifted_tap_sum(maps, bias):
+    """Σ over the 3x3 taps of each tap's map shifted by its offset, plus bias, in float32:
+    (B, H, W, 9) -> (B, H, W, 1)."""
+    ops = keras.ops
+    height, width = maps.shape[1], maps.shape[2]
+    maps = ops.pad(ops.cast(maps, "float32"), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    return bias + sum(maps[:, dy:dy + height, dx:dx + width, 3 * dy + dx:3 * dy + dx + 1]
+                      for dy in range(3) for dx in range(3))
+
+
+class OneFilterConv2D(layers.Conv2D):
+    """``Conv2D(1, 3, padding="same")`` (channels-last) as one matrix product and a sum of
+    shifted maps: the input times the (channels, 9) matrix of the kernel's taps gives one map
+    per tap, and the output sums the nine maps, each shifted by its tap's offset.
+
+    The same function and weights as the convolution, faster on this CPU, where oneDNN's
+    convolution with a single output channel runs far below its usual speed. The product runs
+    in the compute dtype; the maps are summed, and the output returned, in float32.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.update(filters=1, kernel_size=3, strides=1, padding="same", dilation_rate=1,
+                      groups=1, data_format="channels_last")
+        super().__init__(**kwargs)
+        self._shifted_sum = None
+
+    def call(self, inputs):
+        ops = keras.ops
+        height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
+        taps = ops.cast(ops.reshape(ops.transpose(self.kernel[..., 0], (2, 0, 1)),
+                                    (channels, 9)), self.compute_dtype)
+        maps = ops.reshape(ops.matmul(ops.reshape(inputs, (-1, channels)), taps),
+                           (-1, height, width, 9))
+        bias = ops.cast(self.bias if self.use_bias else ops.zeros((1,)), "float32")
+        if self._shifted_sum is None:
+            import tensorflow as tf
+
+            # Nine shifted copies and their sum: XLA fuses them into one pass over the maps.
+            self._shifted_sum = tf.function(
+                lambda m, b: self.activation(_shifted_tap_sum(m, b)), jit_compile=True,
+                autograph=False)
+        return self._shifted_sum(maps, bias)
 
 
 # DCGAN: Radford, Metz & Chintala (2015), "Unsupervised Representation Learning with Deep
@@ -387,11 +425,17 @@ class ConditionalBatchNorm(layers.Layer):
 
     Conditional BN (de Vries et al. 2017, https://arxiv.org/abs/1707.00683; as in BigGAN,
     Brock et al. 2018): ``x̂ * (1 + γ(c)) + β(c)``, with γ, β linear in the condition ``c``.
+
+    Args:
+        relu: Apply a ReLU too. At inference the scale, shift and ReLU are then one XLA-fused
+            pass over the feature map instead of three (the fast generator's form).
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, relu: bool = False, **kwargs):
         super().__init__(**kwargs)
+        self.relu = relu
         self.norm = layers.BatchNormalization(center=False, scale=False)
+        self._scale_shift_relu = None
 
     def build(self, input_shape):
         x_shape, c_shape = input_shape
@@ -403,11 +447,32 @@ class ConditionalBatchNorm(layers.Layer):
         self.beta.build(c_shape)
 
     def call(self, inputs, training=None):
+        ops = keras.ops
         x, condition = inputs
-        x = self.norm(x, training=training)
         gamma = self.gamma(condition)[:, None, None, :]
         beta = self.beta(condition)[:, None, None, :]
-        return x * (1.0 + gamma) + beta
+        if training:
+            outputs = self.norm(x, training=True) * (1.0 + gamma) + beta
+            return ops.relu(outputs) if self.relu else outputs
+        # Inference: the moving statistics fold into one scale and shift per image and channel,
+        # computed in float32 and applied in the compute dtype (no float32 round trip of x).
+        scale = (1.0 + ops.cast(gamma, "float32")) * ops.rsqrt(
+            ops.cast(self.norm.moving_variance, "float32") + self.norm.epsilon)
+        shift = ops.cast(beta, "float32") - ops.cast(self.norm.moving_mean, "float32") * scale
+        scale, shift = ops.cast(scale, x.dtype), ops.cast(shift, x.dtype)
+        if not self.relu:
+            return x * scale + shift
+        if self._scale_shift_relu is None:
+            import tensorflow as tf
+
+            # Memory-bound element-wise work: XLA reads and writes the map once (2.7x faster
+            # than separate multiply, add and ReLU kernels on this CPU).
+            self._scale_shift_relu = tf.function(lambda v, a, b: tf.nn.relu(v * a + b),
+                                                 jit_compile=True, autograph=False)
+        return self._scale_shift_relu(x, scale, shift)
+
+    def get_config(self):
+        return {**super().get_config(), "relu": self.relu}
 
 
 def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_dim: int = 32,
@@ -455,21 +520,28 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
     x = layers.Concatenate(name="latent")([noise, condition])
     x = layers.Dense(side * side * base_filters, use_bias=False, name="dense")(x)
     x = layers.Reshape((side, side, base_filters), name="reshape")(x)
-    x = ConditionalBatchNorm(name="cbn_0")([x, condition])
-    x = layers.ReLU(name="relu_0")(x)
+    if fast_upsampling:
+        x = ConditionalBatchNorm(relu=True, name="cbn_0")([x, condition])
+    else:
+        x = ConditionalBatchNorm(name="cbn_0")([x, condition])
+        x = layers.ReLU(name="relu_0")(x)
     filters = base_filters
     for block in (1, 2, 3):
         filters //= 2
         if fast_upsampling:
             x = UpsampleConv2D(filters, use_bias=False, name=f"conv_{block}")(x)
+            x = ConditionalBatchNorm(relu=True, name=f"cbn_{block}")([x, condition])
         else:
             x = layers.UpSampling2D(name=f"up_{block}")(x)
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False,
                               name=f"conv_{block}")(x)
-        x = ConditionalBatchNorm(name=f"cbn_{block}")([x, condition])
-        x = layers.ReLU(name=f"relu_{block}")(x)
-    image = layers.Conv2D(1, 3, padding="same", activation="tanh", dtype="float32",
-                          name="to_image")(x)
+            x = ConditionalBatchNorm(name=f"cbn_{block}")([x, condition])
+            x = layers.ReLU(name=f"relu_{block}")(x)
+    if fast_upsampling:
+        image = OneFilterConv2D(activation="tanh", name="to_image")(x)
+    else:
+        image = layers.Conv2D(1, 3, padding="same", activation="tanh", dtype="float32",
+                              name="to_image")(x)
     return keras.Model([noise, jamo, style], image, name=name)
 
 

@@ -107,6 +107,8 @@ class TrainConfig:
         d_learning_rate: Adam learning rate of the discriminator.
         beta_1: Adam's first-moment decay.
         beta_2: Adam's second-moment decay.
+        lr_decay_epochs: Decay both learning rates linearly towards 0 over the last this many
+            epochs (pix2pix's schedule); 0 keeps them constant. A resume may change it.
         loss: Loss family (``nonsaturating`` or ``hinge``; see ``korean_gan.losses``).
         ema_decay: Conditional model: decay of the generator's weight average used to sample.
         diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
@@ -146,6 +148,7 @@ class TrainConfig:
     d_learning_rate: float = 1e-4
     beta_1: float = 0.9
     beta_2: float = 0.999
+    lr_decay_epochs: int = 0  # constant learning rates, as the reference and SN-GAN train
     loss: str = "nonsaturating"
     ema_decay: float = 0.999
     diffaugment: str = "translation,cutout"
@@ -175,7 +178,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raises TrainError naming the first value that cannot work."""
-        for name in ("snapshot_every", "eval_every"):
+        for name in ("snapshot_every", "eval_every", "lr_decay_epochs"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise TrainError(f"{name.replace('_', '-')} must be 0 or a positive integer, "
@@ -489,6 +492,32 @@ class GifOnEnd(keras.callbacks.Callback):
                 write_gif(frames, self.out)
 
 
+class LearningRateDecay(keras.callbacks.Callback):
+    """Sets both learning rates at the start of every epoch: constant, then a linear decay.
+
+    Over the last ``decay_epochs`` epochs the rates fall linearly towards 0, as pix2pix trains
+    (Isola et al. 2017, https://arxiv.org/abs/1611.07004): epoch ``e`` (0-based) of ``epochs``
+    uses ``base × min(1, (epochs − e) / (decay_epochs + 1))``. The rates are set every epoch,
+    not only in the decay, because a checkpoint restores the optimizer's last rate.
+    """
+
+    def __init__(self, g_learning_rate: float, d_learning_rate: float, epochs: int,
+                 decay_epochs: int):
+        super().__init__()
+        self.rates = (g_learning_rate, d_learning_rate)
+        self.epochs, self.decay_epochs = epochs, decay_epochs
+
+    def factor(self, epoch: int) -> float:
+        """The fraction of the base learning rates that epoch ``epoch`` (0-based) uses."""
+        return min(1.0, (self.epochs - epoch) / (self.decay_epochs + 1))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        factor = self.factor(epoch)
+        optimizers = (self.model.g_optimizer, self.model.d_optimizer)
+        for optimizer, rate in zip(optimizers, self.rates, strict=True):
+            optimizer.learning_rate = rate * factor
+
+
 class GeneratorSnapshots(keras.callbacks.Callback):
     """Keeps the generator's weights every ``every`` epochs as
     ``snapshots/generator_epoch_NNNN.weights.h5`` (weights only, about 37 MB each for the
@@ -717,6 +746,7 @@ def prepare_run(config: TrainConfig, resume: bool) -> TrainConfig:
     if resume:
         saved = read_run_config(run_dir)
         saved.epochs = config.epochs
+        saved.lr_decay_epochs = config.lr_decay_epochs
         saved.verbose = config.verbose
         saved.run_dir = str(run_dir)
         # A run may continue on other hardware: a mirrored run on one device, or the reverse,
@@ -830,6 +860,8 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     # The per-epoch writers come before the checkpointer: it sets stop_training at the end of
     # an epoch a signal stopped, and they must still write that (complete) epoch.
     all_callbacks = [
+        LearningRateDecay(config.g_learning_rate, config.d_learning_rate, config.epochs,
+                          config.lr_decay_epochs),
         loss_log,
         SampleGrid(noise, run_dir / "samples", config.sample_every, config.epochs,
                    run_dir / "tensorboard" / "images" if config.tensorboard else None),
