@@ -308,8 +308,8 @@ class Handwriting:
         except Exception as err:  # h5py/Keras raise several types for foreign files
             raise HandwritingError(f"{folder / GENERATOR_FILE} does not hold this model's "
                                    f"weights ({err})") from None
-        # Sampling computes each upsampling + convolution at the small resolution: the same
-        # function in 44% of the arithmetic (models.UpsampleConv2D).
+        # Sampling uses the generator's fast form: the same function, 2x the glyphs per second
+        # (models.build_conditional_generator's fast_upsampling).
         generator = with_fast_upsampling(generator)
         info = {"source": str(folder), "config": config, **card}
         return cls(generator, styles, fonts, info)

@@ -494,12 +494,14 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
         image_size: Output side; a multiple of 8 (three 2× upsamplings from image_size/8).
         base_filters: Channels of the first feature map (halved at each upsampling).
         name: Model name.
-        fast_upsampling: Compute each upsampling + convolution at the small resolution
-            (:class:`UpsampleConv2D`): the same function and weights in 44% of the arithmetic.
-            Training uses the plain form (the fast form's backward pass made a bf16 training
-            step of the 256-wide generator 1.25x slower), and so do weight files (Keras keys
-            them by layer class: one form's files do not load into the other); sampling
-            converts with :func:`with_fast_upsampling`.
+        fast_upsampling: The form for sampling, the same function and weights: each
+            upsampling + convolution as one transposed convolution at the small resolution
+            (:class:`UpsampleConv2D`, 44% of the arithmetic), each conditional batch norm and
+            its ReLU as one fused pass at inference, and the one-filter output convolution as
+            :class:`OneFilterConv2D`. Training uses the plain form (the fast form's backward pass
+            made a bf16 training step of the 256-wide generator 1.25x slower), and so do weight
+            files (Keras keys them by layer class: one form's files do not load into the
+            other); sampling converts with :func:`with_fast_upsampling`.
 
     Returns:
         A model mapping ``[noise (B, noise_dim), jamo (B, 3) int, style (B, style_dim)]`` to
