@@ -121,10 +121,10 @@ def plain_generator(hw):
 
 
 def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
-          seconds_per_epoch: float | None = None) -> list[dict]:
-    """Quick content accuracy of every ``every``-th epoch's snapshot (and the last), with its
-    training minutes: the run log's wall time, or epochs × ``seconds_per_epoch`` (a run that
-    was paused or shared the machine)."""
+          seconds_per_epoch: float | None = None, first: int = 0) -> list[dict]:
+    """Quick content accuracy of every ``every``-th epoch's snapshot from epoch ``first`` on
+    (and the last), with its training minutes: the run log's wall time, or epochs ×
+    ``seconds_per_epoch`` (a run that was paused or shared the machine)."""
     with open(run_dir / "log.csv", newline="") as fh:
         seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
     from korean_gan.models import copy_layer_weights
@@ -135,7 +135,7 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
     snapshots = sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5"))
     for weights in snapshots:
         epoch = int(weights.name.split("_")[-1].split(".")[0])
-        if epoch % every and weights != snapshots[-1]:
+        if epoch < first or (epoch % every and weights != snapshots[-1]):
             continue
         with np.load(run_dir / "snapshots" / f"styles_epoch_{epoch:04d}.npz",
                      allow_pickle=False) as npz:
@@ -252,6 +252,8 @@ def main() -> None:
     parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
     parser.add_argument("--curve-every", type=int, default=1, metavar="N",
                         help="evaluate only every N-th epoch's snapshot (and the last)")
+    parser.add_argument("--curve-from", type=int, default=0, metavar="EPOCH",
+                        help="curve: start at this epoch (e.g. where a resumed run went on)")
     parser.add_argument("--seconds-per-epoch", type=float, default=None, metavar="S",
                         help="curve: training time = epochs x S (the idle epoch time) instead of "
                              "the log's wall time")
@@ -296,7 +298,7 @@ def main() -> None:
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:
         report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars,
-                                 args.curve_every, args.seconds_per_epoch)
+                                 args.curve_every, args.seconds_per_epoch, args.curve_from)
         hw = Handwriting.load(args.model, precision=args.precision)  # the final weights
     if args.ema_ablation:
         report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))
