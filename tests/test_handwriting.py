@@ -144,6 +144,38 @@ def test_load_refuses_what_it_cannot_use(model_dir, tmp_path):
         Handwriting.load(copy)
 
 
+def test_export_model_packs_a_run_with_its_card_and_checksums(model_dir, writer, tmp_path):
+    import hashlib
+
+    from korean_gan.handwriting import Handwriting, export_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("generator.weights.h5", "styles.npz"):
+        (run / name).write_bytes((model_dir / name).read_bytes())
+    (run / "config.json").write_text(json.dumps({
+        "model": "conditional", "noise_dim": 64, "g_filters": 16, "epochs": 12,
+        "lr_decay_epochs": 4, "run_dir": "/private/path", "verbose": 2}))
+    out = export_model(run, tmp_path / "models" / "mine", {"name": "mine", "probe": 0.5})
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "generator.weights.h5",
+                                                     "model.json", "styles.npz"]
+    # Training settings are kept, the run's own paths and console settings are not.
+    assert json.loads((out / "config.json").read_text()) == {
+        "model": "conditional", "noise_dim": 64, "g_filters": 16, "epochs": 12,
+        "lr_decay_epochs": 4}
+    card = json.loads((out / "model.json").read_text())
+    assert card["name"] == "mine" and card["probe"] == 0.5
+    assert card["sha256"] == {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+                              for name in ("generator.weights.h5", "styles.npz", "config.json")}
+    loaded = Handwriting.load(out)
+    np.testing.assert_array_equal(loaded.glyphs("가나", style=1, seed=2),
+                                  writer.glyphs("가나", style=1, seed=2))
+    # Re-exporting replaces the folder as a whole; no temporary folder is left beside it.
+    export_model(run, out)
+    assert "probe" not in json.loads((out / "model.json").read_text())
+    assert [p.name for p in out.parent.iterdir()] == ["mine"]
+
+
 def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys):
     from PIL import Image
 
