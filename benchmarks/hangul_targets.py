@@ -11,7 +11,8 @@ seen::
     korean-gan train --preset hangul --data data/ks2350-train.npz --run-dir runs/hangul \\
         --epochs 80 --snapshot-every 2 --eval-every 0
 
-then (``--curve`` reads the snapshots, ``--cas`` trains three classifiers: about 20 minutes)::
+then (``--curve`` reads the snapshots, ``--cas`` trains two classifiers per seed, 3 seeds: about
+40 minutes)::
 
     python benchmarks/hangul_targets.py --model runs/hangul --curve --cas \\
         --json benchmarks/results/hangul_targets.json --plot media/hangul_curve.png
@@ -183,20 +184,21 @@ def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
                                    "recall", "classes_covered")}
 
 
-def cas(hw, evaluator, real_path: Path, per_class: int, epochs: int, work: Path) -> dict:
-    """CAS: a classifier trained on `synth` output, tested on the evaluator's held-out fonts."""
+def cas(hw, evaluator, real_path: Path, per_class: int, config, work: Path,
+        styles: tuple[str, ...] = ("fonts",)) -> dict:
+    """CAS: classifiers trained on `synth` output, tested on the evaluator's held-out fonts."""
     from korean_gan.data import load_dataset
     from korean_gan.evaluate import classification_accuracy_score
 
-    path, manifest = hw.synthesize(charset="ks2350", per_class=per_class, styles=("fonts",),
+    path, manifest = hw.synthesize(charset="ks2350", per_class=per_class, styles=styles,
                                    out=str(work / "synth-ks2350.npz"), preview=False,
                                    progress=False)
     synth = load_dataset(path)
     real = load_dataset(real_path)
     result = classification_accuracy_score(synth.images, synth.labels, evaluator, real,
-                                           epochs=epochs)
-    result["cas_ratio"] = result["cas"] / result["real_baseline"]
+                                           config=config, progress=True)
     result["synth_per_class"] = per_class
+    result["synth_styles"] = list(styles)
     result["synth_glyphs_per_second"] = manifest["build"]["glyphs_per_second"]
     return result
 
@@ -265,8 +267,16 @@ def main() -> None:
                              "part, vowel confusions (an eighth of the seen syllables)")
     parser.add_argument("--cas", action="store_true", help="also the classification accuracy "
                                                            "score (trains 3 classifiers)")
-    parser.add_argument("--cas-per-class", type=int, default=18)
-    parser.add_argument("--cas-epochs", type=int, default=8)
+    parser.add_argument("--cas-per-class", type=int, default=18,
+                        help="synth glyphs per syllable for CAS (18: as many as the real fonts)")
+    parser.add_argument("--cas-styles", default="fonts",
+                        help="synth --styles for CAS (fonts, random, or both: fonts,random)")
+    parser.add_argument("--cas-epochs", type=int, default=None,
+                        help="classifier epochs (default: CASConfig's)")
+    parser.add_argument("--cas-seeds", type=int, nargs="+", default=None,
+                        help="classifier seeds (default: CASConfig's)")
+    parser.add_argument("--cas-no-augment", action="store_true",
+                        help="train the CAS classifiers without random affine variants")
     parser.add_argument("--train-data", type=Path, default=Path("data/ks2350-train.npz"))
     parser.add_argument("--real-data", type=Path, default=Path("data/ks2350.npz"),
                         help="ks2350 originals of all bundled fonts (built if missing)")
@@ -310,8 +320,15 @@ def main() -> None:
     if args.errors:
         report["content_errors"] = content_errors(hw, evaluator, list(train_chars[::8]))
     if args.cas:
-        report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, args.cas_epochs,
-                          args.real_data.parent))
+        from korean_gan.evaluate import CASConfig
+
+        config = CASConfig(augment=not args.cas_no_augment)
+        if args.cas_epochs is not None:
+            config.epochs = args.cas_epochs
+        if args.cas_seeds is not None:
+            config.seeds = tuple(args.cas_seeds)
+        report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, config,
+                          args.real_data.parent, tuple(args.cas_styles.split(","))))
     for key, value in report.items():
         if key not in ("curve", "content_errors"):
             print(f"{key:40} {value:.4f}" if isinstance(value, float) else f"{key:40} {value}")

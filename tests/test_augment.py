@@ -207,3 +207,31 @@ def test_augment_images_seeds_each_glyph_independently(glyph, noise):
     alone = augment_images([glyph], config, seed=3)
     assert np.array_equal(both[0][1], alone[0][1])
     assert not np.array_equal(augment_images([glyph], config, seed=4)[0][1], alone[0][1])
+
+
+def test_random_affine_batch_is_a_seeded_small_affine_change():
+    tf = pytest.importorskip("tensorflow")
+    from korean_gan.augment import random_affine_batch
+
+    # A dark 8 × 8 square in the middle of 32 × 32 paper, eight times, plus a blank page.
+    square = np.full((32, 32), 255.0, np.float32)
+    square[12:20, 12:20] = 0.0
+    batch = np.stack([square] * 8 + [np.full((32, 32), 255.0, np.float32)])[..., None]
+    out = random_affine_batch(tf.constant(batch), tf.constant([3, 7], tf.int64)).numpy()
+    again = random_affine_batch(tf.constant(batch), tf.constant([3, 7], tf.int64)).numpy()
+    other = random_affine_batch(tf.constant(batch), tf.constant([3, 8], tf.int64)).numpy()
+    assert out.shape == batch.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(out, again)  # same seed, same bytes
+    assert np.abs(out - other).max() > 50  # another seed, other transforms
+    # Each glyph of the batch gets its own transform.
+    assert len({out[i].tobytes() for i in range(8)}) == 8
+    np.testing.assert_allclose(out[8], 255.0, atol=1e-3)  # paper stays paper
+    ys, xs = np.mgrid[:32, :32]
+    for image in out[:8, ..., 0]:
+        ink = (255.0 - image) / 255.0
+        # Scale 0.85-1.0 (area 0.72-1.0); rotation and shear keep area.
+        assert 0.70 * 64 <= ink.sum() <= 1.01 * 64
+        # About the centre, plus a shift of at most 1 px per axis.
+        centre = np.array([(ink * ys).sum(), (ink * xs).sum()]) / ink.sum()
+        assert np.abs(centre - 15.5).max() <= 1.05
+        assert (255.0 - image > 1).sum() > 0 and not np.array_equal(image, square)

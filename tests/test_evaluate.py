@@ -14,6 +14,7 @@ from korean_gan import metrics  # noqa: E402
 from korean_gan.data import build_dataset, load_dataset  # noqa: E402
 from korean_gan.evaluate import (  # noqa: E402
     EVALUATOR_DIR,
+    CASConfig,
     EvaluationError,
     Evaluator,
     classification_accuracy_score,
@@ -138,12 +139,18 @@ def test_cas_of_real_training_glyphs_equals_the_real_baseline(evaluator, held_ou
     data = load_dataset(held_out_data)
     train = ~np.isin(data.font_ids,
                      [data.fonts.index(f) for f in evaluator.info["held_out_fonts"]])
+    config = CASConfig(epochs=2, seeds=(0, 1), real_plus_generated=True)
     result = classification_accuracy_score(data.images[train], data.labels[train], evaluator,
-                                           data, epochs=2)
-    # "Generated" samples that are exactly the real training glyphs train the same classifier.
-    assert result["cas"] == pytest.approx(result["real_baseline"])
+                                           data, config=config)
+    # "Generated" samples that are exactly the real training glyphs train the same classifiers
+    # (augmented with the same transforms): the same accuracy, seed by seed.
+    assert result["per_seed"]["cas"] == result["per_seed"]["real_baseline"]
+    assert len(result["per_seed"]["cas"]) == 2
+    assert result["cas"] == pytest.approx(np.mean(result["per_seed"]["cas"]))
+    assert result["cas_ratio"] == pytest.approx(1.0)
     assert result["test_images"] == 48
     assert 0.0 <= result["real_plus_generated"] <= 1.0
+    assert result["config"]["seeds"] == (0, 1) and result["config"]["augment"] is True
 
 
 def test_cli_evaluate_samples_npz(evaluator, held_out_data, tmp_path):
@@ -160,6 +167,23 @@ def test_cli_evaluate_samples_npz(evaluator, held_out_data, tmp_path):
     assert {"fcd", "fcd_floor", "kid", "legibility", "precision", "recall"} <= set(result)
     np.savez(samples, pictures=data.images[:4])
     assert main(["evaluate", "--samples", str(samples), "--data", str(held_out_data)]) == 2
+
+
+@pytest.mark.slow
+def test_cli_evaluate_cas_averages_over_the_seeds_given(evaluator, held_out_data, tmp_path):
+    from korean_gan.cli import main
+
+    data = load_dataset(held_out_data)
+    samples = tmp_path / "s.npz"
+    np.savez(samples, images=data.images[:40], labels=data.labels[:40])
+    out = tmp_path / "r.json"
+    assert main(["evaluate", "--samples", str(samples), "--data", str(held_out_data), "--cas",
+                 "--cas-seeds", "3", "4", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["seeds"] == [3, 4]
+    assert len(result["per_seed"]["cas"]) == len(result["per_seed"]["real_baseline"]) == 2
+    assert result["cas"] == pytest.approx(np.mean(result["per_seed"]["cas"]))
+    assert result["cas_ratio"] == pytest.approx(result["cas"] / result["real_baseline"])
 
 
 def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):

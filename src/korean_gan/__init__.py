@@ -24,6 +24,7 @@ _EXPORTS = {
     "GlyphRenderer": "render", "RenderConfig": "render", "render_glyph": "render",
     "AugmentConfig": "augment", "augment_glyph": "augment", "seed_transforms": "augment",
     "elastic_distort": "augment", "random_affine": "augment", "stroke_variants": "augment",
+    "random_affine_batch": "augment",
     # datasets
     "BuildConfig": "data", "BuildResult": "data", "DatasetError": "data",
     "GlyphDataset": "data", "build_dataset": "data", "load_dataset": "data",
@@ -35,7 +36,7 @@ _EXPORTS = {
     "load_generator": "sampling", "sample_images": "sampling",
     "Evaluator": "evaluate", "EvaluatorConfig": "evaluate", "evaluate_samples": "evaluate",
     "real_statistics": "evaluate", "train_evaluator": "evaluate",
-    "classification_accuracy_score": "evaluate",
+    "classification_accuracy_score": "evaluate", "CASConfig": "evaluate",
     # generated handwriting (the conditional model)
     "Handwriting": "handwriting", "HandwritingError": "handwriting",
     "SynthConfig": "handwriting", "export_model": "handwriting",
