@@ -63,6 +63,49 @@ def test_write_and_synth_work_with_the_pretrained_model(hw, tmp_path):
     assert len(load_dataset(path)) == 6
 
 
+def test_keep_legible_keeps_exactly_the_glyphs_the_evaluator_reads_as_asked(hw, tmp_path):
+    from korean_gan.charsets import ks2350_train
+    from korean_gan.data import load_dataset
+    from korean_gan.evaluate import Evaluator
+    from korean_gan.handwriting import HandwritingError
+
+    chars = ks2350_train().chars[::50]  # 43 syllables, most not in seed16: ks2350 reads them
+    path, manifest = hw.synthesize(charset="".join(chars), per_class=18, keep_legible=True,
+                                   out=str(tmp_path / "s.npz"), progress=False, preview=False)
+    kept = manifest["keep_legible"]
+    evaluator = Evaluator.load("ks2350")
+    assert kept["evaluator"] == evaluator.name
+    assert kept["kept"] + kept["dropped"] == len(chars) * 18
+    assert kept["dropped"] > 0  # the model reads about 85% right, not all
+    data = load_dataset(path)
+    assert len(data) == kept["kept"] == manifest["counts"]["images"]
+    _, probs = evaluator.predict(data.images)
+    asked = evaluator.label_map(data.charset)[data.labels]
+    np.testing.assert_array_equal(probs.argmax(axis=1), asked)
+    # Without the filter, the same glyphs plus the dropped ones.
+    full, _ = hw.synthesize(charset="".join(chars), per_class=18, out=str(tmp_path / "f.npz"),
+                            progress=False, preview=False)
+    _, probs = evaluator.predict(load_dataset(full).images)
+    assert int(np.sum(probs.argmax(axis=1) == evaluator.label_map(data.charset)[
+        load_dataset(full).labels])) == kept["kept"]
+    with pytest.raises(HandwritingError, match="keep-legible needs an evaluator"):
+        hw.synthesize(charset="똠", per_class=2, keep_legible=True,
+                      out=str(tmp_path / "x.npz"), progress=False, preview=False)
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_cli_synth_keep_legible_reports_what_it_dropped(tmp_path, capsys):
+    from korean_gan.cli import main
+
+    out = tmp_path / "cli.npz"
+    assert main(["synth", "--charset", "가나다라", "--per-class", "18", "--keep-legible",
+                 "--out", str(out), "--no-preview", "--quiet"]) == 0
+    manifest = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    printed = capsys.readouterr().out
+    assert f"dropped {manifest['keep_legible']['dropped']:,} glyphs" in printed
+    assert manifest["parameters"]["keep_legible"] is True
+
+
 def test_mixed_bfloat16_sampling_draws_the_float32_glyphs(hw):
     """bf16 sampling (the default on CPUs that have it) stays within a few grey levels of
     float32 and reads the same to the evaluator."""

@@ -186,6 +186,9 @@ def _add_gan_parsers(sub) -> None:
     synth.add_argument("--batch-size", type=int, default=1024)
     synth.add_argument("--no-preview", action="store_true")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--keep-legible", action="store_true",
+                       help="keep only glyphs the committed evaluator reads as the syllable "
+                            "asked for (cleaner labels; some syllables get fewer images)")
     _add_sampling_precision(synth)
     synth.set_defaults(handler=_cmd_synth)
 
@@ -536,12 +539,17 @@ def _cmd_synth(args) -> int:
                          styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()),
                          seed=args.seed, out=args.out, format=args.format,
                          batch_size=args.batch_size, preview=not args.no_preview,
-                         progress=not args.quiet)
+                         progress=not args.quiet, keep_legible=args.keep_legible)
     path, manifest = writer.synthesize(config)
     counts, build = manifest["counts"], manifest["build"]
     print(f"wrote {path}: {counts['images']:,} images of {counts['classes']} syllables × "
           f"{counts['per_class']} ({counts['styles']} styles) in {build['seconds']:.1f} s "
           f"({build['glyphs_per_second']:,.0f} glyphs/s)")
+    if manifest["keep_legible"]:
+        kept = manifest["keep_legible"]
+        print(f"keep-legible: dropped {kept['dropped']:,} glyphs the evaluator "
+              f"{kept['evaluator']} read as another syllable; "
+              f"{kept['syllables_without_images']} syllables have no image left")
     return 0
 
 

@@ -141,6 +141,10 @@ class SynthConfig:
         batch_size: Images per generator call.
         preview: Also write a preview grid PNG.
         progress: Show a progress bar.
+        keep_legible: Keep only the glyphs that the committed evaluator for the charset
+            (``ks2350`` reads its subsets too) reads as the syllable asked for, so that every
+            label is one a recogniser agrees with; a syllable may then have fewer than
+            ``per_class`` images, or none (the manifest counts them).
     """
 
     charset: str = "ks2350"
@@ -152,6 +156,7 @@ class SynthConfig:
     batch_size: int = 1024
     preview: bool = True
     progress: bool = True
+    keep_legible: bool = False
 
 
 def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
@@ -480,6 +485,20 @@ class Handwriting:
                                  Image.Resampling.LANCZOS)
         return np.asarray(image)
 
+    def _legibility_evaluator(self, charset):
+        """The committed evaluator that reads ``charset``, for ``keep_legible``."""
+        from korean_gan.evaluate import EvaluationError, find_evaluator
+
+        try:
+            evaluator = find_evaluator(charset)
+        except EvaluationError as err:
+            raise HandwritingError(f"keep-legible needs an evaluator: {err}") from None
+        if evaluator.image_size != self.image_size:
+            raise HandwritingError(f"keep-legible: the evaluator {evaluator.name} reads "
+                                   f"{evaluator.image_size}-px glyphs, this model draws "
+                                   f"{self.image_size}-px ones")
+        return evaluator
+
     def synthesize(self, config: SynthConfig | None = None, **overrides):
         """Writes a labelled synthetic dataset (the ``data build`` format) and its manifest.
 
@@ -513,6 +532,7 @@ class Handwriting:
         out = Path(config.out) if config.out else Path("data") / (
             f"synth-{charset.name}.npz" if config.format == "npz" else f"synth-{charset.name}")
         check_dataset_target(out, config.format)
+        evaluator = self._legibility_evaluator(charset) if config.keep_legible else None
         entries: list[str] = []
         for spec in config.styles or ("fonts",):
             # Font numbers and prefixes become the font's name (refusing unknown styles now).
@@ -540,6 +560,17 @@ class Handwriting:
                   disable=not config.progress) as bar:
             images = self._generate(jamo, styles, noise, config.batch_size, bar)
         seconds = time.perf_counter() - started
+        legibility = None
+        if evaluator is not None:
+            _, probs = evaluator.predict(images)
+            keep = probs.argmax(axis=1) == evaluator.label_map(charset)[labels]
+            images, labels, font_ids, copy = (a[keep] for a in (images, labels, font_ids, copy))
+            legibility = {"evaluator": evaluator.name, "kept": int(keep.sum()),
+                          "dropped": int((~keep).sum()),
+                          "syllables_without_images": int(n_classes - len(np.unique(labels)))}
+            if not len(images):
+                raise HandwritingError(f"keep-legible: the evaluator {evaluator.name} read none "
+                                       "of the glyphs as asked; nothing was written")
         n_copies = int(copy.max()) + 1
         dataset = GlyphDataset(images, labels, Charset(charset.name, charset.chars), names,
                                font_ids, [f"gen{i:03d}" for i in range(n_copies)], copy)
@@ -555,6 +586,7 @@ class Handwriting:
             "augmentations_mean": "sample number within its (syllable, style)",
             "counts": {"images": int(len(images)), "classes": n_classes,
                        "per_class": per, "styles": len(names)},
+            "keep_legible": legibility,
             "build": {"seconds": round(seconds, 3),
                       "glyphs_per_second": round(len(images) / max(seconds, 1e-9), 1),
                       "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
