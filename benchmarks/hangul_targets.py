@@ -12,7 +12,7 @@ seen::
         --epochs 80 --snapshot-every 2 --eval-every 0
 
 then (``--curve`` reads the snapshots, ``--cas`` trains two classifiers per seed, 3 seeds: about
-40 minutes)::
+50 minutes)::
 
     python benchmarks/hangul_targets.py --model runs/hangul --curve --cas \\
         --json benchmarks/results/hangul_targets.json --plot media/hangul_curve.png
@@ -266,7 +266,7 @@ def main() -> None:
                         help="also where content goes wrong: accuracy per style, per jamo "
                              "part, vowel confusions (an eighth of the seen syllables)")
     parser.add_argument("--cas", action="store_true", help="also the classification accuracy "
-                                                           "score (trains 3 classifiers)")
+                                                           "score (2 classifiers per seed)")
     parser.add_argument("--cas-per-class", type=int, default=18,
                         help="synth glyphs per syllable for CAS (18: as many as the real fonts)")
     parser.add_argument("--cas-styles", default="fonts",
@@ -322,11 +322,10 @@ def main() -> None:
     if args.cas:
         from korean_gan.evaluate import CASConfig
 
-        config = CASConfig(augment=not args.cas_no_augment)
-        if args.cas_epochs is not None:
-            config.epochs = args.cas_epochs
-        if args.cas_seeds is not None:
-            config.seeds = tuple(args.cas_seeds)
+        given = {"epochs": args.cas_epochs,
+                 "seeds": tuple(args.cas_seeds) if args.cas_seeds else None}
+        config = CASConfig(augment=not args.cas_no_augment,
+                           **{k: v for k, v in given.items() if v is not None})
         report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, config,
                           args.real_data.parent, tuple(args.cas_styles.split(","))))
     for key, value in report.items():

@@ -246,9 +246,9 @@ def _add_gan_parsers(sub) -> None:
     evaluate.add_argument("--cas", action="store_true",
                           help="also the classification accuracy score (needs labels): trains "
                                "two classifiers per seed (about 5 minutes each for ks2350)")
-    evaluate.add_argument("--cas-seeds", type=int, nargs="+", default=[0, 1, 2], metavar="SEED",
+    evaluate.add_argument("--cas-seeds", type=int, nargs="+", default=None, metavar="SEED",
                           help="CAS classifier seeds; the scores are means over them "
-                               "(default: 0 1 2)")
+                               "(default: CASConfig's, 0 1 2)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--json", default=None, help="also write the results as JSON")
     evaluate.set_defaults(handler=_cmd_evaluate)
@@ -663,7 +663,8 @@ def _cmd_evaluate(args) -> int:
         if labels is None:
             raise ValueError("--cas needs labelled samples (an .npz with a 'labels' array)")
         result.update(classification_accuracy_score(
-            images, labels, evaluator, real, CASConfig(seeds=tuple(args.cas_seeds)),
+            images, labels, evaluator, real,
+            CASConfig(seeds=tuple(args.cas_seeds)) if args.cas_seeds else CASConfig(),
             progress=True))
     print(f"{source}, against {data_path} ({stats.n:,} images), evaluator {evaluator.name}:")
     print(format_report(result))

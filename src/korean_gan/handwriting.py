@@ -560,6 +560,7 @@ class Handwriting:
                   disable=not config.progress) as bar:
             images = self._generate(jamo, styles, noise, config.batch_size, bar)
         seconds = time.perf_counter() - started
+        generated = len(images)
         legibility = None
         if evaluator is not None:
             _, probs = evaluator.predict(images)
@@ -588,7 +589,7 @@ class Handwriting:
                        "per_class": per, "styles": len(names)},
             "keep_legible": legibility,
             "build": {"seconds": round(seconds, 3),
-                      "glyphs_per_second": round(len(images) / max(seconds, 1e-9), 1),
+                      "glyphs_per_second": round(generated / max(seconds, 1e-9), 1),
                       "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         }
         save_dataset(dataset, out, manifest, config.format, config.preview)
