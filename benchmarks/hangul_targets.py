@@ -185,7 +185,7 @@ def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
 
 
 def cas(hw, evaluator, real_path: Path, per_class: int, config, work: Path,
-        styles: tuple[str, ...] = ("fonts",)) -> dict:
+        styles: tuple[str, ...] = ("fonts",), real_baseline=None) -> dict:
     """CAS: classifiers trained on `synth` output, tested on the evaluator's held-out fonts."""
     from korean_gan.data import load_dataset
     from korean_gan.evaluate import classification_accuracy_score
@@ -196,7 +196,8 @@ def cas(hw, evaluator, real_path: Path, per_class: int, config, work: Path,
     synth = load_dataset(path)
     real = load_dataset(real_path)
     result = classification_accuracy_score(synth.images, synth.labels, evaluator, real,
-                                           config=config, progress=True)
+                                           config=config, progress=True,
+                                           real_baseline=real_baseline)
     result["synth_per_class"] = per_class
     result["synth_styles"] = list(styles)
     result["synth_glyphs_per_second"] = manifest["build"]["glyphs_per_second"]
@@ -277,6 +278,10 @@ def main() -> None:
                         help="classifier seeds (default: CASConfig's)")
     parser.add_argument("--cas-no-augment", action="store_true",
                         help="train the CAS classifiers without random affine variants")
+    parser.add_argument("--cas-baseline", type=float, nargs="+", default=None, metavar="ACC",
+                        help="the real-font classifiers' accuracies, one per classifier seed, "
+                             "from an earlier CAS run with the same recipe and seeds (they do "
+                             "not depend on the model): not trained again, half the time")
     parser.add_argument("--train-data", type=Path, default=Path("data/ks2350-train.npz"))
     parser.add_argument("--real-data", type=Path, default=Path("data/ks2350.npz"),
                         help="ks2350 originals of all bundled fonts (built if missing)")
@@ -326,8 +331,9 @@ def main() -> None:
                  "seeds": tuple(args.cas_seeds) if args.cas_seeds else None}
         config = CASConfig(augment=not args.cas_no_augment,
                            **{k: v for k, v in given.items() if v is not None})
+        baseline = tuple(args.cas_baseline) if args.cas_baseline else None
         report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, config,
-                          args.real_data.parent, tuple(args.cas_styles.split(","))))
+                          args.real_data.parent, tuple(args.cas_styles.split(",")), baseline))
     for key, value in report.items():
         if key not in ("curve", "content_errors"):
             print(f"{key:40} {value:.4f}" if isinstance(value, float) else f"{key:40} {value}")

@@ -151,6 +151,17 @@ def test_cas_of_real_training_glyphs_equals_the_real_baseline(evaluator, held_ou
     assert result["test_images"] == 48
     assert 0.0 <= result["real_plus_generated"] <= 1.0
     assert result["config"]["seeds"] == (0, 1) and result["config"]["augment"] is True
+    # A baseline measured before is reused, not trained again: only the CAS arm is.
+    again = classification_accuracy_score(
+        data.images[train], data.labels[train], evaluator, data,
+        config=CASConfig(epochs=2, seeds=(0, 1)),
+        real_baseline=tuple(result["per_seed"]["real_baseline"]))
+    assert again["per_seed"] == {k: result["per_seed"][k] for k in ("cas", "real_baseline")}
+    assert again["cas_ratio"] == pytest.approx(1.0)
+    with pytest.raises(EvaluationError, match="real_baseline has 1 accuracies for 2 classifier"):
+        classification_accuracy_score(data.images[train], data.labels[train], evaluator, data,
+                                      config=CASConfig(epochs=2, seeds=(0, 1)),
+                                      real_baseline=(0.5,))
 
 
 def test_cli_evaluate_samples_npz(evaluator, held_out_data, tmp_path):

@@ -107,6 +107,17 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--d-filters", type=int, default=None, metavar="N",
                        help="conditional model: channels of the critic's first block, doubled "
                             "twice (hangul preset: 32)")
+    train.add_argument("--content-weight", type=float, default=None, metavar="W",
+                       help="conditional model: weight of the content loss, a frozen jamo "
+                            "recogniser (trained on the run's data at its start) reading the "
+                            "generated glyphs (default 0: off)")
+    train.add_argument("--recognizer-epochs", type=int, default=None, metavar="N",
+                       help="conditional model with --content-weight: epochs of its recogniser "
+                            "(default 10)")
+    train.add_argument("--init-from", default=None, metavar="MODEL",
+                       help="conditional model: start the generator and styles from a trained "
+                            "model (default = the pretrained one, or a run folder) and "
+                            "fine-tune it; the critic starts fresh")
     train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
                        help="checkpoint every N epochs (default 5; always at the end)")
@@ -445,6 +456,8 @@ def _cmd_train(args) -> int:
             epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
             d_learning_rate=args.d_lr, lr_decay_epochs=args.lr_decay_epochs,
             g_filters=args.g_filters, d_filters=args.d_filters,
+            content_weight=args.content_weight, init_from=args.init_from,
+            recognizer_epochs=args.recognizer_epochs,
             seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,

@@ -8,13 +8,18 @@ Building blocks (each with its paper):
 * loss: hinge (Lim & Ye 2017) by default, any family of ``korean_gan.losses``;
 * DiffAugment translation + cutout on real and fake images (``korean_gan.diffaugment``);
 * an exponential moving average of the generator's weights for sampling (Yazıcı et al. 2019,
-  https://arxiv.org/abs/1806.04498).
+  https://arxiv.org/abs/1806.04498);
+* optionally, a content loss: a frozen jamo recogniser, trained on the run's training glyphs,
+  reads the generated glyphs (ScrabbleGAN's recogniser term, Fogel et al. 2020,
+  https://arxiv.org/abs/2003.10557).
 
 Styles: each training font gets a learned ``style_dim`` embedding (trained with the generator);
 :meth:`ConditionalGAN.random_styles` draws new styles from a Gaussian fitted to the learned ones.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import keras
 import numpy as np
@@ -30,6 +35,7 @@ from korean_gan.optimizers import adam
 __all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels", "jamo_table"]
 
 STYLES_NAME = "styles.npz"
+JAMO_PARTS = ("initial", "vowel", "final")
 
 
 def condition_labels(dataset) -> np.ndarray:
@@ -52,13 +58,17 @@ class ConditionalGAN(keras.Model):
         ema_decay: Decay of the generator's weight average (0 disables it); warmed up over
             the first steps (see :meth:`update_ema`).
         diffaugment: DiffAugment policy applied to real and fake images before the critic.
+        aux_weight: Weight of the critic's auxiliary jamo classifiers (AC-GAN).
+        recon_weight: Weight of the L1 distance to the real glyph of the same condition.
+        content_weight: Weight of the recogniser's jamo cross-entropy on generated glyphs
+            (needs :meth:`set_recognizer` before training).
         seed: Seed of the noise and augmentation (state is a checkpointable variable).
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, n_styles: int,
                  ema_decay: float = 0.999, diffaugment: str = "translation,cutout",
-                 aux_weight: float = 0.0, recon_weight: float = 0.0, seed: int = 0,
-                 **kwargs):
+                 aux_weight: float = 0.0, recon_weight: float = 0.0,
+                 content_weight: float = 0.0, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -81,6 +91,10 @@ class ConditionalGAN(keras.Model):
         self.aux_weight = float(aux_weight)
         self.recon_weight = float(recon_weight)
         self.recon_tracker = keras.metrics.Mean(name="l1")
+        self.content_weight = float(content_weight)
+        self.recognizer: keras.Model | None = None
+        # Jamo cross-entropy of the frozen recogniser on generated glyphs.
+        self.content_tracker = keras.metrics.Mean(name="content_ce")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         # Jamo cross-entropy of the critic's auxiliary heads on real and on generated images.
@@ -102,7 +116,51 @@ class ConditionalGAN(keras.Model):
             trackers += [self.real_aux_tracker, self.fake_aux_tracker]
         if self.recon_weight > 0:
             trackers.append(self.recon_tracker)
+        if self.content_weight > 0:
+            trackers.append(self.content_tracker)
         return trackers
+
+    def set_recognizer(self, recognizer: keras.Model) -> None:
+        """The frozen jamo recogniser of the content loss (``build_evaluator`` with jamo heads:
+        uint8-valued input, ``initial``/``vowel``/``final`` probabilities)."""
+        recognizer.trainable = False
+        self.recognizer = recognizer
+
+    def start_from(self, source) -> None:
+        """Starts the generator, its weight average and the font styles from a trained model
+        (fine-tuning); the critic and both optimizers keep their fresh state.
+
+        Args:
+            source: A model folder: ``default`` (the pretrained model) or a conditional run.
+
+        Raises:
+            ValueError: the folder's model has another shape, or lacks a training font's
+                style (the message names the folder and what differs).
+        """
+        from korean_gan.handwriting import GENERATOR_FILE, STYLES_FILE, model_folder
+
+        folder = model_folder(source)
+        try:
+            with warnings.catch_warnings():
+                # A file of another shape makes Keras warn about each layer it skips before it
+                # fails; the one-line error below says what is wrong.
+                warnings.filterwarnings("ignore", message="Skipping nested container")
+                self.generator.load_weights(str(folder / GENERATOR_FILE))
+        except Exception as err:  # h5py/Keras raise several types for foreign files
+            raise ValueError(f"{folder / GENERATOR_FILE} does not fit this generator (another "
+                             f"width or noise size? {str(err).splitlines()[0][:160]})") from None
+        self.ema_generator.set_weights(self.generator.get_weights())
+        with np.load(folder / STYLES_FILE, allow_pickle=False) as npz:
+            styles = np.asarray(npz["styles"], np.float32)
+            fonts = [str(f) for f in npz["fonts"]]
+        missing = [f for f in self.font_names if f not in fonts]
+        if missing:
+            raise ValueError(f"{folder} has no style for the training fonts {missing}; train "
+                             "from scratch or use data with its fonts")
+        if styles.shape[1] != self.style_dim:
+            raise ValueError(f"{folder} has {styles.shape[1]}-number styles; this model uses "
+                             f"{self.style_dim}")
+        self.style_table.embeddings.assign(styles[[fonts.index(f) for f in self.font_names]])
 
     @property
     def generator_variables(self) -> list:
@@ -214,6 +272,15 @@ class ConditionalGAN(keras.Model):
                 # teaches content from the first step; the critic keeps strokes sharp.
                 l1 = tf.reduce_mean(tf.abs(tf.cast(fake_images, tf.float32) - real_images))
                 g_loss += self.recon_weight * l1
+            if self.content_weight > 0:
+                # The recogniser was trained on real glyphs and is frozen: the generator is
+                # pushed to write strokes that make each jamo readable (the y-vowels' second
+                # stroke, which L1 and the critic let it drop).
+                read = self.recognizer((tf.cast(fake_images, tf.float32) + 1.0) * 127.5,
+                                       training=False)
+                content_ce = jamo_cross_entropy(
+                    [tf.math.log(read[part] + 1e-7) for part in JAMO_PARTS], jamo)
+                g_loss += self.content_weight * content_ce
             g_scaled = scaled_loss(g_loss, self.g_optimizer)
             d_scaled = scaled_loss(d_loss, self.d_optimizer)
         g_vars = self.generator_variables
@@ -235,6 +302,8 @@ class ConditionalGAN(keras.Model):
             self.fake_aux_tracker.update_state(fake_ce)
         if self.recon_weight > 0:
             self.recon_tracker.update_state(l1)
+        if self.content_weight > 0:
+            self.content_tracker.update_state(content_ce)
         return step_logs(self.metrics)
 
     def _after_step(self) -> None:
@@ -277,8 +346,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           beta_1: float = 0.0, beta_2: float = 0.99, ema_decay: float = 0.999,
                           diffaugment: str = "translation,cutout",
                           g_filters: int = 256, d_filters: int = 32, aux_weight: float = 0.0,
-                          recon_weight: float = 20.0, loss_scaling: bool = False,
-                          seed: int = 0) -> ConditionalGAN:
+                          recon_weight: float = 20.0, content_weight: float = 0.0,
+                          loss_scaling: bool = False, seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
     Adam with β₁ = 0 and equal learning rates for both networks, as in the SN-GAN / projection
@@ -297,7 +366,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                                                         base_filters=d_filters,
                                                         aux_classifier=aux_weight > 0),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment,
-                         aux_weight=aux_weight, recon_weight=recon_weight, seed=seed)
+                         aux_weight=aux_weight, recon_weight=recon_weight,
+                         content_weight=content_weight, seed=seed)
     g_loss, d_loss = get_losses(loss)
     optimizers = [adam(rate, beta_1, beta_2, loss_scaling)
                   for rate in (d_learning_rate, g_learning_rate)]

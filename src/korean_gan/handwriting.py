@@ -36,6 +36,7 @@ __all__ = [
     "SynthConfig",
     "export_model",
     "load_style",
+    "model_folder",
     "random_styles",
     "save_style",
 ]
@@ -208,6 +209,24 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
     return out
 
 
+def model_folder(source: str | os.PathLike) -> Path:
+    """The folder of a conditional model: ``default`` (the committed one), a name under
+    ``korean_gan/pretrained``, or a run folder.
+
+    Raises:
+        HandwritingError: ``source`` is none of these.
+    """
+    folder = Path(source)
+    if str(source) == "default":
+        folder = PRETRAINED_DIR / "hangul"
+    elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
+        folder = PRETRAINED_DIR / str(source)
+    if not folder.is_dir():
+        raise HandwritingError(f"{source} is not a model folder (give `default` or a run "
+                               "folder of `korean-gan train --preset hangul`)")
+    return folder
+
+
 class Handwriting:
     """A conditional generator with its font styles, ready to write.
 
@@ -266,14 +285,7 @@ class Handwriting:
             policy = resolve_precision(precision)
         except ValueError as err:
             raise HandwritingError(str(err)) from None
-        folder = Path(source)
-        if str(source) == "default":
-            folder = PRETRAINED_DIR / "hangul"
-        elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
-            folder = PRETRAINED_DIR / str(source)
-        if not folder.is_dir():
-            raise HandwritingError(f"{source} is not a model folder (give `default` or a run "
-                                   "folder of `korean-gan train --preset hangul`)")
+        folder = model_folder(source)
         config_path = folder / CONFIG_FILE
         if not config_path.is_file():
             raise HandwritingError(f"{folder} holds no {CONFIG_FILE}; it is not a run folder")

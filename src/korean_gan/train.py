@@ -8,10 +8,11 @@ callbacks. Everything a run writes goes under its run folder::
       fixed_noise.npy        the noise of the 4×4 sample grid (the same every epoch and on resume)
       samples/epoch_0001.png the grid after each epoch (frames of the GIF)
       samples.gif            the GIF of those frames, with the epoch written on each
-      log.csv                epoch, d_loss, g_loss, seconds
+      log.csv                epoch, d_loss, g_loss, seconds (+ the model's other terms)
       tensorboard/           scalars and sample images
       checkpoints/           generator, discriminator, both optimizers, RNG states, epoch
       generator.weights.h5   the final generator (weights only; `korean-gan sample` loads it)
+      recognizer.weights.h5  the content loss's jamo recogniser (with --content-weight)
 
 The ``seed`` preset is the reference project's model with the TensorFlow DCGAN tutorial's
 hyperparameters (Adam 1e-4 for both networks, batch 256, non-saturating BCE loss), since the
@@ -118,6 +119,14 @@ class TrainConfig:
             (AC-GAN) in both losses; 0 leaves content to the projection term alone.
         recon_weight: Conditional model: weight of the L1 distance between a real glyph and
             the generated glyph of the same syllable and font (pix2pix/zi2zi); 0 turns it off.
+        content_weight: Conditional model: weight of a content loss, the jamo cross-entropy of
+            a frozen recogniser reading the generated glyphs (ScrabbleGAN); the recogniser is
+            trained on the run's own training glyphs when the run starts and kept in the run
+            folder (``recognizer.weights.h5``); 0 turns it off.
+        recognizer_epochs: Conditional model with a content loss: epochs of that recogniser.
+        init_from: Conditional model: start the generator, its weight average and the font
+            styles from a trained model folder (``default`` = the pretrained model, or a run
+            folder) instead of at random: fine-tuning; the critic starts fresh. "" = scratch.
         precision: ``float32``, ``mixed_bfloat16`` (CPUs with AVX512-BF16/AMX),
             ``mixed_float16`` (GPUs; with loss scaling) or ``auto`` (by hardware); see
             ``korean_gan.distribute``.
@@ -156,6 +165,9 @@ class TrainConfig:
     d_filters: int = 32
     aux_weight: float = 0.0
     recon_weight: float = 20.0
+    content_weight: float = 0.0  # off: the published presets have no recogniser
+    recognizer_epochs: int = 10  # with random affine variants every epoch
+    init_from: str = ""  # train from scratch
     precision: str = "float32"
     strategy: str = "default"
     seed: int = 0
@@ -184,7 +196,7 @@ class TrainConfig:
                 raise TrainError(f"{name.replace('_', '-')} must be 0 or a positive integer, "
                                  f"got {value!r}")
         for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "sample_every",
-                     "keep_checkpoints", "g_filters", "d_filters"):
+                     "keep_checkpoints", "g_filters", "d_filters", "recognizer_epochs"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
@@ -206,7 +218,12 @@ class TrainConfig:
         if self.strategy not in STRATEGIES:
             raise TrainError(f"unknown strategy {self.strategy!r}; choose from "
                              f"{', '.join(STRATEGIES)}")
-        for name in ("aux_weight", "recon_weight"):
+        if self.model != "conditional":
+            for name, off in (("content_weight", 0.0), ("init_from", "")):
+                if getattr(self, name) != off:
+                    raise TrainError(f"{name.replace('_', '-')} is for the conditional model "
+                                     "(--preset hangul)")
+        for name in ("aux_weight", "recon_weight", "content_weight"):
             if not getattr(self, name) >= 0:
                 raise TrainError(f"{name.replace('_', '-')} must be 0 or positive, got "
                                  f"{getattr(self, name)!r}")
@@ -348,7 +365,7 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
                 beta_1=config.beta_1, beta_2=config.beta_2, ema_decay=config.ema_decay,
                 diffaugment=config.diffaugment, g_filters=config.g_filters,
                 d_filters=config.d_filters, aux_weight=config.aux_weight,
-                recon_weight=config.recon_weight,
+                recon_weight=config.recon_weight, content_weight=config.content_weight,
                 loss_scaling=precision == "mixed_float16",
                 seed=config.seed)
     keras.utils.set_random_seed(config.seed)
@@ -541,7 +558,8 @@ class GeneratorSnapshots(keras.callbacks.Callback):
 
 
 class LossLog(keras.callbacks.Callback):
-    """Appends one row per epoch to a CSV: epoch (1-based), the losses, and wall-clock seconds.
+    """Appends one row per epoch to a CSV: epoch (1-based), the losses, wall-clock seconds, and
+    the model's other tracked terms (the conditional model's ``l1``, ``content_ce``, ...).
 
     Each row is flushed at once, so the log survives a killed process. A resumed run first drops
     the rows of epochs after its checkpoint, which it is about to redo.
@@ -553,15 +571,18 @@ class LossLog(keras.callbacks.Callback):
         super().__init__()
         self.path = Path(path)
         self.first_epoch = first_epoch
+        self.extra: list[str] = []
 
     def on_train_begin(self, logs=None):
+        self.extra = [m.name for m in getattr(self.model, "metrics", [])
+                      if m.name not in self.COLUMNS]
         rows = []
         if self.path.is_file():
             with open(self.path, newline="") as fh:
                 rows = [r for r in csv.reader(fh)][1:]
         kept = [r for r in rows if r and r[0].isdigit() and int(r[0]) <= self.first_epoch]
         with open(self.path, "w", newline="") as fh:
-            csv.writer(fh).writerows([self.COLUMNS, *kept])
+            csv.writer(fh).writerows([[*self.COLUMNS, *self.extra], *kept])
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
@@ -578,6 +599,7 @@ class LossLog(keras.callbacks.Callback):
         logs = logs or {}
         row = [epoch + 1] + [f"{float(logs.get(k, float('nan'))):.6f}" for k in self.COLUMNS[1:3]]
         row.append(f"{time.perf_counter() - self._start:.3f}")
+        row += [f"{float(logs.get(k, float('nan'))):.6f}" for k in self.extra]
         with _stops_if_unwritable(self.model, self.path), open(self.path, "a",
                                                                newline="") as fh:
             csv.writer(fh).writerow(row)
@@ -812,8 +834,18 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
 
     from korean_gan._io import write_json_atomic
 
+    recognizer_path = None
+    if config.model == "conditional" and config.content_weight > 0:
+        recognizer_path = _training_recognizer(config, dataset, run_dir)
     with strategy.scope():
         gan = build_gan(config, dataset.image_size, dataset)
+        if recognizer_path is not None:
+            gan.set_recognizer(_load_recognizer(recognizer_path, dataset))
+        if config.init_from and not resume:
+            try:
+                gan.start_from(config.init_from)
+            except ValueError as err:
+                raise TrainError(f"init-from: {err}") from None
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch_step")
     checkpoint = _checkpoint(gan, epoch_var, step_var)
@@ -935,6 +967,51 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     # True when a signal stopped the run early (it was checkpointed; --resume continues it).
     history.interrupted = checkpointer.stop_requested
     return history
+
+
+RECOGNIZER_NAME = "recognizer.weights.h5"
+
+
+def _training_recognizer(config: TrainConfig, dataset, run_dir: Path) -> Path:
+    """The content loss's recogniser in the run folder, trained on the run's data if absent.
+
+    It reads only the run's own training glyphs (seeded by the run's seed), so a resumed run,
+    or a new run on the same data and seed, gets the same recogniser.
+    """
+    path = run_dir / RECOGNIZER_NAME
+    if path.is_file():
+        return path
+    from korean_gan._io import atomic_path
+    from korean_gan.evaluate import fit_jamo_recognizer
+
+    print(f"content loss: training a jamo recogniser on the {len(dataset):,} training glyphs "
+          f"({config.recognizer_epochs} epochs) into {path}", flush=True)
+    started = time.perf_counter()
+    model = fit_jamo_recognizer(dataset.images, dataset.labels, dataset.charset,
+                                epochs=config.recognizer_epochs, seed=config.seed + 1,
+                                verbose=config.verbose)
+    with _stops_if_unwritable(None, path), atomic_path(path, suffix=".weights.h5") as tmp:
+        model.save_weights(str(tmp))
+    print(f"content loss: recogniser ready ({time.perf_counter() - started:.0f} s)", flush=True)
+    return path
+
+
+def _load_recognizer(path: Path, dataset) -> keras.Model:
+    """The frozen float32 recogniser saved by :func:`_training_recognizer`."""
+    from korean_gan.charsets import jamo_table
+    from korean_gan.evaluate import RECOGNIZER_WIDTHS
+    from korean_gan.models import build_evaluator
+
+    with dtype_policy("float32"):
+        model = build_evaluator(len(dataset.charset), dataset.image_size,
+                                jamo_table=jamo_table(dataset.charset.chars),
+                                widths=RECOGNIZER_WIDTHS, name="recognizer")
+    try:
+        model.load_weights(str(path))
+    except Exception as err:  # h5py/Keras raise several types for foreign files
+        raise TrainError(f"{path} is not this run's recogniser ({str(err)[:160]}); delete it "
+                         "and it is trained again") from None
+    return model
 
 
 def _save_generator(generator: keras.Model, path: Path) -> None:
