@@ -89,6 +89,55 @@ def content_errors(hw, evaluator, chars, seed: int = 0) -> dict:
     }
 
 
+def _moved(glyphs: np.ndarray, dy: int = 1, dx: int = 1) -> np.ndarray:
+    """Glyphs moved by (dy, dx) pixels, paper coming in at the edges."""
+    out = np.full_like(glyphs, 255)
+    h, w = glyphs.shape[1:3]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        glyphs[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def independent_checks(hw, evaluator, real_path: Path, chars, held_chars,
+                       seed: int = 0) -> dict:
+    """Content checks that a generator fitted to a recogniser (``--content-weight``) cannot
+    pass by exploiting one network's blind spots:
+
+    * the evaluator on the same glyphs as they are, moved by one pixel, and blurred (Gaussian,
+      σ 0.7 px): perturbations that fool one network rarely survive either;
+    * a reader with no network at all: the nearest real glyph (pixel L2) among all 2,350
+      syllables of the same font; coarse (it weighs where ink lies, not which small stroke is
+      there) but impossible to fool with imperceptible changes.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    from korean_gan.data import load_dataset
+
+    real = load_dataset(real_path)
+    index = {c: i for i, c in enumerate(evaluator.charset.chars)}
+    real_index = {c: i for i, c in enumerate(real.charset.chars)}
+    scores: dict[str, list[float]] = {"as_is": [], "moved": [], "blurred": [],
+                                      "nearest_real_seen": [],
+                                      "nearest_real_held_out": []}
+    for k, font in enumerate(hw.fonts):
+        glyphs = hw.glyphs(chars, style=k, seed=seed + k)
+        want = np.array([index[c] for c in chars])
+        blurred = np.stack([gaussian_filter(g.astype(np.float32), 0.7) for g in glyphs])
+        for name, x in (("as_is", glyphs), ("moved", _moved(glyphs)),
+                        ("blurred", blurred.round().astype(np.uint8))):
+            scores[name].append(float(np.mean(evaluator.predict(x)[1].argmax(1) == want)))
+        mine = real.font_ids == real.fonts.index(font)
+        ref = real.images[mine].reshape(int(mine.sum()), -1).astype(np.float32)
+        for name, asked in (("nearest_real_seen", chars), ("nearest_real_held_out", held_chars)):
+            gen = hw.glyphs(asked, style=k, seed=seed + k).reshape(len(asked), -1)
+            gen = gen.astype(np.float32)
+            dist = (gen ** 2).sum(1)[:, None] - 2 * gen @ ref.T + (ref ** 2).sum(1)[None]
+            read = real.labels[mine][dist.argmin(1)]
+            scores[name].append(float(np.mean(read == [real_index[c] for c in asked])))
+    return {f"content_accuracy_{k}" if not k.startswith("nearest") else k: float(np.mean(v))
+            for k, v in scores.items()}
+
+
 def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
     """Seen/unseen content accuracy over font styles (all syllables if ``full``)."""
     fonts = list(range(len(hw.fonts)))
@@ -257,6 +306,12 @@ def main() -> None:
                         help="evaluate only every N-th epoch's snapshot (and the last)")
     parser.add_argument("--curve-from", type=int, default=0, metavar="EPOCH",
                         help="curve: start at this epoch (e.g. where a resumed run went on)")
+    parser.add_argument("--curve-before", type=Path, default=None, metavar="JSON",
+                        help="curve of a fine-tuned run (--init-from): the JSON report of the "
+                             "model it started from, whose curve comes first in the plot")
+    parser.add_argument("--curve-offset-minutes", type=float, default=0.0, metavar="M",
+                        help="curve: minutes spent before this run's first epoch (the earlier "
+                             "model's training and the content loss's recogniser)")
     parser.add_argument("--seconds-per-epoch", type=float, default=None, metavar="S",
                         help="curve: training time = epochs x S (the idle epoch time) instead of "
                              "the log's wall time")
@@ -266,6 +321,11 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true",
                         help="also where content goes wrong: accuracy per style, per jamo "
                              "part, vowel confusions (an eighth of the seen syllables)")
+    parser.add_argument("--independent", action="store_true",
+                        help="also content checks a generator fitted to a recogniser cannot "
+                             "game: the evaluator on glyphs moved 1 px and blurred, and the "
+                             "nearest real glyph of the same font (an eighth of the seen "
+                             "syllables, all held-out ones)")
     parser.add_argument("--cas", action="store_true", help="also the classification accuracy "
                                                            "score (2 classifiers per seed)")
     parser.add_argument("--cas-per-class", type=int, default=18,
@@ -301,7 +361,7 @@ def main() -> None:
     train_chars, held_chars = ks2350_train().chars, ks2350_holdout().chars
     builds = [(args.train_data, dict(charset="ks2350-train",
                                      exclude_fonts=tuple(HELD_OUT_FONTS.split(","))))]
-    if args.cas:  # only CAS tests on the real glyphs of all fonts
+    if args.cas or args.independent:  # they need the real glyphs of all syllables
         builds.append((args.real_data, dict(charset="ks2350")))
     for path, kwargs in builds:
         if not path.is_file():
@@ -314,6 +374,11 @@ def main() -> None:
     if args.curve:
         report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars,
                                  args.curve_every, args.seconds_per_epoch, args.curve_from)
+        for row in report["curve"]:
+            row["minutes"] = round(row["minutes"] + args.curve_offset_minutes, 1)
+        if args.curve_before:
+            before = json.loads(args.curve_before.read_text(encoding="utf-8"))["curve"]
+            report["curve_before"] = before
         hw = Handwriting.load(args.model, precision=args.precision)  # the final weights
     if args.ema_ablation:
         report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))
@@ -324,6 +389,9 @@ def main() -> None:
     print(f"measured in {time.perf_counter() - started:.0f} s")
     if args.errors:
         report["content_errors"] = content_errors(hw, evaluator, list(train_chars[::8]))
+    if args.independent:
+        report["independent_checks"] = independent_checks(
+            hw, evaluator, args.real_data, list(train_chars[::8]), list(held_chars))
     if args.cas:
         from korean_gan.evaluate import CASConfig
 
@@ -335,8 +403,10 @@ def main() -> None:
         report.update(cas(hw, evaluator, args.real_data, args.cas_per_class, config,
                           args.real_data.parent, tuple(args.cas_styles.split(",")), baseline))
     for key, value in report.items():
-        if key not in ("curve", "content_errors"):
+        if key not in ("curve", "content_errors", "independent_checks"):
             print(f"{key:40} {value:.4f}" if isinstance(value, float) else f"{key:40} {value}")
+    for key, value in report.get("independent_checks", {}).items():
+        print(f"{key:40} {value:.4f}")
     if "content_errors" in report:
         errors = report["content_errors"]
         print("accuracy per style: " + ", ".join(
@@ -359,10 +429,19 @@ def main() -> None:
 
         rows = report["curve"]
         fig, ax = plt.subplots(figsize=(6, 3.5))
+        before = report.get("curve_before", [])
+        if before:
+            for key, marker, colour in (("seen_content_accuracy", "o", "C0"),
+                                        ("unseen_content_accuracy", "s", "C1")):
+                ax.plot([r["minutes"] for r in before], [r[key] for r in before], marker=marker,
+                        color=colour, alpha=0.45, ms=4)
+            ax.axvspan(before[-1]["minutes"], args.curve_offset_minutes, color="0.9",
+                       label="recogniser training")
         ax.plot([r["minutes"] for r in rows], [r["seen_content_accuracy"] for r in rows],
-                marker="o", label="seen syllables")
+                marker="o", color="C0",
+                label="seen syllables" + (" (content loss)" if before else ""))
         ax.plot([r["minutes"] for r in rows], [r["unseen_content_accuracy"] for r in rows],
-                marker="s", label="held-out syllables (never seen)")
+                marker="s", color="C1", label="held-out syllables (never seen)")
         ax.axhline(0.97, ls=":", color="C0", lw=1)
         ax.axhline(0.85, ls=":", color="C1", lw=1)
         ax.set_xlabel("training minutes (2 CPU cores)")

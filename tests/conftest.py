@@ -217,3 +217,29 @@ def tiny_data(tmp_path_factory, two_fonts) -> Path:
     build_dataset(charset="가나", fonts=tuple(str(f) for f in two_fonts), out=str(out),
                   workers=1, progress=False, preview=False)
     return out
+
+
+@pytest.fixture
+def cli_train_config(monkeypatch):
+    """``config(*argv) -> TrainConfig``: what ``korean-gan train *argv`` would train with,
+    without training (``korean_gan.train.train`` is replaced for the test)."""
+    import korean_gan.train
+    from korean_gan.cli import main
+
+    seen = []
+
+    class _StopError(Exception):
+        pass
+
+    def fake_train(config, resume=False):
+        seen.append(config)
+        raise _StopError  # before any training: only the mapping is tested
+
+    monkeypatch.setattr(korean_gan.train, "train", fake_train)
+
+    def config(*argv):
+        with pytest.raises(_StopError):
+            main([str(a) for a in argv])
+        return seen[-1]
+
+    return config

@@ -188,28 +188,16 @@ def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path)
     assert rows[-1]["unseen_content_accuracy"] == ""
 
 
-def test_cli_sets_the_conditional_model_widths(tiny_data, tmp_path, capsys, monkeypatch):
-    import korean_gan.train
+def test_cli_sets_the_conditional_model_widths(tiny_data, tmp_path, capsys, monkeypatch,
+                                               cli_train_config):
     from korean_gan.cli import main
 
-    seen = []
-
-    class StopError(Exception):
-        pass
-
-    def fake_train(config, resume=False):
-        seen.append(config)
-        raise StopError  # before any training: only the mapping is tested
-
-    monkeypatch.setattr(korean_gan.train, "train", fake_train)
     args = ["train", "--preset", "hangul", "--data", str(tiny_data), "--run-dir",
             str(tmp_path / "r")]
-    with pytest.raises(StopError):
-        main([*args, "--g-filters", "192", "--d-filters", "64"])
-    assert (seen[0].g_filters, seen[0].d_filters) == (192, 64)
-    with pytest.raises(StopError):
-        main(args)
-    assert (seen[1].g_filters, seen[1].d_filters) == (256, 32)  # the preset's
+    config = cli_train_config(*args, "--g-filters", "192", "--d-filters", "64")
+    assert (config.g_filters, config.d_filters) == (192, 64)
+    config = cli_train_config(*args)
+    assert (config.g_filters, config.d_filters) == (256, 32)  # the preset's
     monkeypatch.undo()
     assert main([*args, "--g-filters", "4"]) == 2
     assert "g-filters must be at least 8 for the conditional model, got 4" in (

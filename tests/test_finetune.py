@@ -133,30 +133,14 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
         train(bad)
 
 
-def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, monkeypatch):
-    import korean_gan.train
-    from korean_gan.cli import main
-
-    seen = []
-
-    class StopError(Exception):
-        pass
-
-    def fake_train(config, resume=False):
-        seen.append(config)
-        raise StopError  # before any training: only the mapping is tested
-
-    monkeypatch.setattr(korean_gan.train, "train", fake_train)
-    args = ["train", "--preset", "hangul", "--data", str(tiny_data), "--run-dir",
-            str(tmp_path / "r")]
-    with pytest.raises(StopError):
-        main([*args, "--content-weight", "0.5", "--init-from", "default",
-              "--recognizer-epochs", "3"])
-    assert (seen[0].content_weight, seen[0].init_from, seen[0].recognizer_epochs) == (
-        0.5, "default", 3)
-    with pytest.raises(StopError):
-        main(args)
+def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_config):
     from korean_gan.train import TrainConfig
 
-    assert (seen[1].content_weight, seen[1].init_from, seen[1].recognizer_epochs) == (
+    args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
+    config = cli_train_config(*args, "--content-weight", "0.5", "--init-from", "default",
+                              "--recognizer-epochs", "3")
+    assert (config.content_weight, config.init_from, config.recognizer_epochs) == (
+        0.5, "default", 3)
+    config = cli_train_config(*args)
+    assert (config.content_weight, config.init_from, config.recognizer_epochs) == (
         0.0, "", TrainConfig.recognizer_epochs)

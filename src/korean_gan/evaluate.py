@@ -308,7 +308,7 @@ def _fit_classifier(images: np.ndarray, labels: np.ndarray, charset: Charset, ep
 
 
 def fit_jamo_recognizer(images: np.ndarray, labels: np.ndarray, charset: Charset,
-                        epochs: int = 10, seed: int = 0,
+                        epochs: int = 30, seed: int = 0,
                         widths: tuple[int, ...] = RECOGNIZER_WIDTHS, batch_size: int = 128,
                         learning_rate: float = 2e-3, verbose: int | str = 0):
     """A jamo recogniser (``build_evaluator`` with jamo heads) trained on glyphs you give it.
