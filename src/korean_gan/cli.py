@@ -517,9 +517,9 @@ def _add_sampling_precision(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="auto",
                         choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
                         help="what the generator computes in: auto (default: bf16 on CPUs with "
-                             "AVX512-BF16/AMX, 1.6x faster, glyphs within a few grey levels of "
-                             "float32's; float16 on GPUs; else float32) or float32 for the same "
-                             "bytes on every machine")
+                             "AVX512-BF16/AMX, glyphs within a few grey levels of float32's; "
+                             "float16 on GPUs; else float32) or float32 for the same bytes on "
+                             "every machine and where bf16 is slower (some CPUs without AMX)")
 
 
 def _cmd_write(args) -> int:
