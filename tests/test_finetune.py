@@ -90,6 +90,9 @@ def test_start_from_copies_the_generator_and_each_fonts_style_by_name(tmp_path):
     stranger = build_conditional_gan("가", ["Alpha", "Delta"], g_filters=16, d_filters=8)
     with pytest.raises(ValueError, match=r"has no style for the training fonts \['Delta'\]"):
         stranger.start_from(tmp_path / "src")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="has no generator.weights.h5: not a finished"):
+        stranger.start_from(tmp_path / "empty")
     wider = build_conditional_gan("가", ["Alpha"], g_filters=32, d_filters=8)
     with pytest.raises(ValueError, match="does not fit this generator"):
         wider.start_from(tmp_path / "src")

@@ -140,6 +140,10 @@ class ConditionalGAN(keras.Model):
         from korean_gan.handwriting import GENERATOR_FILE, STYLES_FILE, model_folder
 
         folder = model_folder(source)
+        for name in (GENERATOR_FILE, STYLES_FILE):
+            if not (folder / name).is_file():
+                raise ValueError(f"{folder} has no {name}: not a finished conditional run or "
+                                 "model folder")
         try:
             with warnings.catch_warnings():
                 # A file of another shape makes Keras warn about each layer it skips before it
