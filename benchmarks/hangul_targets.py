@@ -128,9 +128,11 @@ def independent_checks(hw, evaluator, real_path: Path, chars, held_chars,
             scores[name].append(float(np.mean(evaluator.predict(x)[1].argmax(1) == want)))
         mine = real.font_ids == real.fonts.index(font)
         ref = real.images[mine].reshape(int(mine.sum()), -1).astype(np.float32)
-        for name, asked in (("nearest_real_seen", chars), ("nearest_real_held_out", held_chars)):
-            gen = hw.glyphs(asked, style=k, seed=seed + k).reshape(len(asked), -1)
-            gen = gen.astype(np.float32)
+        for name, asked, written in (
+                ("nearest_real_seen", chars, glyphs),  # the glyphs read above
+                ("nearest_real_held_out", held_chars, hw.glyphs(held_chars, style=k,
+                                                                seed=seed + k))):
+            gen = written.reshape(len(asked), -1).astype(np.float32)
             dist = (gen ** 2).sum(1)[:, None] - 2 * gen @ ref.T + (ref ** 2).sum(1)[None]
             read = real.labels[mine][dist.argmin(1)]
             scores[name].append(float(np.mean(read == [real_index[c] for c in asked])))

@@ -137,7 +137,7 @@ class ConditionalGAN(keras.Model):
             ValueError: the folder's model has another shape, or lacks a training font's
                 style (the message names the folder and what differs).
         """
-        from korean_gan.handwriting import GENERATOR_FILE, STYLES_FILE, model_folder
+        from korean_gan.handwriting import GENERATOR_FILE, STYLES_FILE, model_folder, read_styles
 
         folder = model_folder(source)
         for name in (GENERATOR_FILE, STYLES_FILE):
@@ -154,9 +154,7 @@ class ConditionalGAN(keras.Model):
             raise ValueError(f"{folder / GENERATOR_FILE} does not fit this generator (another "
                              f"width or noise size? {str(err).splitlines()[0][:160]})") from None
         self.ema_generator.set_weights(self.generator.get_weights())
-        with np.load(folder / STYLES_FILE, allow_pickle=False) as npz:
-            styles = np.asarray(npz["styles"], np.float32)
-            fonts = [str(f) for f in npz["fonts"]]
+        styles, fonts = read_styles(folder)
         missing = [f for f in self.font_names if f not in fonts]
         if missing:
             raise ValueError(f"{folder} has no style for the training fonts {missing}; train "

@@ -210,6 +210,19 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
     return out
 
 
+def read_styles(folder: Path) -> tuple[np.ndarray, list[str]]:
+    """A model folder's font styles ``(n_fonts, style_dim)`` float32 and the fonts' names.
+
+    Raises:
+        HandwritingError: the styles file is missing or cannot be read.
+    """
+    try:
+        with np.load(folder / STYLES_FILE, allow_pickle=False) as npz:
+            return np.asarray(npz["styles"], np.float32), [str(f) for f in npz["fonts"]]
+    except Exception as err:  # OSError, BadZipFile, KeyError, ValueError (pickled), ...
+        raise HandwritingError(f"{folder / STYLES_FILE} cannot be read ({err})") from None
+
+
 def model_folder(source: str | os.PathLike) -> Path:
     """The folder of a conditional model: ``default`` (the committed one), a name under
     ``korean_gan/pretrained``, or a run folder.
@@ -311,12 +324,7 @@ class Handwriting:
                     raise HandwritingError(f"{folder / name} does not match the sha256 in "
                                            f"{MODEL_CARD} (changed or damaged); restore it from "
                                            "the repository")
-        try:
-            with np.load(folder / STYLES_FILE, allow_pickle=False) as npz:
-                styles = np.asarray(npz["styles"], np.float32)
-                fonts = [str(f) for f in npz["fonts"]]
-        except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
-            raise HandwritingError(f"{folder / STYLES_FILE} cannot be read ({err})") from None
+        styles, fonts = read_styles(folder)
         with dtype_policy(policy):
             generator = build_conditional_generator(
                 noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
