@@ -176,3 +176,23 @@ def test_cli_takes_strategy_and_precision(tiny_data, tmp_path, capsys, monkeypat
                  "--data", str(tiny_data), "--run-dir", str(tmp_path / "r"),
                  "--batch-size", "16"]) == 2
     assert "strategy multiworker needs TF_CONFIG" in capsys.readouterr().err
+
+
+def test_auto_precision_takes_bf16_only_where_it_is_faster(monkeypatch):
+    """CPU flags say bf16 exists, not that it is fast: auto needs both."""
+    import korean_gan.distribute as distribute
+
+    for flags, speedup, expected in [(True, 2.0, "mixed_bfloat16"), (True, 0.55, "float32"),
+                                     (True, 1.2, "float32"), (False, 2.0, "float32")]:
+        monkeypatch.setattr(distribute, "cpu_supports_bf16", lambda flags=flags: flags)
+        monkeypatch.setattr(distribute, "bf16_speedup", lambda speedup=speedup: speedup)
+        assert distribute.resolve_precision("auto") == expected, (flags, speedup)
+    assert distribute.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+def test_bf16_speedup_is_measured_once_per_process():
+    from korean_gan.distribute import bf16_speedup
+
+    first = bf16_speedup()
+    assert 0.05 < first < 50
+    assert bf16_speedup() == first  # cached: a run never changes its mind

@@ -129,7 +129,8 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--precision", default=None,
                        choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
                        help="float32 (default), mixed_bfloat16 (CPUs with AVX512-BF16/AMX), "
-                            "mixed_float16 (GPUs), or auto (by hardware)")
+                            "mixed_float16 (GPUs), or auto (float16 on a GPU; bf16 on a CPU "
+                            "where a timed matmul shows it faster; else float32)")
     train.add_argument("--strategy", default="default",
                        choices=("default", "mirrored", "multiworker"),
                        help="default (one device), mirrored (every GPU of this machine), "
@@ -516,10 +517,10 @@ def _run_model(run_dir: str) -> str:
 def _add_sampling_precision(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="auto",
                         choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
-                        help="what the generator computes in: auto (default: bf16 on CPUs with "
-                             "AVX512-BF16/AMX, glyphs within a few grey levels of float32's; "
-                             "float16 on GPUs; else float32) or float32 for the same bytes on "
-                             "every machine and where bf16 is slower (some CPUs without AMX)")
+                        help="what the generator computes in: auto (default: bf16 on CPUs "
+                             "where a timed matmul shows it faster than float32, glyphs within "
+                             "a few grey levels of float32's; float16 on GPUs; else float32) "
+                             "or float32 for the same bytes on every machine")
 
 
 def _cmd_write(args) -> int:

@@ -280,13 +280,12 @@ class Handwriting:
             source: ``default`` (the committed model), a name under ``korean_gan/pretrained``,
                 or a run folder of ``korean-gan train --preset hangul`` (its final
                 ``generator.weights.h5`` and ``styles.npz``).
-            precision: What the generator computes in: ``auto`` (``mixed_bfloat16`` on CPUs
-                with native bfloat16, ``mixed_float16`` with a GPU, else ``float32``),
+            precision: What the generator computes in: ``auto`` (``mixed_float16`` with a
+                GPU; ``mixed_bfloat16`` on a CPU where bf16 is measured faster, see
+                :func:`korean_gan.distribute.resolve_precision`; else ``float32``),
                 ``float32`` or a mixed policy. The weights stay float32 either way; bf16
-                glyphs differ from float32's by 0.2 grey levels on average. bf16 sampling was
-                1.6× faster than float32 on one CPU with native bfloat16 and 0.7× on another
-                (AVX512-BF16 without AMX): measure. Pass ``float32`` for output that is the
-                same on every machine's float32 kernels.
+                glyphs differ from float32's by 0.2 grey levels on average. Pass ``float32``
+                for output that is the same on every machine's float32 kernels.
 
         Raises:
             HandwritingError: nothing loadable there, a file whose sha256 does not match the
