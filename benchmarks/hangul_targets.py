@@ -439,6 +439,8 @@ def main() -> None:
                         color=colour, alpha=0.45, ms=4)
             ax.axvspan(before[-1]["minutes"], args.curve_offset_minutes, color="0.9",
                        label="recogniser training")
+        elif args.curve_offset_minutes:  # a run from scratch with the content loss
+            ax.axvspan(0, args.curve_offset_minutes, color="0.9", label="recogniser training")
         ax.plot([r["minutes"] for r in rows], [r["seen_content_accuracy"] for r in rows],
                 marker="o", color="C0",
                 label="seen syllables" + (" (content loss)" if before else ""))

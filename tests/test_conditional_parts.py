@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -59,6 +60,26 @@ def test_projection_discriminator_scores_image_and_condition():
     assert not np.allclose(a, b)
     with pytest.raises(ValueError, match="n_styles"):
         build_projection_discriminator(n_styles=0)
+
+
+def test_the_critic_without_spectral_norm_has_the_same_layers_unnormalised():
+    """The ablation switch: same names, shapes and float32 first layer; no power iteration."""
+    normed = build_projection_discriminator(n_styles=3, base_filters=8)
+    plain = build_projection_discriminator(n_styles=3, base_filters=8, spectral_norm=False)
+    sn_names = [layer.name for layer in normed.layers
+                if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(sn_names) == 7
+    assert not any(isinstance(layer, keras.layers.SpectralNormalization)
+                   for layer in plain.layers)
+    assert [layer.name for layer in plain.layers] == [layer.name for layer in normed.layers]
+    assert plain.get_layer("sn_conv_1a").dtype_policy.compute_dtype == "float32"
+    # The same trainable weights; only the normalised layers' power-iteration vectors go.
+    count = lambda model, ws: sum(int(np.prod(w.shape)) for w in getattr(model, ws))  # noqa: E731
+    assert count(plain, "trainable_weights") == count(normed, "trainable_weights")
+    assert len(normed.non_trainable_weights) - len(plain.non_trainable_weights) == 7
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype(np.float32)
+    logits = np.asarray(plain([images, np.zeros((2, 4), np.int32)], training=True))
+    assert logits.shape == (2, 1) and np.isfinite(logits).all()
 
 
 def test_translation_moves_ink_by_at_most_an_eighth_and_fills_with_paper():

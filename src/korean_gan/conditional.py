@@ -349,7 +349,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           diffaugment: str = "translation,cutout",
                           g_filters: int = 256, d_filters: int = 32, aux_weight: float = 0.0,
                           recon_weight: float = 20.0, content_weight: float = 0.0,
-                          loss_scaling: bool = False, seed: int = 0) -> ConditionalGAN:
+                          spectral_norm: bool = True, loss_scaling: bool = False,
+                          seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
     Adam with β₁ = 0 and equal learning rates for both networks, as in the SN-GAN / projection
@@ -366,7 +367,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                                                      base_filters=g_filters),
                          build_projection_discriminator(n_styles, image_size=image_size,
                                                         base_filters=d_filters,
-                                                        aux_classifier=aux_weight > 0),
+                                                        aux_classifier=aux_weight > 0,
+                                                        spectral_norm=spectral_norm),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment,
                          aux_weight=aux_weight, recon_weight=recon_weight,
                          content_weight=content_weight, seed=seed)

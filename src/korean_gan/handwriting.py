@@ -188,8 +188,8 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
         keep = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
                 "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
-                "diffaugment", "recon_weight", "content_weight", "recognizer_epochs",
-                "init_from", "epochs", "lr_decay_epochs", "seed", "data")
+                "diffaugment", "spectral_norm", "recon_weight", "content_weight",
+                "recognizer_epochs", "init_from", "epochs", "lr_decay_epochs", "seed", "data")
         (tmp / CONFIG_FILE).write_text(json.dumps({k: config[k] for k in keep if k in config},
                                                   ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")

@@ -613,7 +613,7 @@ class ProjectionHead(layers.Layer):
 
 
 def build_projection_discriminator(n_styles: int, image_size: int = 32, base_filters: int = 64,
-                                   aux_classifier: bool = False,
+                                   aux_classifier: bool = False, spectral_norm: bool = True,
                                    name: str = "projection_discriminator") -> keras.Model:
     """A spectrally normalised projection discriminator conditioned on jamo and font.
 
@@ -626,6 +626,8 @@ def build_projection_discriminator(n_styles: int, image_size: int = 32, base_fil
         image_size: Input side (a multiple of 8).
         base_filters: Channels of the first block (doubled twice).
         aux_classifier: Also classify the image's jamo (see below).
+        spectral_norm: Wrap the convolutions and the linear output in spectral normalisation
+            (the default; ``False`` only for the ablation that measures what it does).
         name: Model name.
 
     Returns:
@@ -639,23 +641,29 @@ def build_projection_discriminator(n_styles: int, image_size: int = 32, base_fil
         raise ValueError(f"image_size must be a positive multiple of 8, got {image_size!r}")
     image = keras.Input((image_size, image_size, 1), name="image")
     labels = keras.Input((4,), dtype="int32", name="labels")
+    def normalised(layer_class, *args, name: str, **kwargs):
+        # The same layer names with or without the wrapper.
+        if not spectral_norm:
+            return layer_class(*args, name=name, **kwargs)
+        wrapper = {"dtype": kwargs["dtype"]} if "dtype" in kwargs else {}
+        return layers.SpectralNormalization(layer_class(*args, **kwargs), name=name, **wrapper)
+
     x = image
     filters = base_filters
     for block in (1, 2, 3):
         # The first convolution reads the image in float32, as the reference critic's does
         # (the wrapper too: under a mixed policy it would cast the image to bf16 first).
         first = dict(dtype="float32") if block == 1 else {}
-        x = layers.SpectralNormalization(
-            WideBiasConv2D(filters, 3, padding="same", **first), name=f"sn_conv_{block}a",
-            **first)(x)
+        x = normalised(WideBiasConv2D, filters, 3, padding="same", name=f"sn_conv_{block}a",
+                       **first)(x)
         x = layers.LeakyReLU(_DISC_LEAKY_SLOPE, name=f"lrelu_{block}a")(x)
-        x = layers.SpectralNormalization(
-            WideBiasConv2D(filters, 4, strides=2, padding="same"), name=f"sn_conv_{block}b")(x)
+        x = normalised(WideBiasConv2D, filters, 4, strides=2, padding="same",
+                       name=f"sn_conv_{block}b")(x)
         x = layers.LeakyReLU(_DISC_LEAKY_SLOPE, name=f"lrelu_{block}b")(x)
         filters *= 2
     # Global sum pooling, as in the projection-discriminator paper.
     h = layers.Lambda(lambda t: keras.ops.sum(t, axis=(1, 2)), name="sum_pool")(x)
-    linear = layers.SpectralNormalization(WideBiasDense(1), name="sn_linear")(h)
+    linear = normalised(WideBiasDense, 1, name="sn_linear")(h)
     projection = ProjectionHead((*JAMO_SIZES, n_styles), name="projection")([h, labels])
     logit = layers.Add(dtype="float32", name="logit")([linear, projection])
     if not aux_classifier:

@@ -113,6 +113,8 @@ class TrainConfig:
         loss: Loss family (``nonsaturating`` or ``hinge``; see ``korean_gan.losses``).
         ema_decay: Conditional model: decay of the generator's weight average used to sample.
         diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
+        spectral_norm: Conditional model: spectral normalisation on the critic's layers
+            (Miyato et al. 2018); ``False`` only to measure what it does.
         g_filters: Conditional model: channels of the generator's first feature map.
         d_filters: Conditional model: channels of the critic's first block.
         aux_weight: Conditional model: weight of the critic's auxiliary jamo classifiers
@@ -161,6 +163,7 @@ class TrainConfig:
     loss: str = "nonsaturating"
     ema_decay: float = 0.999
     diffaugment: str = "translation,cutout"
+    spectral_norm: bool = True  # on the critic's layers; off only to ablate it
     g_filters: int = 256
     d_filters: int = 32
     aux_weight: float = 0.0
@@ -366,7 +369,7 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
                 diffaugment=config.diffaugment, g_filters=config.g_filters,
                 d_filters=config.d_filters, aux_weight=config.aux_weight,
                 recon_weight=config.recon_weight, content_weight=config.content_weight,
-                loss_scaling=precision == "mixed_float16",
+                spectral_norm=config.spectral_norm, loss_scaling=precision == "mixed_float16",
                 seed=config.seed)
     keras.utils.set_random_seed(config.seed)
     with dtype_policy(precision):
