@@ -177,6 +177,37 @@ def test_export_model_packs_a_run_with_its_card_and_checksums(model_dir, writer,
     assert [p.name for p in out.parent.iterdir()] == ["mine"]
 
 
+def test_export_model_can_ship_a_snapshot_instead_of_the_final_weights(model_dir, writer,
+                                                                       tmp_path):
+    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.handwriting import Handwriting, HandwritingError, export_model
+
+    # The run's final weights come from another seed; its epoch-8 snapshot is model_dir's,
+    # the styles file without font names, as GeneratorSnapshots writes it.
+    run = tmp_path / "run"
+    build_conditional_gan("가나다", FONTS, g_filters=16, d_filters=8, seed=4).export(run)
+    (run / "config.json").write_text(json.dumps({"model": "conditional", "noise_dim": 64,
+                                                 "g_filters": 16, "epochs": 12}))
+    (run / "snapshots").mkdir()
+    (run / "snapshots" / "generator_epoch_0008.weights.h5").write_bytes(
+        (model_dir / "generator.weights.h5").read_bytes())
+    with np.load(model_dir / "styles.npz") as npz:
+        styles, fonts = npz["styles"], npz["fonts"]
+    np.savez(run / "snapshots" / "styles_epoch_0008.npz", styles=styles)
+    assert not np.array_equal(Handwriting.load(run).glyphs("가나", style=1, seed=2),
+                              writer.glyphs("가나", style=1, seed=2))
+    out = export_model(run, tmp_path / "snap", snapshot=8)
+    assert json.loads((out / "config.json").read_text())["epochs"] == 8
+    with np.load(out / "styles.npz") as npz:
+        np.testing.assert_array_equal(npz["fonts"], fonts)
+        np.testing.assert_array_equal(npz["styles"], styles)
+    np.testing.assert_array_equal(Handwriting.load(out).glyphs("가나", style=1, seed=2),
+                                  writer.glyphs("가나", style=1, seed=2))
+    with pytest.raises(HandwritingError, match="has no snapshot of epoch 10 .*--snapshot-every"):
+        export_model(run, tmp_path / "snap10", snapshot=10)
+    assert not (tmp_path / "snap10").exists()
+
+
 def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys):
     from PIL import Image
 

@@ -161,7 +161,7 @@ class SynthConfig:
 
 
 def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
-                 card: dict | None = None) -> Path:
+                 card: dict | None = None, snapshot: int | None = None) -> Path:
     """Copies a finished conditional run's sampling files into a model folder with a model card
     (``model.json``: sha256 of every file, checked at load, plus ``card``'s entries).
 
@@ -171,9 +171,15 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         run_dir: The run folder (its ``config.json``, ``generator.weights.h5``, ``styles.npz``).
         out: The model folder to write (replaced as a whole).
         card: Extra model-card entries (training data, measured quality, commands).
+        snapshot: Export the generator and styles the run kept at the end of this epoch
+            (``train --snapshot-every``) instead of its final ones; the model's config then
+            says ``epochs``: this epoch.
 
     Returns:
         The folder.
+
+    Raises:
+        HandwritingError: not a finished conditional run, or no snapshot of that epoch.
     """
     import shutil
     import tempfile
@@ -182,6 +188,15 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
 
     run_dir, out = Path(run_dir), Path(out)
     Handwriting.load(run_dir)  # refuses anything that is not a finished conditional run
+    sources = {GENERATOR_FILE: run_dir / GENERATOR_FILE, STYLES_FILE: run_dir / STYLES_FILE}
+    if snapshot is not None:
+        sources = {GENERATOR_FILE: run_dir / "snapshots" /
+                   f"generator_epoch_{snapshot:04d}.weights.h5",
+                   STYLES_FILE: run_dir / "snapshots" / f"styles_epoch_{snapshot:04d}.npz"}
+        missing = [str(path) for path in sources.values() if not path.is_file()]
+        if missing:
+            raise HandwritingError(f"{run_dir} has no snapshot of epoch {snapshot} "
+                                   f"({missing[0]} is missing); train with --snapshot-every")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -190,11 +205,24 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
                 "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
                 "diffaugment", "spectral_norm", "recon_weight", "content_weight",
                 "recognizer_epochs", "init_from", "epochs", "lr_decay_epochs", "seed", "data")
-        (tmp / CONFIG_FILE).write_text(json.dumps({k: config[k] for k in keep if k in config},
-                                                  ensure_ascii=False, indent=2) + "\n",
+        config = {k: config[k] for k in keep if k in config}
+        if snapshot is not None:
+            config["epochs"] = snapshot
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")
-        for name in (GENERATOR_FILE, STYLES_FILE):
-            shutil.copyfile(run_dir / name, tmp / name)
+        shutil.copyfile(sources[GENERATOR_FILE], tmp / GENERATOR_FILE)
+        if snapshot is None:
+            shutil.copyfile(sources[STYLES_FILE], tmp / STYLES_FILE)
+        else:  # a snapshot's styles file holds the styles only; the fonts are the run's
+            from korean_gan._io import save_npz
+
+            _, fonts = read_styles(run_dir)
+            with np.load(sources[STYLES_FILE], allow_pickle=False) as npz:
+                styles = np.asarray(npz["styles"], np.float32)
+            if styles.shape[0] != len(fonts):
+                raise HandwritingError(f"{sources[STYLES_FILE]} holds {styles.shape[0]} styles "
+                                       f"for the run's {len(fonts)} fonts")
+            save_npz(tmp / STYLES_FILE, {"styles": styles, "fonts": np.array(fonts)})
         files = {name: sha256_file(tmp / name) for name in (GENERATOR_FILE, STYLES_FILE,
                                                              CONFIG_FILE)}
         (tmp / MODEL_CARD).write_text(json.dumps({**(card or {}), "sha256": files},
