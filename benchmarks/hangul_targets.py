@@ -173,10 +173,11 @@ def plain_generator(hw):
 
 
 def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
-          seconds_per_epoch: float | None = None, first: int = 0) -> list[dict]:
-    """Quick content accuracy of every ``every``-th epoch's snapshot from epoch ``first`` on
-    (and the last), with its training minutes: the run log's wall time, or epochs ×
-    ``seconds_per_epoch`` (a run that was paused or shared the machine)."""
+          seconds_per_epoch: float | None = None, first: int = 0,
+          last: int | None = None) -> list[dict]:
+    """Quick content accuracy of every ``every``-th epoch's snapshot from epoch ``first`` to
+    ``last`` (and the last one), with its training minutes: the run log's wall time, or
+    epochs × ``seconds_per_epoch`` (a run that was paused or shared the machine)."""
     with open(run_dir / "log.csv", newline="") as fh:
         seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
     from korean_gan.models import copy_layer_weights
@@ -185,6 +186,8 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
     plain = plain_generator(hw)
     rows = []
     snapshots = sorted((run_dir / "snapshots").glob("generator_epoch_*.weights.h5"))
+    if last is not None:
+        snapshots = [w for w in snapshots if int(w.name.split("_")[-1].split(".")[0]) <= last]
     for weights in snapshots:
         epoch = int(weights.name.split("_")[-1].split(".")[0])
         if epoch < first or (epoch % every and weights != snapshots[-1]):
@@ -303,6 +306,9 @@ def main() -> None:
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
     parser.add_argument("--precision", default="auto",
                         help="what the generator samples in (auto: bf16 where the CPU has it)")
+    parser.add_argument("--snapshot", type=int, default=None, metavar="EPOCH",
+                        help="measure the run's snapshot of this epoch instead of its final "
+                             "weights (the curve then stops there too)")
     parser.add_argument("--curve", action="store_true", help="also evaluate the run's snapshots")
     parser.add_argument("--curve-every", type=int, default=1, metavar="N",
                         help="evaluate only every N-th epoch's snapshot (and the last)")
@@ -359,7 +365,15 @@ def main() -> None:
     from korean_gan.handwriting import Handwriting
 
     evaluator = Evaluator.load("ks2350")
-    hw = Handwriting.load(args.model, precision=args.precision)
+    model = args.model
+    if args.snapshot is not None:  # the snapshot as a model folder of its own
+        import tempfile
+
+        from korean_gan.handwriting import export_model
+
+        model = export_model(args.model, Path(tempfile.mkdtemp()) / "snapshot",
+                             snapshot=args.snapshot)
+    hw = Handwriting.load(model, precision=args.precision)
     train_chars, held_chars = ks2350_train().chars, ks2350_holdout().chars
     builds = [(args.train_data, dict(charset="ks2350-train",
                                      exclude_fonts=tuple(HELD_OUT_FONTS.split(","))))]
@@ -370,18 +384,21 @@ def main() -> None:
             build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
     if args.sheet:
         print(f"wrote {sample_sheet(hw, args.sheet)}")
-    report: dict = {"model": hw.info["source"], "sampling_precision": hw.precision,
+    source = (hw.info["source"] if args.snapshot is None
+              else f"{args.model}, snapshot of epoch {args.snapshot}")
+    report: dict = {"model": source, "sampling_precision": hw.precision,
                     "evaluator": evaluator.name,
                     "evaluator_held_out_accuracy": evaluator.info["held_out_accuracy"]}
     if args.curve:
         report["curve"] = curve(hw, evaluator, Path(args.model), train_chars, held_chars,
-                                 args.curve_every, args.seconds_per_epoch, args.curve_from)
+                                 args.curve_every, args.seconds_per_epoch, args.curve_from,
+                                 last=args.snapshot)
         for row in report["curve"]:
             row["minutes"] = round(row["minutes"] + args.curve_offset_minutes, 1)
         if args.curve_before:
             before = json.loads(args.curve_before.read_text(encoding="utf-8"))["curve"]
             report["curve_before"] = before
-        hw = Handwriting.load(args.model, precision=args.precision)  # the final weights
+        hw = Handwriting.load(model, precision=args.precision)  # the final weights
     if args.ema_ablation:
         report.update(ema_ablation(hw, evaluator, Path(args.model), train_chars, held_chars))
     started = time.perf_counter()
