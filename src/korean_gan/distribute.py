@@ -65,7 +65,7 @@ def cpu_supports_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
 def bf16_speedup(size: int = 1024, repeats: int = 5) -> float:
     """How many times faster this CPU multiplies matrices in bfloat16 than in float32.
 
-    Times ``size``² matmuls (after one warm-up each, best of ``repeats``), about 0.1 s once per
+    Times ``size``² matmuls (after one warm-up each, best of ``repeats``), about 0.2 s once per
     process; the answer is cached.
 
     Args:
