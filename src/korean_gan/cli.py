@@ -13,6 +13,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from korean_gan.distribute import PRECISIONS, STRATEGIES
+
 __all__ = ["main", "build_parser"]
 
 # The demo's training budget: about 15 minutes of the reference model on 2 CPU cores.
@@ -127,12 +129,12 @@ def _add_gan_parsers(sub) -> None:
                        help="measure FCD, legibility and coverage every N epochs and keep the "
                             "best generator (default 10; 0 = off)")
     train.add_argument("--precision", default=None,
-                       choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                       choices=PRECISIONS,
                        help="float32 (default), mixed_bfloat16 (CPUs with AVX512-BF16/AMX), "
                             "mixed_float16 (GPUs), or auto (float16 on a GPU; bf16 on a CPU "
                             "where a timed matmul shows it faster; else float32)")
     train.add_argument("--strategy", default="default",
-                       choices=("default", "mirrored", "multiworker"),
+                       choices=STRATEGIES,
                        help="default (one device), mirrored (every GPU of this machine), "
                             "multiworker (the machines in TF_CONFIG); --batch-size is the "
                             "global batch")
@@ -516,7 +518,7 @@ def _run_model(run_dir: str) -> str:
 
 def _add_sampling_precision(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="auto",
-                        choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                        choices=PRECISIONS,
                         help="what the generator computes in: auto (default: bf16 on CPUs "
                              "where a timed matmul shows it faster than float32, glyphs within "
                              "a few grey levels of float32's; float16 on GPUs; else float32) "
