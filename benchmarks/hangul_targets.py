@@ -305,7 +305,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
     parser.add_argument("--precision", default="auto",
-                        help="what the generator samples in (auto: bf16 where the CPU has it)")
+                        help="what the generator samples in (auto: bf16 where a timed matmul "
+                             "shows the CPU faster in it)")
     parser.add_argument("--snapshot", type=int, default=None, metavar="EPOCH",
                         help="measure the run's snapshot of this epoch instead of its final "
                              "weights (the curve then stops there too)")
