@@ -98,7 +98,7 @@ def test_start_from_copies_the_generator_and_each_fonts_style_by_name(tmp_path):
         wider.start_from(tmp_path / "src")
 
 
-def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_path):
+def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_path, capsys):
     from korean_gan.train import TrainConfig, TrainError, train
 
     common = dict(data=str(tiny_data), batch_size=10, g_filters=16, d_filters=8, eval_every=0,
@@ -121,8 +121,10 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
     # A resume keeps the recogniser it trained with (not trained again) and goes on.
     stamp = recognizer.stat().st_mtime_ns, recognizer.read_bytes()
     config.epochs = 2
+    capsys.readouterr()
     assert train(config, resume=True).epoch == [1]
     assert (recognizer.stat().st_mtime_ns, recognizer.read_bytes()) == stamp
+    assert f"content loss: using the jamo recogniser in {recognizer}" in capsys.readouterr().out
 
     with pytest.raises(TrainError, match="content-weight is for the conditional model"):
         train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "s"),

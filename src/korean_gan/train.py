@@ -983,6 +983,8 @@ def _training_recognizer(config: TrainConfig, dataset, run_dir: Path) -> Path:
     """
     path = run_dir / RECOGNIZER_NAME
     if path.is_file():
+        print(f"content loss: using the jamo recogniser in {path} (delete it to train a new one)",
+              flush=True)
         return path
     from korean_gan._io import atomic_path
     from korean_gan.evaluate import fit_jamo_recognizer
