@@ -285,3 +285,37 @@ def test_find_evaluator_takes_a_superset_and_maps_labels(tmp_path, monkeypatch):
         found.label_map(Charset("other", ("가", "힣")))
     with pytest.raises(EvaluationError, match="no committed evaluator reads the charset"):
         find_evaluator(Charset("other", ("가", "힣")))
+
+
+def test_classifier_batches_reshuffle_every_epoch_as_fresh_iterators_would():
+    from korean_gan.evaluate import _classifier_batches
+
+    # Glyph i is filled with grey level 10·i, so images and labels can be checked as pairs.
+    images = np.repeat(np.arange(10, dtype=np.uint8)[:, None, None] * 10, 8, axis=1)
+    images = np.repeat(images, 8, axis=2)
+    labels = np.arange(10)
+    batches = [(x.numpy(), y.numpy()) for x, y in
+               _classifier_batches(images, labels, batch_size=4, seed=3, epochs=3)]
+    assert [len(y) for _, y in batches] == [4, 4, 2] * 3
+    orders = [np.concatenate([y for _, y in batches[k:k + 3]]) for k in (0, 3, 6)]
+    for order in orders:
+        assert sorted(order) == list(range(10))  # every glyph once per epoch
+    assert len({tuple(o) for o in orders}) == 3  # a new order every epoch
+    for x, y in batches:
+        assert x.dtype == np.float32 and x.shape[1:] == (8, 8, 1)
+        np.testing.assert_array_equal(x[:, 0, 0, 0], 10.0 * y)
+
+    # Augmented: the one repeated pipeline gives exactly the batches of a new one-epoch
+    # iterator per epoch (the form it replaced), and the same seed gives the same bytes.
+    glyphs = np.full((10, 16, 16), 255, np.uint8)
+    glyphs[:, 4:12, 6:10] = 0
+    one = _classifier_batches(glyphs, labels, 4, seed=5, epochs=1, augment=True)
+    per_epoch = [b for _ in range(2) for b in one]
+    repeated = list(_classifier_batches(glyphs, labels, 4, seed=5, epochs=2, augment=True))
+    again = list(_classifier_batches(glyphs, labels, 4, seed=5, epochs=2, augment=True))
+    assert len(per_epoch) == len(repeated) == 6
+    for (x0, y0), (x1, y1), (x2, _) in zip(per_epoch, repeated, again, strict=True):
+        np.testing.assert_array_equal(y0.numpy(), y1.numpy())
+        np.testing.assert_array_equal(x0.numpy(), x1.numpy())
+        np.testing.assert_array_equal(x1.numpy(), x2.numpy())
+    assert not np.array_equal(repeated[0][0].numpy(), glyphs[repeated[0][1].numpy(), ..., None])

@@ -263,19 +263,58 @@ def _build(charset: Charset, image_size: int, jamo_heads: bool,
     return build_evaluator(len(charset), image_size, jamo_table=table, widths=widths)
 
 
+def _classifier_batches(images: np.ndarray, targets, batch_size: int, seed: int, epochs: int,
+                       augment: bool = False):
+    """The training batches of a classifier's ``epochs`` epochs, as one ``tf.data`` pipeline.
+
+    Each epoch is a fresh shuffle of all glyphs (seeded), cut into ``ceil(N / batch_size)``
+    batches of float32 images ``(B, S, S, 1)`` (255 = paper) and their ``targets``. With
+    ``augment``, batch i of every epoch gets fresh random affine variants of its glyphs
+    (:func:`korean_gan.augment.random_affine_batch`) from the stateless seed (seed, i); the
+    reshuffle puts other glyphs in it, so a glyph meets a new transform every epoch,
+    reproducibly.
+
+    One pipeline repeated over the epochs, not a new iterator per epoch: the same batches,
+    but with an iterator per epoch most of a recogniser's epochs took 41 s instead of 23 s on
+    a 2-core CPU (measured; every epoch ran at 23 s with the one pipeline).
+
+    Args:
+        images: uint8 glyphs ``(N, S, S)``.
+        targets: An array, or a tuple of arrays, with N rows each.
+        batch_size: Glyphs per batch.
+        seed: Seed of the order and the transforms.
+        epochs: Epochs of batches the pipeline yields.
+        augment: Random affine variants every epoch.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(images, targets)`` batches, ``epochs × ceil(N / batch_size)``
+        of them.
+    """
+    import tensorflow as tf
+
+    from korean_gan.augment import random_affine_batch
+
+    ds = (tf.data.Dataset.from_tensor_slices((images[..., None], targets))
+          .shuffle(len(images), seed=seed).batch(batch_size))
+    if augment:
+        ds = ds.enumerate().map(lambda i, xy: (random_affine_batch(
+            tf.cast(xy[0], tf.float32), tf.stack([tf.cast(seed, tf.int64), i])), xy[1]),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
+    # repeat() re-iterates the shuffle, which draws a new order each epoch, and the enumerate,
+    # which restarts at 0: epoch k's batches are those of the k-th iterator of one epoch.
+    return ds.repeat(epochs).prefetch(tf.data.AUTOTUNE)
+
+
 def _fit_classifier(images: np.ndarray, labels: np.ndarray, charset: Charset, epochs: int,
                     batch_size: int, learning_rate: float, seed: int, verbose: int | str = 0,
                     jamo_heads: bool = False, widths: tuple[int, ...] = (32, 64, 128),
                     augment: bool = False):
-    """Trains a fresh ``build_evaluator`` model on (uint8 images, labels).
-
-    With ``augment``, every batch gets fresh random affine variants of its glyphs
-    (:func:`korean_gan.augment.random_affine_batch`), reproducibly from ``seed``.
-    """
+    """Trains a fresh ``build_evaluator`` model on (uint8 images, labels), on the batches of
+    :func:`_classifier_batches` (with ``augment``, fresh random affine variants every epoch)."""
     import keras
-    import tensorflow as tf
 
-    from korean_gan.augment import random_affine_batch
     from korean_gan.charsets import jamo_table
 
     keras.utils.set_random_seed(seed)
@@ -293,17 +332,9 @@ def _fit_classifier(images: np.ndarray, labels: np.ndarray, charset: Charset, ep
         classifier = keras.Model(model.inputs, model.output["probs"])
         targets, loss, metric = labels, "sparse_categorical_crossentropy", ["accuracy"]
     classifier.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metric)
-    ds = (tf.data.Dataset.from_tensor_slices((images[..., None], targets))
-          .shuffle(len(images), seed=seed).batch(batch_size))
-    if augment:
-        # Batch i of every epoch gets stateless seed (seed, i); the reshuffle each epoch puts
-        # other glyphs in it, so a glyph meets a new transform every epoch, reproducibly.
-        ds = ds.enumerate().map(lambda i, xy: (random_affine_batch(
-            tf.cast(xy[0], tf.float32), tf.stack([tf.cast(seed, tf.int64), i])), xy[1]),
-            num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
-    classifier.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=verbose, shuffle=False)
+    batches = _classifier_batches(images, targets, batch_size, seed, epochs, augment)
+    classifier.fit(batches, epochs=epochs, steps_per_epoch=-(-len(images) // batch_size),
+                   verbose=verbose, shuffle=False)
     return model
 
 
