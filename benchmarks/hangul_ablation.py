@@ -81,6 +81,22 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
+def seed_means(runs: dict, variants) -> dict:
+    """Per variant, the mean and standard deviation over its seeds of the final and last-three
+    FCD and the final content accuracy (sd 0 for a single seed)."""
+    means = {}
+    for name in variants:
+        rows = [r for key, r in runs.items() if key.rsplit("-s", 1)[0] == name]
+        if not rows:
+            continue
+        means[name] = {"seeds": len(rows)}
+        for key in ("final_fcd", "last3_fcd", "final_content_accuracy"):
+            values = [r[key] for r in rows]
+            means[name][key] = statistics.mean(values)
+            means[name][f"{key}_sd"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    return means
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
@@ -113,6 +129,14 @@ def main() -> None:
     for name, r in report["variants"].items():
         print(f"{name:>22} {r['final_fcd']:10.1f} {r['last3_fcd']:11.1f} {r['best_fcd']:9.1f} "
               f"{r['final_content_accuracy']:8.1%} {r['last3_content_accuracy']:15.1%}")
+    report["means"] = seed_means(report["variants"], args.variants)
+    if len(args.seeds) > 1:
+        print(f"\n{'variant':>22} {'seeds':>5} {'final FCD':>14} {'last-3 FCD':>14} "
+              f"{'content':>14}")
+        for name, m in report["means"].items():
+            print(f"{name:>22} {m['seeds']:5d} {m['final_fcd']:7.1f} ± {m['final_fcd_sd']:4.1f} "
+                  f"{m['last3_fcd']:7.1f} ± {m['last3_fcd_sd']:4.1f} "
+                  f"{m['final_content_accuracy']:7.1%} ± {m['final_content_accuracy_sd']:4.1%}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")
