@@ -288,6 +288,9 @@ def test_find_evaluator_takes_a_superset_and_maps_labels(tmp_path, monkeypatch):
 
 
 def test_classifier_batches_reshuffle_every_epoch_as_fresh_iterators_would():
+    import tensorflow as tf
+
+    from korean_gan.augment import random_affine_batch
     from korean_gan.evaluate import _classifier_batches
 
     # Glyph i is filled with grey level 10·i, so images and labels can be checked as pairs.
@@ -305,12 +308,19 @@ def test_classifier_batches_reshuffle_every_epoch_as_fresh_iterators_would():
         assert x.dtype == np.float32 and x.shape[1:] == (8, 8, 1)
         np.testing.assert_array_equal(x[:, 0, 0, 0], 10.0 * y)
 
-    # Augmented: the one repeated pipeline gives exactly the batches of a new one-epoch
-    # iterator per epoch (the form it replaced), and the same seed gives the same bytes.
+    # Augmented: epoch k gets exactly the batches of the (2k - 1)-th iterator of a one-epoch
+    # pipeline, what Keras's fit trained on when it was given a new iterator per epoch (it
+    # made two per epoch), and the same seed gives the same bytes.
     glyphs = np.full((10, 16, 16), 255, np.uint8)
     glyphs[:, 4:12, 6:10] = 0
-    one = _classifier_batches(glyphs, labels, 4, seed=5, epochs=1, augment=True)
-    per_epoch = [b for _ in range(2) for b in one]
+    form_before = (tf.data.Dataset.from_tensor_slices((glyphs[..., None], labels))
+                   .shuffle(10, seed=5).batch(4).enumerate()
+                   .map(lambda i, xy: (random_affine_batch(tf.cast(xy[0], tf.float32),
+                                                           tf.stack([tf.constant(5, tf.int64),
+                                                                     i])), xy[1])))
+    iterations = [list(form_before) for _ in range(3)]
+    per_epoch = iterations[0] + iterations[2]
+    assert not np.array_equal(iterations[0][0][1].numpy(), iterations[1][0][1].numpy())
     repeated = list(_classifier_batches(glyphs, labels, 4, seed=5, epochs=2, augment=True))
     again = list(_classifier_batches(glyphs, labels, 4, seed=5, epochs=2, augment=True))
     assert len(per_epoch) == len(repeated) == 6
