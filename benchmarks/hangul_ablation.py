@@ -81,12 +81,13 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
-def seed_means(runs: dict, variants) -> dict:
-    """Per variant, the mean and standard deviation over its seeds of the final and last-three
-    FCD and the final content accuracy (sd 0 for a single seed)."""
+def seed_means(runs: dict, variants, seeds) -> dict:
+    """Per variant, the mean and standard deviation over its finished seeds (``runs`` keyed
+    ``<variant>-s<seed>``) of the final and last-three FCD and the final content accuracy (sd 0
+    for a single seed)."""
     means = {}
     for name in variants:
-        rows = [r for key, r in runs.items() if key.rsplit("-s", 1)[0] == name]
+        rows = [runs[f"{name}-s{seed}"] for seed in seeds if f"{name}-s{seed}" in runs]
         if not rows:
             continue
         means[name] = {"seeds": len(rows)}
@@ -129,7 +130,7 @@ def main() -> None:
     for name, r in report["variants"].items():
         print(f"{name:>22} {r['final_fcd']:10.1f} {r['last3_fcd']:11.1f} {r['best_fcd']:9.1f} "
               f"{r['final_content_accuracy']:8.1%} {r['last3_content_accuracy']:15.1%}")
-    report["means"] = seed_means(report["variants"], args.variants)
+    report["means"] = seed_means(report["variants"], args.variants, args.seeds)
     if len(args.seeds) > 1:
         print(f"\n{'variant':>22} {'seeds':>5} {'final FCD':>14} {'last-3 FCD':>14} "
               f"{'content':>14}")
