@@ -243,3 +243,23 @@ def cli_train_config(monkeypatch):
         return seen[-1]
 
     return config
+
+
+def _conditional_model_dir(folder: Path, fonts: list[str], g_filters: int = 16,
+                           seed: int = 3) -> Path:
+    import json
+
+    from korean_gan.conditional import build_conditional_gan
+
+    gan = build_conditional_gan("가나다", fonts, g_filters=g_filters, d_filters=8, seed=seed)
+    gan.export(folder)
+    (folder / "config.json").write_text(json.dumps({"model": "conditional", "noise_dim": 64,
+                                                    "g_filters": g_filters}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_conditional_model_dir():
+    """``make(folder, fonts, g_filters=16, seed=3)`` writes a conditional model folder (config,
+    generator weights, styles) with random weights, for the syllables 가나다 in ``fonts``."""
+    return _conditional_model_dir

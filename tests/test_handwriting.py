@@ -17,16 +17,9 @@ FONTS = ["Alpha-Regular", "Beta-Bold", "Gamma-Regular"]
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
+def model_dir(tmp_path_factory, make_conditional_model_dir):
     """A conditional run folder (config, generator weights, styles) with random weights."""
-    from korean_gan.conditional import build_conditional_gan
-
-    run = tmp_path_factory.mktemp("hangul-run")
-    gan = build_conditional_gan("가나다", FONTS, g_filters=16, d_filters=8, seed=3)
-    gan.export(run)
-    (run / "config.json").write_text(json.dumps({"model": "conditional", "noise_dim": 64,
-                                                 "g_filters": 16}))
-    return run
+    return make_conditional_model_dir(tmp_path_factory.mktemp("hangul-run"), FONTS)
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +57,52 @@ def test_style_specifications(writer):
         writer.style_vectors("", 1)
 
 
+
+
+def test_mix_styles_blend_two_different_fonts():
+    from korean_gan.handwriting import mixed_styles
+
+    # Orthogonal rows: a blend's coordinates say which two fonts it mixes, and how much.
+    table = np.eye(4, dtype=np.float32) * 2.0
+    mixed = mixed_styles(table, 500, seed=3)
+    assert mixed.shape == (500, 4) and mixed.dtype == np.float32
+    np.testing.assert_array_equal(mixed, mixed_styles(table, 500, seed=3))
+    weights = mixed / 2.0
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-6)
+    assert (weights >= 0).all()
+    assert ((weights > 0).sum(axis=1) <= 2).all()  # never more than two fonts
+    assert (weights.max(axis=1) < 1.0).all()  # two different fonts, never one with itself
+    # Every font takes part, in every pairing, with t spread over (0, 1).
+    pairs = {tuple(np.flatnonzero(w)) for w in weights}
+    assert pairs == {(a, b) for a in range(4) for b in range(a + 1, 4)}
+    assert 0.4 < weights.max(axis=1).mean() < 0.85  # E[max(t, 1 - t)] = 0.75
+    np.testing.assert_array_equal(mixed_styles(table[:1], 3), np.repeat(table[:1], 3, axis=0))
+
+
+def test_synthesize_uses_every_style_entry_with_fewer_images_than_entries(writer, tmp_path):
+    from korean_gan.data import load_dataset
+
+    path, _ = writer.synthesize(charset="가나다라마바", per_class=2, styles=("fonts", "mix"),
+                                out=str(tmp_path / "few.npz"), preview=False, progress=False)
+    data = load_dataset(path)
+    assert data.fonts == FONTS + ["mix"]
+    np.testing.assert_array_equal(np.bincount(data.font_ids), [3, 3, 3, 3])
+    np.testing.assert_array_equal(data.font_ids, [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3])
+    # Within a syllable, two images never share a style entry and both are its first.
+    np.testing.assert_array_equal(data.aug_ids, np.zeros(12))
+
+
+def test_mix_style_specification(writer):
+    mixed = writer.style_vectors("mix", 3, seed=1)
+    assert mixed.shape == (3, writer.style_dim) and len({r.tobytes() for r in mixed}) == 3
+    one = writer.style_vectors("mix-one", 3, seed=1)
+    assert len({r.tobytes() for r in one}) == 1
+    # Each blend lies on a segment between two of the model's fonts.
+    for row in mixed:
+        residuals = [np.linalg.lstsq(np.stack([writer.styles[a], writer.styles[b]], 1), row,
+                                     rcond=None)[1] for a in range(3) for b in range(a + 1, 3)]
+        assert min(float(r[0]) if len(r) else 0.0 for r in residuals) < 1e-8
+    assert writer.style_name("mix") == "mix"
 def test_write_lays_out_words_lines_and_refuses_non_hangul(writer):
     size = writer.image_size
     advance = round(size * (1 - 0.08))
@@ -97,6 +136,10 @@ def test_synthesize_writes_a_labelled_dataset_in_the_build_format(writer, tmp_pa
     # Per syllable, the 5 images go to the 4 style entries in turn.
     np.testing.assert_array_equal(data.font_ids[:5], [0, 1, 2, 3, 0])
     np.testing.assert_array_equal(data.aug_ids[:5], [0, 0, 0, 0, 1])
+    # The next syllable goes on from where the first stopped, so each entry gets its share.
+    np.testing.assert_array_equal(data.font_ids[5:10], [1, 2, 3, 0, 1])
+    np.testing.assert_array_equal(data.aug_ids[5:10], [0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(np.bincount(data.font_ids), [5, 5, 5, 5])
     assert manifest["counts"] == {"images": 20, "classes": 4, "per_class": 5, "styles": 4}
     assert json.loads((tmp_path / "synth.json").read_text())["kind"] == "synthetic"
     assert (tmp_path / "synth.preview.png").is_file()

@@ -16,6 +16,7 @@ from korean_gan.models import (
     build_discriminator,
     build_generator,
     build_projection_discriminator,
+    generator_dims,
     with_fast_upsampling,
 )
 
@@ -319,8 +320,13 @@ def test_upsample_conv_is_nearest_upsampling_then_a_3x3_convolution(use_bias: bo
     assert UpsampleConv2D.from_config(fast.get_config()).get_config() == fast.get_config()
 
 
-def test_the_fast_generator_is_the_same_function_with_the_same_weights() -> None:
-    plain = build_conditional_generator(base_filters=32)
+@pytest.mark.parametrize("last_filters", [None, 3])
+def test_the_fast_generator_is_the_same_function_with_the_same_weights(last_filters) -> None:
+    plain = build_conditional_generator(base_filters=32, last_filters=last_filters)
+    assert plain.get_layer("conv_3").filters == (last_filters or 4)
+    assert generator_dims(plain) == {"noise_dim": 64, "style_dim": 16, "jamo_dim": 32,
+                                     "image_size": 32, "base_filters": 32,
+                                     "last_filters": last_filters or 4}
     # Non-trivial conditional batch norm, so every weight matters.
     plain.set_weights([w + np.random.default_rng(i).normal(0, 0.1, w.shape).astype(w.dtype)
                        for i, w in enumerate(plain.get_weights())])
@@ -328,6 +334,7 @@ def test_the_fast_generator_is_the_same_function_with_the_same_weights() -> None
     assert [type(fast.get_layer(f"conv_{b}")) for b in (1, 2, 3)] == [UpsampleConv2D] * 3
     assert "up_1" not in [layer.name for layer in fast.layers]
     assert with_fast_upsampling(fast) is fast
+    assert generator_dims(fast) == generator_dims(plain)
     rng = np.random.default_rng(0)
     inputs = [rng.normal(size=(16, 64)).astype("float32"),
               np.stack([rng.integers(0, n, 16) for n in (19, 21, 28)], axis=1).astype("int32"),
@@ -341,6 +348,12 @@ def test_the_fast_generator_is_the_same_function_with_the_same_weights() -> None
     finally:
         keras.config.set_dtype_policy("float32")
     assert with_fast_upsampling(mixed).get_layer("conv_2").compute_dtype == "bfloat16"
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5])
+def test_conditional_generator_rejects_bad_last_filters(bad) -> None:
+    with pytest.raises(ValueError, match=f"last_filters must be a positive integer, got {bad}"):
+        build_conditional_generator(base_filters=32, last_filters=bad)
 
 
 def test_conditional_batch_norm_folds_its_moving_statistics_at_inference() -> None:

@@ -46,6 +46,8 @@ _EXPORTS = {
     "TemplateConfig": "template", "write_template": "template", "make_layout": "template",
     "load_layout": "template", "IngestConfig": "ingest", "ingest": "ingest",
     "ingest_photos": "ingest", "AdaptConfig": "adapt", "adapt": "adapt",
+    # a faster copy of a conditional model
+    "DistillConfig": "distill", "distill": "distill",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -75,6 +75,34 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yields a temporary folder beside ``path``; if the block succeeds, it replaces ``path``
+    as a whole (an earlier folder there is moved aside first and removed after).
+
+    On any error (or KeyboardInterrupt) the temporary folder is removed and ``path`` keeps its
+    previous content, if it had any.
+    """
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for everyone to read
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Writes ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:

@@ -159,7 +159,8 @@ def _add_gan_parsers(sub) -> None:
                              "reference's 16)")
     sample.add_argument("--style", default="random",
                         help="conditional runs: a font number or name, random (a new style "
-                             "per image) or mean (default random)")
+                             "per image), mix (a new blend of two fonts per image) or mean "
+                             "(default random)")
 
     write = sub.add_parser(
         "write", help="write Hangul text in generated handwriting (a PNG)",
@@ -169,7 +170,8 @@ def _add_gan_parsers(sub) -> None:
     write.add_argument("text", help='the text, e.g. "안녕하세요"')
     write.add_argument("--style", default="random",
                        help="a training font's number or name (see `korean-gan styles`), "
-                            "random (one new style, from --seed) or mean (default random)")
+                            "random (one new style, from --seed), mix (one new blend of two "
+                            "fonts) or mean (default random)")
     write.add_argument("--model", default="default",
                        help="default (the committed pretrained model) or a conditional run "
                             "folder")
@@ -190,7 +192,8 @@ def _add_gan_parsers(sub) -> None:
                        help="images per syllable (default 100)")
     synth.add_argument("--styles", default="fonts",
                        help="comma-separated: fonts (every training font in turn), font numbers "
-                            "or names, random (a new style per image), mean (default fonts)")
+                            "or names, random (a new style per image), mix (a new blend of two "
+                            "training fonts per image), mean (default fonts)")
     synth.add_argument("--format", choices=("npz", "imagefolder"), default="npz")
     synth.add_argument("--out", default=None,
                        help="default data/synth-<charset>.npz (or a folder for imagefolder)")
@@ -344,6 +347,25 @@ def _add_sheet_parsers(sub) -> None:
     adapt.add_argument("--steps", type=int, default=300, help="optimisation steps (default 300)")
     adapt.add_argument("--seed", type=int, default=0)
     adapt.set_defaults(handler=_cmd_adapt)
+
+    distill = sub.add_parser(
+        "distill", help="make a faster copy of a conditional model (a narrower last block)",
+        description="Train a generator whose last block is narrower to draw what a conditional "
+                    "model draws (the rest is the model's own, frozen), and save it as a model "
+                    "folder that write and synth take with --model. No data needed.")
+    distill.add_argument("--model", default="default",
+                         help="the model to copy: default (the pretrained model) or a "
+                              "conditional model folder")
+    distill.add_argument("--out", default="models/hangul-fast",
+                         help="the new model folder (default models/hangul-fast)")
+    distill.add_argument("--last-filters", type=int, default=16,
+                         help="channels of the new last block (default 16; the model's own "
+                              "has 32)")
+    distill.add_argument("--steps", type=int, default=3000, help="training steps (default 3000, "
+                                                                 "about 10 min on 2 cores)")
+    distill.add_argument("--seed", type=int, default=0)
+    distill.add_argument("--quiet", action="store_true", help="no progress bar")
+    distill.set_defaults(handler=_cmd_distill)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -543,8 +565,8 @@ def _cmd_write(args) -> int:
 
 
 def _style_arg(style: str) -> str:
-    # On the command line "random" means one new style for the whole text.
-    return "random-one" if style == "random" else style
+    # On the command line "random" and "mix" mean one new style for the whole text.
+    return {"random": "random-one", "mix": "mix-one"}.get(style, style)
 
 
 def _cmd_synth(args) -> int:
@@ -573,7 +595,7 @@ def _cmd_styles(args) -> int:
     from korean_gan.handwriting import Handwriting
 
     writer = Handwriting.load(args.model)
-    print(f"styles of {writer.info['source']} (plus: random, mean):")
+    print(f"styles of {writer.info['source']} (plus: random, mix, mean):")
     for i, font in enumerate(writer.fonts):
         print(f"{i:3d}  {font}")
     return 0
@@ -817,6 +839,19 @@ def _cmd_adapt(args) -> int:
     model = "" if args.model == "default" else f" --model {args.model}"
     print(f"wrote {result.path}; write with it: korean-gan write \"안녕하세요\" --style {style}"
           f"{model} --out hello.png")
+    return 0
+
+
+def _cmd_distill(args) -> int:
+    from korean_gan.distill import DistillConfig, distill
+
+    result = distill(DistillConfig(model=args.model, out=args.out, last_filters=args.last_filters,
+                                   steps=args.steps, seed=args.seed, progress=not args.quiet))
+    print(f"distilled {args.model} (last block {result.teacher_filters} channels) into "
+          f"{result.last_filters} channels in {result.seconds:.0f} s: difference to it "
+          f"{result.difference_start:.2f} → {result.difference_end:.2f} grey levels (mean, of "
+          "255)")
+    print(f"wrote {result.path}; use it: korean-gan synth --model {result.path} ...")
     return 0
 
 

@@ -12,7 +12,8 @@ learned style vectors:
   image folder) with a manifest, ready to train a classifier on.
 
 A style is a training font (its index or name), ``random`` (a new style drawn from a Gaussian
-fitted to the fonts' styles), ``mean`` (their average), or a style vector. Loading reads weights
+fitted to the fonts' styles), ``mix`` (a random blend of two training fonts), ``mean`` (their
+average), or a style vector. Loading reads weights
 only, built into an architecture made here, and checks a pretrained model's sha256 first.
 Nothing here imports the trainer.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "SynthConfig",
     "export_model",
     "load_style",
+    "mixed_styles",
     "model_folder",
     "random_styles",
     "save_style",
@@ -110,6 +112,32 @@ def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
 
 
+# A blend of two real styles, as mixup blends two examples (Zhang et al. 2018,
+# https://arxiv.org/abs/1710.09412), here in the learned style space: new styles that stay on
+# the segments between training fonts, where the generator learned to write.
+def mixed_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` new style vectors, each a convex blend ``(1 - t) a + t b`` of two different rows
+    ``a``, ``b`` of ``table`` (the fonts' learned styles) drawn at random, ``t ~ U(0, 1)``.
+
+    Args:
+        table: ``(F, D)`` style vectors (one row gives that row ``n`` times).
+        n: How many to make.
+        seed: Seed of the draw.
+
+    Returns:
+        ``(n, D)`` float32.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if len(table) < 2:
+        return np.repeat(table[:1], n, axis=0).astype(np.float32)
+    first = rng.integers(len(table), size=n)
+    # A second font other than the first: shift by 1..F-1 places.
+    second = (first + rng.integers(1, len(table), size=n)) % len(table)
+    t = rng.uniform(size=(n, 1))
+    return ((1.0 - t) * table[first] + t * table[second]).astype(np.float32)
+
+
 def _describe(char: str) -> str:
     return f"{char!r} (U+{ord(char):04X})"
 
@@ -133,9 +161,11 @@ class SynthConfig:
     Attributes:
         charset: The syllables (a charset name, file or literal; see ``korean_gan.charsets``).
         per_class: Images per syllable.
-        styles: Style specifications, shared out evenly over each syllable's images:
+        styles: Style specifications, shared out in turn over the images (each syllable going
+            on from where the one before stopped, so every one is used):
             ``fonts`` (every training font in turn), a font's index or name, ``random`` (a new
-            random style for every image) or ``mean``.
+            random style for every image), ``mix`` (a new blend of two training fonts for
+            every image) or ``mean``.
         seed: Seed of noise and random styles: same seed, same bytes.
         out: The ``.npz`` path or image folder (default ``data/synth-<charset>.npz``).
         format: ``npz`` or ``imagefolder``.
@@ -182,9 +212,8 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         HandwritingError: not a finished conditional run, or no snapshot of that epoch.
     """
     import shutil
-    import tempfile
 
-    from korean_gan._io import sha256_file
+    from korean_gan._io import atomic_dir, sha256_file
 
     run_dir, out = Path(run_dir), Path(out)
     Handwriting.load(run_dir)  # refuses anything that is not a finished conditional run
@@ -197,14 +226,13 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         if missing:
             raise HandwritingError(f"{run_dir} has no snapshot of epoch {snapshot} "
                                    f"({missing[0]} is missing); train with --snapshot-every")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
         keep = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
                 "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
                 "diffaugment", "spectral_norm", "recon_weight", "content_weight",
-                "recognizer_epochs", "init_from", "epochs", "lr_decay_epochs", "seed", "data")
+                "recognizer_epochs", "init_from", "epochs", "lr_decay_epochs", "seed", "data",
+                "g_last_filters", "distill")
         config = {k: config[k] for k in keep if k in config}
         if snapshot is not None:
             config["epochs"] = snapshot
@@ -228,13 +256,6 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         (tmp / MODEL_CARD).write_text(json.dumps({**(card or {}), "sha256": files},
                                                  ensure_ascii=False, indent=2) + "\n",
                                       encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for everyone to read
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -356,7 +377,9 @@ class Handwriting:
             generator = build_conditional_generator(
                 noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
                 image_size=int(card.get("image_size", config.get("image_size", 32))),
-                base_filters=int(config.get("g_filters", 128)))
+                base_filters=int(config.get("g_filters", 128)),
+                last_filters=(int(config["g_last_filters"]) if config.get("g_last_filters")
+                              else None))
         try:
             generator.load_weights(str(folder / GENERATOR_FILE))
         except Exception as err:  # h5py/Keras raise several types for foreign files
@@ -375,7 +398,8 @@ class Handwriting:
 
         Args:
             style: A training font's index or name (a unique prefix will do), ``random`` (a new
-                style per row), ``random-one`` (one new style for all rows), ``mean``, a
+                style per row), ``random-one`` (one new style for all rows), ``mix`` (a new
+                blend of two training fonts per row), ``mix-one``, ``mean``, a
                 style file (``.npz`` path, or a name in ``styles/``), or a vector of length D.
             n: Rows.
             seed: Seed of random styles.
@@ -392,12 +416,16 @@ class Handwriting:
             if not 0 <= index < len(self.fonts):
                 raise HandwritingError(f"style {index} does not exist; styles are 0-"
                                        f"{len(self.fonts) - 1} ({', '.join(self.fonts)}), "
-                                       "random or mean")
+                                       "random, mix or mean")
             return np.repeat(self.styles[index][None], n, axis=0)
         if style == "random":
             return random_styles(self.styles, n, seed)
         if style == "random-one":
             return np.repeat(random_styles(self.styles, 1, seed), n, axis=0)
+        if style == "mix":
+            return mixed_styles(self.styles, n, seed)
+        if style == "mix-one":
+            return np.repeat(mixed_styles(self.styles, 1, seed), n, axis=0)
         if style == "mean":
             return np.repeat(self.styles.mean(axis=0, keepdims=True), n, axis=0)
         if isinstance(style, str) and (style.endswith(".npz") or
@@ -417,7 +445,7 @@ class Handwriting:
                 raise HandwritingError(f"style {style!r} matches several fonts: "
                                        f"{', '.join(self.fonts[i] for i in matches)}")
         raise HandwritingError(f"unknown style {style!r}; give a number 0-{len(self.fonts) - 1}, "
-                               f"a font name ({', '.join(self.fonts)}), random or mean")
+                               f"a font name ({', '.join(self.fonts)}), random, mix or mean")
 
     def style_name(self, style: str) -> str:
         """The canonical name of a style specification: the font's name for a font's number
@@ -427,7 +455,7 @@ class Handwriting:
             HandwritingError: an unknown style.
         """
         vector = self.style_vectors(style, 1)
-        if style not in ("random", "random-one", "mean"):
+        if style not in ("random", "random-one", "mix", "mix-one", "mean"):
             for font, row in zip(self.fonts, self.styles, strict=True):
                 if np.array_equal(row, vector[0]):
                     return font
@@ -590,8 +618,13 @@ class Handwriting:
         n_classes, per = len(charset), config.per_class
         labels = np.repeat(np.arange(n_classes, dtype=np.int32), per)
         slot = np.tile(np.arange(per), n_classes)
-        entry = slot % len(entries)
-        copy = (slot // len(entries)).astype(np.int32)
+        # Each syllable's images go to the style entries in turn, each syllable going on from
+        # where the one before stopped: every entry gets its share even when there are fewer
+        # images per syllable than entries.
+        offset = (labels.astype(np.int64) * per) % len(entries)
+        entry = (offset + slot) % len(entries)
+        # The image's number within its (syllable, entry).
+        copy = ((offset + slot) // len(entries) - (entry < offset)).astype(np.int32)
         names = sorted(set(entries), key=entries.index)
         font_ids = np.array([names.index(entries[e]) for e in entry], np.int32)
         rng = np.random.default_rng(config.seed)

@@ -33,6 +33,7 @@ __all__ = [
     "build_generator",
     "build_projection_discriminator",
     "copy_layer_weights",
+    "generator_dims",
     "with_fast_upsampling",
 ]
 
@@ -478,7 +479,8 @@ class ConditionalBatchNorm(layers.Layer):
 def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_dim: int = 32,
                                 image_size: int = 32, base_filters: int = 256,
                                 name: str = "conditional_generator",
-                                fast_upsampling: bool = False) -> keras.Model:
+                                fast_upsampling: bool = False,
+                                last_filters: int | None = None) -> keras.Model:
     """A generator conditioned on a syllable's jamo and a handwriting style vector.
 
     Content is the syllable decomposed into initial, vowel and final (each its own embedding),
@@ -502,6 +504,9 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
             made a bf16 training step of the 256-wide generator 1.25x slower), and so do weight
             files (Keras keys them by layer class: one form's files do not load into the
             other); sampling converts with :func:`with_fast_upsampling`.
+        last_filters: Channels of the last block (default ``base_filters // 8``). The last
+            block works at full resolution, so its width sets much of the sampling cost: a
+            distilled generator (``korean_gan.distill``) narrows it.
 
     Returns:
         A model mapping ``[noise (B, noise_dim), jamo (B, 3) int, style (B, style_dim)]`` to
@@ -527,9 +532,13 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
     else:
         x = ConditionalBatchNorm(name="cbn_0")([x, condition])
         x = layers.ReLU(name="relu_0")(x)
+    if last_filters is not None and (not isinstance(last_filters, int) or last_filters < 1):
+        raise ValueError(f"last_filters must be a positive integer, got {last_filters!r}")
     filters = base_filters
     for block in (1, 2, 3):
         filters //= 2
+        if block == 3 and last_filters is not None:
+            filters = last_filters
         if fast_upsampling:
             x = UpsampleConv2D(filters, use_bias=False, name=f"conv_{block}")(x)
             x = ConditionalBatchNorm(relu=True, name=f"cbn_{block}")([x, condition])
@@ -547,6 +556,19 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
     return keras.Model([noise, jamo, style], image, name=name)
 
 
+def generator_dims(generator: keras.Model) -> dict:
+    """The :func:`build_conditional_generator` arguments that rebuild ``generator``'s
+    architecture (either form): noise, style and jamo sizes, image size, base and last-block
+    filters."""
+    noise, _, style = generator.inputs
+    side = generator.get_layer("reshape").output.shape[1]
+    return {"noise_dim": int(noise.shape[-1]), "style_dim": int(style.shape[-1]),
+            "jamo_dim": int(generator.get_layer("embed_initial").output_dim),
+            "image_size": int(generator.output.shape[1]),
+            "base_filters": int(generator.get_layer("dense").units // (side * side)),
+            "last_filters": int(generator.get_layer("conv_3").filters)}
+
+
 def with_fast_upsampling(generator: keras.Model) -> keras.Model:
     """A conditional generator rebuilt with ``fast_upsampling`` and the same weights.
 
@@ -559,17 +581,11 @@ def with_fast_upsampling(generator: keras.Model) -> keras.Model:
     """
     if any(isinstance(layer, UpsampleConv2D) for layer in generator.layers):
         return generator
-    noise, _, style = generator.inputs
-    side = generator.get_layer("reshape").output.shape[1]
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(generator.get_layer("dense").dtype_policy)
     try:
-        fast = build_conditional_generator(
-            noise_dim=noise.shape[-1], style_dim=style.shape[-1],
-            jamo_dim=generator.get_layer("embed_initial").output_dim,
-            image_size=generator.output.shape[1],
-            base_filters=generator.get_layer("dense").units // (side * side),
-            name=generator.name, fast_upsampling=True)
+        fast = build_conditional_generator(**generator_dims(generator), name=generator.name,
+                                           fast_upsampling=True)
     finally:
         keras.config.set_dtype_policy(policy)
     copy_layer_weights(generator, fast)
