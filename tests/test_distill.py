@@ -13,7 +13,7 @@ FONTS = ["Alpha-Regular", "Beta-Bold", "Gamma-Regular"]
 @pytest.fixture(scope="module")
 def teacher_dir(tmp_path_factory, make_conditional_model_dir):
     """A conditional model folder with random weights: 32 channels in the first feature map,
-    so 4 in the last block."""
+    so blocks of 16, 8 and 4."""
     return make_conditional_model_dir(tmp_path_factory.mktemp("teacher"), FONTS, g_filters=32,
                                       seed=5)
 
@@ -26,22 +26,28 @@ def test_distilled_model_loads_draws_like_its_teacher_and_is_reproducible(teache
     from korean_gan.distill import DistillConfig, distill
     from korean_gan.handwriting import Handwriting
 
-    config = DistillConfig(model=str(teacher_dir), out=str(tmp_path / "fast"), last_filters=2,
-                           steps=60, batch_size=64, learning_rate=1e-2,
+    config = DistillConfig(model=str(teacher_dir), out=str(tmp_path / "fast"),
+                           block_filters=(16, 5, 2),
+                           steps=60, batch_size=64, learning_rate=3e-3,
                            validation_glyphs=128, progress=False)
     result = distill(config)
     assert result.path == tmp_path / "fast"
-    assert (result.teacher_filters, result.last_filters) == (4, 2)
+    assert (result.teacher_block_filters, result.block_filters) == ((16, 8, 4), (16, 5, 2))
     # Training brings the student closer to the teacher than the warm start was.
     assert result.difference_end < result.difference_start
 
     student = Handwriting.load(result.path, precision="float32")
     teacher = Handwriting.load(teacher_dir, precision="float32")
-    assert student.generator.get_layer("conv_3").filters == 2
+    assert [student.generator.get_layer(f"conv_{b}").filters for b in (1, 2, 3)] == [16, 5, 2]
+    # Block 1 was not narrowed: it is the teacher's, untouched.
+    for name in ("dense", "conv_1", "cbn_1"):
+        for a, b in zip(student.generator.get_layer(name).get_weights(),
+                        teacher.generator.get_layer(name).get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
     assert student.fonts == teacher.fonts
     np.testing.assert_array_equal(student.styles, teacher.styles)
     saved = json.loads((result.path / "config.json").read_text())
-    assert saved["g_last_filters"] == 2 and saved["g_filters"] == 32
+    assert saved["g_block_filters"] == [16, 5, 2] and saved["g_filters"] == 32
     assert saved["distill"]["difference_end"] == result.difference_end
     # Its glyphs, of syllables it never trained on by name, are near the teacher's: closer
     # than the teacher's glyphs in another style are.
@@ -65,9 +71,14 @@ def test_distill_refuses_bad_settings_before_work(teacher_dir, tmp_path):
     from korean_gan.handwriting import HandwritingError
 
     out = tmp_path / "fast"
-    with pytest.raises(HandwritingError, match="last block has 4 channels; last_filters must "
-                                               "be fewer, got 4"):
-        distill(model=str(teacher_dir), out=str(out), last_filters=4, progress=False)
+    with pytest.raises(HandwritingError, match=r"blocks have \(16, 8, 4\) channels; block_filters "
+                                               r"must be narrower somewhere and wider nowhere, "
+                                               r"got \(16, 8, 4\)"):
+        distill(model=str(teacher_dir), out=str(out), block_filters=(16, 8, 4), progress=False)
+    with pytest.raises(HandwritingError, match=r"wider nowhere, got \(16, 9, 2\)"):
+        distill(model=str(teacher_dir), out=str(out), block_filters=(16, 9, 2), progress=False)
+    with pytest.raises(HandwritingError, match="block_filters must be three positive integers"):
+        distill(model=str(teacher_dir), out=str(out), block_filters=(16, 2))
     with pytest.raises(HandwritingError, match="steps must be a positive integer, got 0"):
         distill(model=str(teacher_dir), out=str(out), steps=0)
     with pytest.raises(HandwritingError, match="is the teacher's"):
@@ -81,13 +92,16 @@ def test_cli_distill(teacher_dir, tmp_path, capsys):
     from korean_gan.cli import main
 
     out = tmp_path / "cli-fast"
-    assert main(["distill", "--model", str(teacher_dir), "--out", str(out), "--last-filters",
-                 "1", "--steps", "3", "--quiet"]) == 0
+    assert main(["distill", "--model", str(teacher_dir), "--out", str(out), "--filters",
+                 "8,8,1", "--steps", "3", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "last block 4 channels) into 1 channels" in printed and str(out) in printed
+    assert "(blocks of 16,8,4 channels) into 8,8,1" in printed and str(out) in printed
     assert main(["synth", "--model", str(out), "--charset", "가각", "--per-class", "2",
                  "--styles", "mix", "--out", str(tmp_path / "s.npz"), "--quiet",
                  "--no-preview"]) == 0
     assert main(["distill", "--model", str(teacher_dir), "--out", str(out),
-                 "--last-filters", "9"]) == 2
-    assert "last_filters must be fewer, got 9" in capsys.readouterr().err
+                 "--filters", "16,8,9"]) == 2
+    assert "wider nowhere, got (16, 8, 9)" in capsys.readouterr().err
+    assert main(["distill", "--model", str(teacher_dir), "--out", str(out),
+                 "--filters", "16,8,x"]) == 2
+    assert "--filters 16,8,x: give three whole numbers" in capsys.readouterr().err

@@ -320,13 +320,14 @@ def test_upsample_conv_is_nearest_upsampling_then_a_3x3_convolution(use_bias: bo
     assert UpsampleConv2D.from_config(fast.get_config()).get_config() == fast.get_config()
 
 
-@pytest.mark.parametrize("last_filters", [None, 3])
-def test_the_fast_generator_is_the_same_function_with_the_same_weights(last_filters) -> None:
-    plain = build_conditional_generator(base_filters=32, last_filters=last_filters)
-    assert plain.get_layer("conv_3").filters == (last_filters or 4)
+@pytest.mark.parametrize("block_filters", [None, (16, 5, 3)])
+def test_the_fast_generator_is_the_same_function_with_the_same_weights(block_filters) -> None:
+    plain = build_conditional_generator(base_filters=32, block_filters=block_filters)
+    widths = block_filters or (16, 8, 4)
+    assert [plain.get_layer(f"conv_{b}").filters for b in (1, 2, 3)] == list(widths)
     assert generator_dims(plain) == {"noise_dim": 64, "style_dim": 16, "jamo_dim": 32,
                                      "image_size": 32, "base_filters": 32,
-                                     "last_filters": last_filters or 4}
+                                     "block_filters": widths}
     # Non-trivial conditional batch norm, so every weight matters.
     plain.set_weights([w + np.random.default_rng(i).normal(0, 0.1, w.shape).astype(w.dtype)
                        for i, w in enumerate(plain.get_weights())])
@@ -350,10 +351,10 @@ def test_the_fast_generator_is_the_same_function_with_the_same_weights(last_filt
     assert with_fast_upsampling(mixed).get_layer("conv_2").compute_dtype == "bfloat16"
 
 
-@pytest.mark.parametrize("bad", [0, -2, 2.5])
-def test_conditional_generator_rejects_bad_last_filters(bad) -> None:
-    with pytest.raises(ValueError, match=f"last_filters must be a positive integer, got {bad}"):
-        build_conditional_generator(base_filters=32, last_filters=bad)
+@pytest.mark.parametrize("bad", [(16, 8, 0), (16, 8), (16, 8, 2.5), (16, -1, 4)])
+def test_conditional_generator_rejects_bad_block_filters(bad) -> None:
+    with pytest.raises(ValueError, match="block_filters must be three positive integers, got"):
+        build_conditional_generator(base_filters=32, block_filters=bad)
 
 
 def test_conditional_batch_norm_folds_its_moving_statistics_at_inference() -> None:

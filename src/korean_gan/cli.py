@@ -349,20 +349,22 @@ def _add_sheet_parsers(sub) -> None:
     adapt.set_defaults(handler=_cmd_adapt)
 
     distill = sub.add_parser(
-        "distill", help="make a faster copy of a conditional model (a narrower last block)",
-        description="Train a generator whose last block is narrower to draw what a conditional "
-                    "model draws (the rest is the model's own, frozen), and save it as a model "
-                    "folder that write and synth take with --model. No data needed.")
+        "distill", help="make a faster copy of a conditional model (narrower last blocks)",
+        description="Train a generator whose last blocks are narrower to draw what a "
+                    "conditional model draws (the blocks before them are the model's own, "
+                    "frozen), and save it as a model folder that write and synth take with "
+                    "--model. No data needed.")
     distill.add_argument("--model", default="default",
                          help="the model to copy: default (the pretrained model) or a "
                               "conditional model folder")
     distill.add_argument("--out", default="models/hangul-fast",
                          help="the new model folder (default models/hangul-fast)")
-    distill.add_argument("--last-filters", type=int, default=16,
-                         help="channels of the new last block (default 16; the model's own "
-                              "has 32)")
+    distill.add_argument("--filters", default="128,48,16",
+                         help="channels of the new model's three upsampling blocks, each at "
+                              "most the model's (default 128,48,16; the default model has "
+                              "128,64,32)")
     distill.add_argument("--steps", type=int, default=3000, help="training steps (default 3000, "
-                                                                 "about 10 min on 2 cores)")
+                                                                 "about 15 min on 2 cores)")
     distill.add_argument("--seed", type=int, default=0)
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(handler=_cmd_distill)
@@ -842,13 +844,22 @@ def _cmd_adapt(args) -> int:
     return 0
 
 
+def _widths(filters) -> str:
+    return ",".join(str(f) for f in filters)
+
+
 def _cmd_distill(args) -> int:
     from korean_gan.distill import DistillConfig, distill
 
-    result = distill(DistillConfig(model=args.model, out=args.out, last_filters=args.last_filters,
+    try:
+        filters = tuple(int(f) for f in args.filters.split(","))
+    except ValueError:
+        raise ValueError(f"--filters {args.filters}: give three whole numbers separated by "
+                         "commas, e.g. 128,48,16") from None
+    result = distill(DistillConfig(model=args.model, out=args.out, block_filters=filters,
                                    steps=args.steps, seed=args.seed, progress=not args.quiet))
-    print(f"distilled {args.model} (last block {result.teacher_filters} channels) into "
-          f"{result.last_filters} channels in {result.seconds:.0f} s: difference to it "
+    print(f"distilled {args.model} (blocks of {_widths(result.teacher_block_filters)} channels) "
+          f"into {_widths(result.block_filters)} in {result.seconds:.0f} s: difference to it "
           f"{result.difference_start:.2f} → {result.difference_end:.2f} grey levels (mean, of "
           "255)")
     print(f"wrote {result.path}; use it: korean-gan synth --model {result.path} ...")

@@ -1,18 +1,18 @@
-"""A faster generator: distil a trained conditional model into one with a narrower last block.
+"""A faster generator: distil a trained conditional model into one with narrower last blocks.
 
-The last block of the conditional generator works at full resolution (32 × 32), so its width
-sets much of the cost of sampling: in the 256-wide model the last convolution, its norm and the
-output layer take 43% of a sampling call. Distillation keeps everything before that block
-(embeddings, dense layer, the first two blocks: the teacher's own weights, frozen) and trains a
-narrower last block to draw what the teacher draws, pixel for pixel (mean absolute error over
-the teacher's images), on random syllables of all 11,172, font styles, random styles and blends
-of two fonts. No real data and no critic are needed: the teacher is the data.
+The last two blocks of the conditional generator work at 16 × 16 and 32 × 32, so their widths
+set much of the cost of sampling. Distillation keeps everything before the first narrowed block
+(embeddings, dense layer, the first block: the teacher's own weights, frozen) and trains the
+narrower blocks and the output layer to draw what the teacher draws, pixel for pixel (mean
+absolute error against the teacher's images), on random syllables of all 11,172, font styles,
+random styles and blends of two fonts. No real data and no critic are needed: the teacher is
+the data.
 
 Knowledge distillation of a GAN generator with a pixel loss, as in Aguinaldo et al. 2019
 (https://arxiv.org/abs/1902.00159). The student starts from the teacher's channels that the
-output layer weighs most (a warm start, so the first steps already draw glyphs).
+next layer weighs most (a warm start, so the first steps already draw glyphs).
 
-The result is a model folder like a run's (``config.json`` with ``g_last_filters``,
+The result is a model folder like a run's (``config.json`` with ``g_block_filters``,
 ``generator.weights.h5``, ``styles.npz``), which ``write``, ``synth`` and
 :class:`~korean_gan.handwriting.Handwriting` load like any other.
 """
@@ -41,8 +41,7 @@ from korean_gan.handwriting import (
 
 __all__ = ["DistillConfig", "DistillResult", "distill"]
 
-# The layers the student trains; everything before them is the teacher's, frozen.
-_TAIL = ("conv_3", "cbn_3", "to_image")
+_BLOCKS = (1, 2, 3)
 
 
 @dataclass
@@ -52,7 +51,9 @@ class DistillConfig:
     Attributes:
         model: The teacher: ``default`` (the pretrained model) or a conditional model folder.
         out: The student's model folder (replaced as a whole when done).
-        last_filters: Channels of the student's last block (fewer than the teacher's).
+        block_filters: Channels of the student's three upsampling blocks, each at most the
+            teacher's; blocks from the first narrower one on are trained, the ones before it
+            are the teacher's.
         steps: Adam steps.
         batch_size: Glyphs per step.
         learning_rate: Adam's step size, cosine-decayed to 0 over the steps.
@@ -64,8 +65,8 @@ class DistillConfig:
 
     model: str = "default"
     out: str = "models/hangul-fast"
-    last_filters: int = 16  # the shipped model's last block has 32
-    steps: int = 3000  # about 10 minutes on 2 CPU cores for the 256-wide model
+    block_filters: tuple[int, int, int] = (128, 48, 16)  # the default model's: (128, 64, 32)
+    steps: int = 3000  # about 15 minutes on 2 CPU cores for the default model
     batch_size: int = 256
     learning_rate: float = 2e-3
     seed: int = 0
@@ -79,8 +80,8 @@ class DistillResult:
     (of 255) between the student's and the teacher's images on the validation glyphs."""
 
     path: Path
-    last_filters: int
-    teacher_filters: int
+    block_filters: tuple[int, int, int]
+    teacher_block_filters: tuple[int, int, int]
     difference_start: float
     difference_end: float
     seconds: float
@@ -99,26 +100,54 @@ def _draw(writer: Handwriting, n: int, rng: np.random.Generator, jamo_all: np.nd
     return noise, jamo, styles.astype(np.float32)
 
 
-def _warm_start(teacher, student, width: int) -> None:
-    """Copies the teacher's weights into the student: all layers before the last block as they
-    are, and the last block's ``width`` channels that the output layer weighs most."""
+def _warm_start(teacher, student, first: int) -> None:
+    """Copies the teacher's weights into the student: the layers before block ``first`` as
+    they are; in each later block, the channels that the next layer weighs most (summed
+    absolute weights over the channels it keeps), chosen from the output back."""
+    trained = {f"conv_{b}" for b in _BLOCKS[first - 1:]} | {
+        f"cbn_{b}" for b in _BLOCKS[first - 1:]} | {"to_image"}
     for layer in teacher.layers:
-        if layer.weights and layer.name not in _TAIL:
+        if layer.weights and layer.name not in trained:
             student.get_layer(layer.name).set_weights(layer.get_weights())
-    out_kernel = teacher.get_layer("to_image").get_weights()[0]  # (3, 3, C, 1)
-    keep = np.sort(np.argsort(-np.abs(out_kernel).sum(axis=(0, 1, 3)), kind="stable")[:width])
-    channels = out_kernel.shape[2]
-    for name in ("conv_3", "cbn_3"):
-        for source, target in zip(teacher.get_layer(name).weights,
-                                  student.get_layer(name).weights, strict=True):
-            value = source.numpy()
-            target.assign(value[..., keep] if value.shape[-1] == channels else value)
+    # keep[b]: the teacher's channels of block b that the student keeps (block 0: all).
+    keep = {0: slice(None)}
+    next_kernel = teacher.get_layer("to_image").get_weights()[0]  # (3, 3, C3, 1)
+    for block in reversed(_BLOCKS):
+        width = student.get_layer(f"conv_{block}").filters
+        weight = np.abs(next_kernel).sum(axis=(0, 1, 3))
+        keep[block] = np.sort(np.argsort(-weight, kind="stable")[:width])
+        next_kernel = teacher.get_layer(f"conv_{block}").get_weights()[0][..., keep[block]]
+    for block in range(1, first):
+        keep[block] = slice(None)
+    for block in _BLOCKS[first - 1:]:
+        kernel = teacher.get_layer(f"conv_{block}").get_weights()[0]
+        student.get_layer(f"conv_{block}").set_weights(
+            [kernel[:, :, keep[block - 1], :][..., keep[block]]])
+        # Every weight of a conditional norm has the block's channels last.
+        for source, target in zip(teacher.get_layer(f"cbn_{block}").weights,
+                                  student.get_layer(f"cbn_{block}").weights, strict=True):
+            target.assign(source.numpy()[..., keep[block]])
     kernel, bias = teacher.get_layer("to_image").get_weights()
-    student.get_layer("to_image").set_weights([kernel[:, :, keep, :], bias])
+    student.get_layer("to_image").set_weights([kernel[:, :, keep[3], :], bias])
+
+
+def _check(config: DistillConfig) -> None:
+    for name in ("steps", "batch_size", "validation_glyphs"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise HandwritingError(f"distill: {name} must be a positive integer, got {value!r}")
+    filters = tuple(config.block_filters)
+    if len(filters) != 3 or not all(isinstance(f, int) and not isinstance(f, bool) and f > 0
+                                    for f in filters):
+        raise HandwritingError(f"distill: block_filters must be three positive integers, got "
+                               f"{config.block_filters!r}")
+    if not config.learning_rate > 0:
+        raise HandwritingError(f"distill: learning_rate must be positive, got "
+                               f"{config.learning_rate!r}")
 
 
 def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
-    """Trains a narrower last block to draw what a conditional model draws; saves the result
+    """Trains narrower last blocks to draw what a conditional model draws; saves the result
     as a model folder.
 
     Args:
@@ -129,17 +158,12 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
         A :class:`DistillResult`.
 
     Raises:
-        HandwritingError: the teacher cannot be loaded, or ``last_filters`` is not fewer than
-            its last block's channels; bad numbers; before any work starts.
+        HandwritingError: the teacher cannot be loaded; ``block_filters`` wider than the
+            teacher's or no narrower anywhere; bad numbers; all before any work starts.
     """
     config = DistillConfig(**{**asdict(config or DistillConfig()), **overrides})
-    for name in ("last_filters", "steps", "batch_size", "validation_glyphs"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise HandwritingError(f"distill: {name} must be a positive integer, got {value!r}")
-    if not config.learning_rate > 0:
-        raise HandwritingError(f"distill: learning_rate must be positive, got "
-                               f"{config.learning_rate!r}")
+    _check(config)
+    config.block_filters = tuple(config.block_filters)
     folder = model_folder(config.model)
     out = Path(config.out)
     if out.resolve() == folder.resolve():
@@ -155,51 +179,57 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
 
     # The plain (training) form of the teacher: its layers are the student's template.
     dims = generator_dims(teacher_writer.generator)
+    widths = dims["block_filters"]
+    if any(s > t for s, t in zip(config.block_filters, widths, strict=True)) or \
+            config.block_filters == widths:
+        raise HandwritingError(f"distill: the teacher's blocks have {widths} channels; "
+                               f"block_filters must be narrower somewhere and wider nowhere, "
+                               f"got {config.block_filters}")
+    first = next(b for b, s, t in zip(_BLOCKS, config.block_filters, widths, strict=True)
+                 if s < t)
     teacher = build_conditional_generator(**dims)
     teacher.load_weights(str(folder / GENERATOR_FILE))
-    width = int(teacher.get_layer("conv_3").filters)
-    if config.last_filters >= width:
-        raise HandwritingError(f"distill: the teacher's last block has {width} channels; "
-                               f"last_filters must be fewer, got {config.last_filters}")
-    student = build_conditional_generator(**{**dims, "last_filters": config.last_filters})
-    _warm_start(teacher, student, config.last_filters)
+    student = build_conditional_generator(**{**dims, "block_filters": config.block_filters})
+    _warm_start(teacher, student, first)
 
-    # One pass through the shared, frozen trunk; then each model's last block.
-    trunk = keras.Model(teacher.inputs, [teacher.get_layer("relu_2").output,
+    # One pass through the shared, frozen trunk; then each model's trained blocks.
+    trunk = keras.Model(teacher.inputs, [teacher.get_layer(f"relu_{first - 1}").output,
                                           teacher.get_layer("condition").output])
 
-    def last_block(model):
+    def head(model):
         features = keras.Input(trunk.outputs[0].shape[1:])
         condition = keras.Input(trunk.outputs[1].shape[1:])
-        x = model.get_layer("up_3")(features)
-        x = model.get_layer("conv_3")(x)
-        x = model.get_layer("cbn_3")([x, condition])
-        x = model.get_layer("relu_3")(x)
+        x = features
+        for block in _BLOCKS[first - 1:]:
+            x = model.get_layer(f"up_{block}")(x)
+            x = model.get_layer(f"conv_{block}")(x)
+            x = model.get_layer(f"cbn_{block}")([x, condition])
+            x = model.get_layer(f"relu_{block}")(x)
         return keras.Model([features, condition], model.get_layer("to_image")(x))
 
-    teacher_block, student_block = last_block(teacher), last_block(student)
-    variables = student_block.trainable_variables
-    # Both run in inference mode: the student's norm keeps fixed statistics (mean 0, variance
-    # 1), so what is trained is exactly the function that will sample.
+    teacher_head, student_head = head(teacher), head(student)
+    variables = student_head.trainable_variables
+    # Both run in inference mode: the student's norms keep the statistics they start with
+    # (the teacher's kept channels), so what is trained is exactly the function that samples.
     optimizer = keras.optimizers.Adam(
         keras.optimizers.schedules.CosineDecay(config.learning_rate, config.steps))
 
-    def difference(noise, jamo, styles):
+    def both(noise, jamo, styles):
         features, condition = trunk([noise, jamo, styles], training=False)
-        target = teacher_block([features, condition], training=False)
-        return student_block([features, condition], training=False), target
+        target = teacher_head([features, condition], training=False)
+        return student_head([features, condition], training=False), target
 
     @tf.function(autograph=False)
     def train_step(noise, jamo, styles):
         with tf.GradientTape() as tape:
-            image, target = difference(noise, jamo, styles)
+            image, target = both(noise, jamo, styles)
             loss = tf.reduce_mean(tf.abs(image - target))
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
     @tf.function(autograph=False)
     def validation_error(noise, jamo, styles):
-        image, target = difference(noise, jamo, styles)
+        image, target = both(noise, jamo, styles)
         return tf.reduce_sum(tf.abs(image - target))
 
     jamo_all = jamo_table(all11172().chars)
@@ -227,19 +257,19 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
             bar.update(1)
     after = grey_levels()
     seconds = time.perf_counter() - started
-    _save(student, folder, out, config, width, before, after, seconds)
-    return DistillResult(out, config.last_filters, width, round(before, 3), round(after, 3),
+    _save(student, folder, out, config, widths, before, after, seconds)
+    return DistillResult(out, config.block_filters, widths, round(before, 3), round(after, 3),
                          round(seconds, 1))
 
 
-def _save(student, teacher_folder: Path, out: Path, config: DistillConfig, width: int,
-          before: float, after: float, seconds: float) -> None:
+def _save(student, teacher_folder: Path, out: Path, config: DistillConfig,
+          widths: tuple[int, int, int], before: float, after: float, seconds: float) -> None:
     """Writes the student's model folder whole, or not at all."""
     from korean_gan._io import atomic_dir
 
     teacher_config = json.loads((teacher_folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    student_config = {**teacher_config, "g_last_filters": config.last_filters,
-                      "distill": {**asdict(config), "teacher_last_filters": width,
+    student_config = {**teacher_config, "g_block_filters": list(config.block_filters),
+                      "distill": {**asdict(config), "teacher_block_filters": list(widths),
                                   "difference_start": round(before, 3),
                                   "difference_end": round(after, 3),
                                   "seconds": round(seconds, 1)}}

@@ -232,7 +232,7 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
                 "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
                 "diffaugment", "spectral_norm", "recon_weight", "content_weight",
                 "recognizer_epochs", "init_from", "epochs", "lr_decay_epochs", "seed", "data",
-                "g_last_filters", "distill")
+                "g_block_filters", "distill")
         config = {k: config[k] for k in keep if k in config}
         if snapshot is not None:
             config["epochs"] = snapshot
@@ -378,8 +378,8 @@ class Handwriting:
                 noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
                 image_size=int(card.get("image_size", config.get("image_size", 32))),
                 base_filters=int(config.get("g_filters", 128)),
-                last_filters=(int(config["g_last_filters"]) if config.get("g_last_filters")
-                              else None))
+                block_filters=(tuple(int(f) for f in config["g_block_filters"])
+                               if config.get("g_block_filters") else None))
         try:
             generator.load_weights(str(folder / GENERATOR_FILE))
         except Exception as err:  # h5py/Keras raise several types for foreign files

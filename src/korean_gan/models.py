@@ -480,7 +480,8 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
                                 image_size: int = 32, base_filters: int = 256,
                                 name: str = "conditional_generator",
                                 fast_upsampling: bool = False,
-                                last_filters: int | None = None) -> keras.Model:
+                                block_filters: tuple[int, int, int] | None = None
+                                ) -> keras.Model:
     """A generator conditioned on a syllable's jamo and a handwriting style vector.
 
     Content is the syllable decomposed into initial, vowel and final (each its own embedding),
@@ -504,9 +505,10 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
             made a bf16 training step of the 256-wide generator 1.25x slower), and so do weight
             files (Keras keys them by layer class: one form's files do not load into the
             other); sampling converts with :func:`with_fast_upsampling`.
-        last_filters: Channels of the last block (default ``base_filters // 8``). The last
-            block works at full resolution, so its width sets much of the sampling cost: a
-            distilled generator (``korean_gan.distill``) narrows it.
+        block_filters: Channels of the three upsampling blocks (default ``base_filters``
+            halved at each: ``(B/2, B/4, B/8)``). The last blocks work at the highest
+            resolutions, so their widths set much of the sampling cost: a distilled generator
+            (``korean_gan.distill``) narrows them.
 
     Returns:
         A model mapping ``[noise (B, noise_dim), jamo (B, 3) int, style (B, style_dim)]`` to
@@ -532,13 +534,13 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
     else:
         x = ConditionalBatchNorm(name="cbn_0")([x, condition])
         x = layers.ReLU(name="relu_0")(x)
-    if last_filters is not None and (not isinstance(last_filters, int) or last_filters < 1):
-        raise ValueError(f"last_filters must be a positive integer, got {last_filters!r}")
-    filters = base_filters
-    for block in (1, 2, 3):
-        filters //= 2
-        if block == 3 and last_filters is not None:
-            filters = last_filters
+    if block_filters is None:
+        block_filters = (base_filters // 2, base_filters // 4, base_filters // 8)
+    block_filters = tuple(block_filters)
+    if len(block_filters) != 3 or not all(isinstance(f, int) and not isinstance(f, bool)
+                                          and f > 0 for f in block_filters):
+        raise ValueError(f"block_filters must be three positive integers, got {block_filters!r}")
+    for block, filters in enumerate(block_filters, start=1):
         if fast_upsampling:
             x = UpsampleConv2D(filters, use_bias=False, name=f"conv_{block}")(x)
             x = ConditionalBatchNorm(relu=True, name=f"cbn_{block}")([x, condition])
@@ -558,7 +560,7 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
 
 def generator_dims(generator: keras.Model) -> dict:
     """The :func:`build_conditional_generator` arguments that rebuild ``generator``'s
-    architecture (either form): noise, style and jamo sizes, image size, base and last-block
+    architecture (either form): noise, style and jamo sizes, image size, base and block
     filters."""
     noise, _, style = generator.inputs
     side = generator.get_layer("reshape").output.shape[1]
@@ -566,7 +568,8 @@ def generator_dims(generator: keras.Model) -> dict:
             "jamo_dim": int(generator.get_layer("embed_initial").output_dim),
             "image_size": int(generator.output.shape[1]),
             "base_filters": int(generator.get_layer("dense").units // (side * side)),
-            "last_filters": int(generator.get_layer("conv_3").filters)}
+            "block_filters": tuple(int(generator.get_layer(f"conv_{b}").filters)
+                                   for b in (1, 2, 3))}
 
 
 def with_fast_upsampling(generator: keras.Model) -> keras.Model:
