@@ -1,5 +1,5 @@
-"""The committed pretrained conditional model: it loads, is checked, and writes what its model
-card reports."""
+"""The committed pretrained conditional models (the default and its distilled fast copy): they
+load, are checked, and write what their model cards report."""
 
 from __future__ import annotations
 
@@ -11,26 +11,44 @@ import pytest
 
 from korean_gan.handwriting import PRETRAINED_DIR, Handwriting
 
-CARD = json.loads((PRETRAINED_DIR / "hangul" / "model.json").read_text(encoding="utf-8"))
-
 
 @pytest.fixture(scope="module")
 def hw() -> Handwriting:
     return Handwriting.load("default")
 
 
-def test_the_pretrained_model_is_small_and_describes_itself(hw):
-    size = sum(p.stat().st_size for p in (PRETRAINED_DIR / "hangul").iterdir())
-    assert size < 25 * 2**20
-    assert hw.fonts == CARD["training"]["fonts"] and len(hw.fonts) == 18
-    assert set(CARD["training"]["never_seen_fonts"]).isdisjoint(hw.fonts)
-    assert set(CARD["sha256"]) == {"generator.weights.h5", "styles.npz", "config.json"}
+def test_the_pretrained_models_are_small_and_describe_themselves():
+    size = sum(p.stat().st_size for p in PRETRAINED_DIR.glob("*/*"))
+    assert size < 25 * 2**20  # every committed model together
+    for name in ("hangul", "hangul-fast"):
+        card = json.loads((PRETRAINED_DIR / name / "model.json").read_text(encoding="utf-8"))
+        model = Handwriting.load(name, precision="float32")
+        assert model.fonts == card["training"]["fonts"] and len(model.fonts) == 18
+        assert set(card["training"]["never_seen_fonts"]).isdisjoint(model.fonts)
+        assert set(card["sha256"]) == {"generator.weights.h5", "styles.npz", "config.json"}
 
 
-def test_the_probe_reads_as_the_model_card_reports(hw):
+def test_the_fast_model_is_the_default_one_distilled(hw):
+    fast = Handwriting.load("hangul-fast")
+    assert fast.fonts == hw.fonts
+    np.testing.assert_array_equal(fast.styles, hw.styles)
+    widths = [fast.generator.get_layer(f"conv_{b}").filters for b in (1, 2, 3)]
+    assert widths == fast.info["config"]["g_block_filters"]
+    assert widths[2] < hw.generator.get_layer("conv_3").filters
+    # The blocks before the first narrowed one are the default model's own.
+    for name in ("dense", "embed_vowel", "conv_1", "cbn_1"):
+        for a, b in zip(fast.generator.get_layer(name).get_weights(),
+                        hw.generator.get_layer(name).get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["hangul", "hangul-fast"])
+def test_the_probe_reads_as_the_model_card_reports(name):
     from korean_gan.charsets import ks2350_train
     from korean_gan.evaluate import Evaluator
 
+    hw = Handwriting.load(name)
+    card = json.loads((PRETRAINED_DIR / name / "model.json").read_text(encoding="utf-8"))
     evaluator = Evaluator.load("ks2350")
     chars = list(ks2350_train().chars[:300])
     n = len(hw.fonts)
@@ -40,7 +58,7 @@ def test_the_probe_reads_as_the_model_card_reports(hw):
     _, probs = evaluator.predict(images)
     accuracy = float(np.mean(probs.argmax(axis=1) == [index[c] for c in order]))
     # Generation is deterministic; a different CPU may round a pixel differently.
-    assert accuracy == pytest.approx(CARD["probe"]["content_accuracy"], abs=0.02)
+    assert accuracy == pytest.approx(card["probe"]["content_accuracy"], abs=0.02)
 
 
 def test_a_changed_pretrained_file_is_refused(tmp_path):

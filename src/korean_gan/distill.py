@@ -65,7 +65,7 @@ class DistillConfig:
 
     model: str = "default"
     out: str = "models/hangul-fast"
-    block_filters: tuple[int, int, int] = (128, 48, 16)  # the default model's: (128, 64, 32)
+    block_filters: tuple[int, int, int] = (128, 32, 16)  # the default model's: (128, 64, 32)
     steps: int = 3000  # about 15 minutes on 2 CPU cores for the default model
     batch_size: int = 256
     learning_rate: float = 2e-3
