@@ -895,3 +895,24 @@ def test_a_full_disk_is_a_clear_error_and_resume_continues(tiny_data, small_disk
     history = train(_tiny_config(tiny_data, run), resume=True)
     assert history.epoch == [1, 2]
     assert _log_epochs(run) == [1, 2, 3] and _latest_number(run) == 3
+
+
+def test_atomic_dir_replaces_a_folder_whole_or_not_at_all(tmp_path):
+    from korean_gan._io import atomic_dir
+
+    target = tmp_path / "model"
+    with atomic_dir(target) as tmp:
+        (tmp / "a.txt").write_text("first")
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
+    assert target.stat().st_mode & 0o777 == 0o755
+    # A failure half-way leaves the earlier folder as it was, and no temporary folder behind.
+    with pytest.raises(RuntimeError, match="half-way"), atomic_dir(target) as tmp:
+        (tmp / "b.txt").write_text("second")
+        raise RuntimeError("half-way")
+    assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
+    assert (target / "a.txt").read_text() == "first"
+    # Success replaces it as a whole: nothing of the earlier folder is kept.
+    with atomic_dir(target) as tmp:
+        (tmp / "b.txt").write_text("second")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
