@@ -35,6 +35,22 @@ def test_help_does_not_import_tensorflow(argv):
     assert "usage: korean-gan" in proc.stdout and proc.stdout.rstrip().endswith("OK")
 
 
+def test_package_exports_named_like_their_module_are_the_functions():
+    # korean_gan.adapt (and .ingest, .distill) is a module and a function of the package:
+    # whichever export is asked for first, the package's name is the function.
+    proc = _run_python("""
+        import korean_gan as kg
+        kg.AdaptConfig, kg.IngestConfig, kg.DistillConfig
+        from korean_gan.adapt import adapt
+        from korean_gan.distill import distill
+        from korean_gan.ingest import ingest
+        assert (kg.adapt, kg.distill, kg.ingest) == (adapt, distill, ingest)
+        print("OK")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("OK")
+
+
 def test_console_script_help(tmp_path):
     from pathlib import Path
 

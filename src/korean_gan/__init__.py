@@ -57,9 +57,13 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'korean_gan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"korean_gan.{module}"), name)
-    globals()[name] = value
-    return value
+    loaded = importlib.import_module(f"korean_gan.{module}")
+    # Bind every export of that module now: importing korean_gan.adapt set the package's
+    # attribute `adapt` to the module, and the function of that name must win.
+    for export, source in _EXPORTS.items():
+        if source == module:
+            globals()[export] = getattr(loaded, export)
+    return globals()[name]
 
 
 def __dir__() -> list[str]:
