@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from hangul_targets import content_accuracy, fcd
+from hangul_targets import HELD_OUT_FONTS, content_accuracy, fcd
 
 
 def glyph_rate(hw, chars, repeats: int = 5) -> list[float]:
@@ -72,8 +72,7 @@ def main() -> None:
     report["student"] = args.student
     if not args.train_data.is_file():
         build_dataset(charset="ks2350-train", augment=("none",), out=str(args.train_data),
-                      exclude_fonts=("NanumPenScript-Regular", "Dokdo-Regular",
-                                     "BMYeonsung-Regular"), progress=False)
+                      exclude_fonts=tuple(HELD_OUT_FONTS.split(",")), progress=False)
     evaluator = Evaluator.load("ks2350")
     seen, held = list(ks2350_train().chars[::8]), list(ks2350_holdout().chars)
     models = {"teacher": Handwriting.load(args.teacher, precision="float32"),

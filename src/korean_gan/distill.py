@@ -109,7 +109,8 @@ def _warm_start(teacher, student, first: int) -> None:
     for layer in teacher.layers:
         if layer.weights and layer.name not in trained:
             student.get_layer(layer.name).set_weights(layer.get_weights())
-    # keep[b]: the teacher's channels of block b that the student keeps (block 0: all).
+    # keep[b]: the teacher's channels of block b that the student keeps (block 0, and any
+    # block as wide as the teacher's: all of them, in order).
     keep = {0: slice(None)}
     next_kernel = teacher.get_layer("to_image").get_weights()[0]  # (3, 3, C3, 1)
     for block in reversed(_BLOCKS):
@@ -117,8 +118,6 @@ def _warm_start(teacher, student, first: int) -> None:
         weight = np.abs(next_kernel).sum(axis=(0, 1, 3))
         keep[block] = np.sort(np.argsort(-weight, kind="stable")[:width])
         next_kernel = teacher.get_layer(f"conv_{block}").get_weights()[0][..., keep[block]]
-    for block in range(1, first):
-        keep[block] = slice(None)
     for block in _BLOCKS[first - 1:]:
         kernel = teacher.get_layer(f"conv_{block}").get_weights()[0]
         student.get_layer(f"conv_{block}").set_weights(
@@ -175,7 +174,11 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
     import tensorflow as tf
     from tqdm.auto import tqdm
 
-    from korean_gan.models import build_conditional_generator, generator_dims
+    from korean_gan.models import (
+        build_conditional_generator,
+        copy_layer_weights,
+        generator_dims,
+    )
 
     # The plain (training) form of the teacher: its layers are the student's template.
     dims = generator_dims(teacher_writer.generator)
@@ -188,7 +191,7 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
     first = next(b for b, s, t in zip(_BLOCKS, config.block_filters, widths, strict=True)
                  if s < t)
     teacher = build_conditional_generator(**dims)
-    teacher.load_weights(str(folder / GENERATOR_FILE))
+    copy_layer_weights(teacher_writer.generator, teacher)  # already loaded: no second read
     student = build_conditional_generator(**{**dims, "block_filters": config.block_filters})
     _warm_start(teacher, student, first)
 
