@@ -318,6 +318,9 @@ def main() -> None:
     parser.add_argument("--curve-before", type=Path, default=None, metavar="JSON",
                         help="curve of a fine-tuned run (--init-from): the JSON report of the "
                              "model it started from, whose curve comes first in the plot")
+    parser.add_argument("--curve-before-until", type=int, default=None, metavar="EPOCH",
+                        help="keep only the --curve-before rows up to this epoch (the earlier "
+                             "run's snapshot the fine-tuned run started from)")
     parser.add_argument("--curve-offset-minutes", type=float, default=0.0, metavar="M",
                         help="curve: minutes spent before this run's first epoch (the earlier "
                              "model's training and the content loss's recogniser)")
@@ -398,6 +401,8 @@ def main() -> None:
             row["minutes"] = round(row["minutes"] + args.curve_offset_minutes, 1)
         if args.curve_before:
             before = json.loads(args.curve_before.read_text(encoding="utf-8"))["curve"]
+            if args.curve_before_until is not None:
+                before = [row for row in before if row["epoch"] <= args.curve_before_until]
             report["curve_before"] = before
         hw = Handwriting.load(model, precision=args.precision)  # the final weights
     if args.ema_ablation:
