@@ -172,14 +172,22 @@ def plain_generator(hw):
                                        base_filters=int(hw.info["config"].get("g_filters", 128)))
 
 
+def logged_epochs(run_dir: Path) -> dict[int, float]:
+    """Epoch → wall seconds from a run's log.csv (empty if there is none)."""
+    path = run_dir / "log.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        return {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
+
+
 def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
           seconds_per_epoch: float | None = None, first: int = 0,
           last: int | None = None) -> list[dict]:
     """Quick content accuracy of every ``every``-th epoch's snapshot from epoch ``first`` to
     ``last`` (and the last one), with its training minutes: the run log's wall time, or
     epochs × ``seconds_per_epoch`` (a run that was paused or shared the machine)."""
-    with open(run_dir / "log.csv", newline="") as fh:
-        seconds = {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
+    seconds = logged_epochs(run_dir)
     from korean_gan.models import copy_layer_weights
 
     # Snapshots are weight files of the plain generator; hw samples with the fast form.

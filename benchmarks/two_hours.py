@@ -10,7 +10,7 @@ idle 2-core machine):
    decaying both learning rates linearly towards 0 (pix2pix's schedule, Isola et al. 2017,
    https://arxiv.org/abs/1611.07004);
 3. ``hangul_targets.py`` on both runs: the content curve (minutes = the wall time of the
-   stage-1 epochs, then stage 2's recogniser and epochs), the full content pass, FCD, the
+   stage-1 call, then stage 2's recogniser and epochs), the full content pass, FCD, the
    independent checks and, with ``--cas``, the classification accuracy score (3 classifier
    seeds; about 17 minutes with ``--cas-baseline``, 33 without).
 
@@ -27,28 +27,21 @@ on from the stage it was in; a stage interrupted mid-run is resumed from its las
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from hangul_targets import logged_epochs  # this folder is on sys.path when run as a script
+
 HERE = Path(__file__).resolve().parent
-
-
-def logged_epochs(run_dir: Path) -> dict[int, float]:
-    """Epoch → wall seconds from a run's log.csv (empty if there is none)."""
-    path = run_dir / "log.csv"
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as fh:
-        return {int(r["epoch"]): float(r["seconds"]) for r in csv.DictReader(fh)}
 
 
 def run_stage(config, timing: dict, key: str, timing_path: Path) -> None:
     """Trains ``config`` unless its run folder already holds all its epochs; records the wall
     seconds of the stage in ``timing[key]`` and saves ``timing`` to ``timing_path``."""
+    from korean_gan._io import write_json_atomic
     from korean_gan.train import train
 
     run_dir = Path(config.run_dir)
@@ -62,7 +55,7 @@ def run_stage(config, timing: dict, key: str, timing_path: Path) -> None:
     history = train(config, resume=resume)
     # A resumed stage adds this call's seconds to those of the calls before it.
     timing[key] = (timing.get(key, 0.0) if resume else 0.0) + time.perf_counter() - started
-    timing_path.write_text(json.dumps(timing))
+    write_json_atomic(timing_path, timing)
     if history.interrupted:
         raise SystemExit(f"{key}: interrupted; run this script again to go on")
 
