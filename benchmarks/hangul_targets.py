@@ -356,6 +356,8 @@ def main() -> None:
                         help="classifier epochs (default: CASConfig's)")
     parser.add_argument("--cas-seeds", type=int, nargs="+", default=None,
                         help="classifier seeds (default: CASConfig's)")
+    parser.add_argument("--cas-warmup", type=float, default=None, metavar="EPOCHS",
+                        help="CAS classifiers' learning-rate warm-up (default: CASConfig's)")
     parser.add_argument("--cas-no-augment", action="store_true",
                         help="train the CAS classifiers without random affine variants")
     parser.add_argument("--cas-baseline", type=float, nargs="+", default=None, metavar="ACC",
@@ -428,7 +430,7 @@ def main() -> None:
     if args.cas:
         from korean_gan.evaluate import CASConfig
 
-        given = {"epochs": args.cas_epochs,
+        given = {"epochs": args.cas_epochs, "warmup_epochs": args.cas_warmup,
                  "seeds": tuple(args.cas_seeds) if args.cas_seeds else None}
         config = CASConfig(augment=not args.cas_no_augment,
                            **{k: v for k, v in given.items() if v is not None})

@@ -85,9 +85,12 @@ def main() -> None:
     parser.add_argument("--precision", default="float32",
                         help="float32 (default: the faster on a CPU without AMX), mixed_bfloat16")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cas", action="store_true", help="also measure CAS (3 classifier seeds)")
+    parser.add_argument("--cas", action="store_true", help="also measure CAS")
+    parser.add_argument("--cas-seeds", type=int, nargs="+", default=None,
+                        help="CAS classifier seeds (default: CASConfig's)")
     parser.add_argument("--cas-baseline", type=float, nargs="+", default=None, metavar="ACC",
-                        help="the real-font classifiers' accuracies (hangul_targets.py)")
+                        help="the real-font classifiers' accuracies, one per CAS seed, with "
+                             "today's CASConfig (benchmarks/results/cas_protocol.json)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the content curve")
     args = parser.parse_args()
@@ -123,6 +126,7 @@ def main() -> None:
     if args.cas:
         extra += ["--cas"] + (["--cas-baseline", *map(str, args.cas_baseline)]
                               if args.cas_baseline else [])
+        extra += ["--cas-seeds", *map(str, args.cas_seeds)] if args.cas_seeds else []
     if args.plot:
         extra += ["--plot", str(args.plot)]
     final = targets(content_dir, args, extra)

@@ -134,6 +134,22 @@ def test_find_evaluator_matches_charsets(evaluator):
         find_evaluator(resolve_charset("똠"))  # famously missing from KS X 1001
 
 
+def test_classifier_schedule_warms_up_linearly_then_decays_to_zero():
+    from korean_gan.evaluate import _classifier_schedule
+
+    # 1,280 glyphs in batches of 128: 10 steps an epoch, 100 steps in 10 epochs.
+    plain = _classifier_schedule(1280, 128, 10, 2e-3)
+    assert float(plain(0)) == pytest.approx(2e-3)
+    assert float(plain(50)) == pytest.approx(1e-3)
+    assert float(plain(100)) == pytest.approx(0.0, abs=1e-9)
+    warm = _classifier_schedule(1280, 128, 10, 2e-3, warmup_epochs=2)
+    assert float(warm(0)) == 0.0
+    assert float(warm(5)) == pytest.approx(0.5e-3)  # a quarter of the way up at step 5 of 20
+    assert float(warm(20)) == pytest.approx(2e-3)
+    assert float(warm(60)) == pytest.approx(1e-3)  # halfway through the 80 decay steps
+    assert float(warm(100)) == pytest.approx(0.0, abs=1e-9)
+
+
 @pytest.mark.slow
 def test_cas_of_real_training_glyphs_equals_the_real_baseline(evaluator, held_out_data):
     data = load_dataset(held_out_data)
@@ -146,6 +162,9 @@ def test_cas_of_real_training_glyphs_equals_the_real_baseline(evaluator, held_ou
     # (augmented with the same transforms): the same accuracy, seed by seed.
     assert result["per_seed"]["cas"] == result["per_seed"]["real_baseline"]
     assert len(result["per_seed"]["cas"]) == 2
+    losses = result["final_training_loss"]
+    assert losses["cas"] == losses["real_baseline"] and len(losses["cas"]) == 2
+    assert all(np.isfinite(v) and v > 0 for v in losses["cas"])
     assert result["cas"] == pytest.approx(np.mean(result["per_seed"]["cas"]))
     assert result["cas_ratio"] == pytest.approx(1.0)
     assert result["test_images"] == 48

@@ -139,13 +139,17 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
 
 
 def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_config):
-    from korean_gan.train import TrainConfig
+    from korean_gan.train import TrainConfig, TrainError
 
     args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
     config = cli_train_config(*args, "--content-weight", "0.5", "--init-from", "default",
-                              "--recognizer-epochs", "3")
-    assert (config.content_weight, config.init_from, config.recognizer_epochs) == (
-        0.5, "default", 3)
+                              "--recognizer-epochs", "3", "--recognizer-warmup", "0.5")
+    assert (config.content_weight, config.init_from, config.recognizer_epochs,
+            config.recognizer_warmup_epochs) == (0.5, "default", 3, 0.5)
     config = cli_train_config(*args)
-    assert (config.content_weight, config.init_from, config.recognizer_epochs) == (
-        0.0, "", TrainConfig.recognizer_epochs)
+    assert (config.content_weight, config.init_from, config.recognizer_epochs,
+            config.recognizer_warmup_epochs) == (0.0, "", TrainConfig.recognizer_epochs, 0.0)
+    with pytest.raises(TrainError, match="recognizer-warmup must be a number from 0 to below "
+                                         r"recognizer-epochs \(3\), got 3"):
+        TrainConfig.from_preset("hangul", data=tiny_data, recognizer_epochs=3,
+                                recognizer_warmup_epochs=3).validate()

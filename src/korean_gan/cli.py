@@ -116,6 +116,9 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--recognizer-epochs", type=int, default=None, metavar="N",
                        help="conditional model with --content-weight: epochs of its recogniser "
                             "(default 30: about 20 minutes on 2 cores for ks2350-train)")
+    train.add_argument("--recognizer-warmup", type=float, default=None, metavar="EPOCHS",
+                       help="conditional model with --content-weight: warm its recogniser's "
+                            "learning rate up from 0 over this many epochs (default 0)")
     train.add_argument("--init-from", default=None, metavar="MODEL",
                        help="conditional model: start the generator and styles from a trained "
                             "model (default = the pretrained one, or a run folder) and "
@@ -487,6 +490,7 @@ def _cmd_train(args) -> int:
             g_filters=args.g_filters, d_filters=args.d_filters,
             content_weight=args.content_weight, init_from=args.init_from,
             recognizer_epochs=args.recognizer_epochs,
+            recognizer_warmup_epochs=args.recognizer_warmup,
             seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,

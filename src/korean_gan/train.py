@@ -126,6 +126,8 @@ class TrainConfig:
             trained on the run's own training glyphs when the run starts and kept in the run
             folder (``recognizer.weights.h5``); 0 turns it off.
         recognizer_epochs: Conditional model with a content loss: epochs of that recogniser.
+        recognizer_warmup_epochs: Epochs over which the recogniser's learning rate rises
+            linearly from 0 before its cosine decay (0: none, as the shipped model's had).
         init_from: Conditional model: start the generator, its weight average and the font
             styles from a trained model folder (``default`` = the pretrained model, or a run
             folder) instead of at random: fine-tuning; the critic starts fresh. "" = scratch.
@@ -170,6 +172,7 @@ class TrainConfig:
     recon_weight: float = 20.0
     content_weight: float = 0.0  # off: the published presets have no recogniser
     recognizer_epochs: int = 30  # with random affine variants every epoch; 10 read 81% of vowels
+    recognizer_warmup_epochs: float = 0.0  # 0 keeps the shipped model's recogniser
     init_from: str = ""  # train from scratch
     precision: str = "float32"
     strategy: str = "default"
@@ -204,6 +207,12 @@ class TrainConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
                                  f"{value!r}")
+        if not isinstance(self.recognizer_warmup_epochs, (int, float)) \
+                or isinstance(self.recognizer_warmup_epochs, bool) \
+                or not 0 <= self.recognizer_warmup_epochs < self.recognizer_epochs:
+            raise TrainError(f"recognizer-warmup must be a number from 0 to below "
+                             f"recognizer-epochs ({self.recognizer_epochs}), got "
+                             f"{self.recognizer_warmup_epochs!r}")
         if self.model == "conditional" and self.g_filters < 8:
             # Halved at each of the generator's three upsamplings: fewer than 8 leaves none.
             raise TrainError(f"g-filters must be at least 8 for the conditional model, got "
@@ -994,6 +1003,7 @@ def _training_recognizer(config: TrainConfig, dataset, run_dir: Path) -> Path:
     started = time.perf_counter()
     model = fit_jamo_recognizer(dataset.images, dataset.labels, dataset.charset,
                                 epochs=config.recognizer_epochs, seed=config.seed + 1,
+                                warmup_epochs=config.recognizer_warmup_epochs,
                                 verbose=config.verbose)
     with _stops_if_unwritable(None, path), atomic_path(path, suffix=".weights.h5") as tmp:
         model.save_weights(str(tmp))

@@ -1,0 +1,142 @@
+"""CAS's classifiers themselves: does each one fit its training glyphs, seed by seed?
+
+CAS (``korean_gan.evaluate.classification_accuracy_score``) trains a fresh classifier on
+generated glyphs and another on the real training fonts, per classifier seed, and tests both on
+the evaluator's held-out fonts. A classifier that stalls (its training loss stays high) reads
+the held-out fonts badly whatever the generator did, so one such seed can move a model's CAS
+by 15 points. This benchmark trains the classifiers of the chosen seeds and recipes on the real
+fonts (arm ``real``) and on the model's ``synth`` output (arm ``synth``: 18 glyphs per syllable
+of ks2350 × the 18 font styles, as ``hangul_targets.py --cas`` makes), and records every
+epoch's training loss beside the held-out accuracy::
+
+    python benchmarks/cas_protocol.py --arms real synth --seeds 0 1 2 3 4 5 --warmup 0 1 \\
+        --json benchmarks/results/cas_protocol.json
+
+Results already in ``--json`` (same arm, model, seed and recipe) are not measured again, so an
+interrupted run goes on where it stopped. Each classifier takes about 4 to 5 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18):
+    """The training glyphs of both arms and the held-out test glyphs."""
+    from korean_gan.data import build_dataset, load_dataset
+    from korean_gan.evaluate import _as_uint8_batch, _split_by_font
+
+    if not real_path.is_file():
+        build_dataset(charset="ks2350", augment=("none",), out=str(real_path), progress=False)
+    real = load_dataset(real_path)
+    train, held = _split_by_font(real, tuple(evaluator.info["held_out_fonts"]))
+    test = held & (real.aug_ids == real.augmentations.index("orig"))
+    arms = {"real": (real.images[train], real.labels[train])}
+    if not synth_path.is_file():
+        from korean_gan.handwriting import Handwriting
+
+        Handwriting.load(model).synthesize(charset="ks2350", per_class=per_class,
+                                           styles=("fonts",),
+                                           out=str(synth_path), preview=False, progress=False)
+    synth = load_dataset(synth_path)
+    arms["synth"] = (_as_uint8_batch(synth.images, evaluator.image_size)[..., 0], synth.labels)
+    return arms, (real.images[test], real.labels[test])
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per model, synth size and recipe: mean accuracy of each arm over the seeds measured in
+    both, and their ratio."""
+    out = []
+    for model, per_class, warmup in sorted({(r["model"], r["per_class"], r["warmup_epochs"])
+                                            for r in rows if r["arm"] == "synth"}):
+        real = {r["seed"]: r["accuracy"] for r in rows
+                if r["arm"] == "real" and r["warmup_epochs"] == warmup}
+        synth = {r["seed"]: r["accuracy"] for r in rows
+                 if (r["arm"], r["model"], r["per_class"], r["warmup_epochs"])
+                 == ("synth", model, per_class, warmup)}
+        seeds = sorted(real.keys() & synth.keys())
+        if seeds:
+            real_mean = float(np.mean([real[s] for s in seeds]))
+            synth_mean = float(np.mean([synth[s] for s in seeds]))
+            out.append({"model": model, "per_class": per_class, "warmup_epochs": warmup,
+                        "seeds": seeds, "real": real_mean, "synth": synth_mean,
+                        "ratio": synth_mean / real_mean})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="default", help="default or a conditional run folder")
+    parser.add_argument("--arms", nargs="+", choices=("real", "synth"), default=["real", "synth"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--warmup", type=float, nargs="+", default=[0.0],
+                        help="learning-rate warm-up epochs to compare (CASConfig.warmup_epochs)")
+    parser.add_argument("--per-class", type=int, default=18,
+                        help="synth glyphs per syllable (18: one per font style, as many as "
+                             "the real fonts give)")
+    parser.add_argument("--real-data", type=Path, default=Path("data/ks2350.npz"))
+    parser.add_argument("--synth-data", type=Path, default=None,
+                        help="where the model's synth set is kept (default: beside --real-data)")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    from korean_gan.evaluate import CASConfig, Evaluator, _accuracy, _fit_classifier
+
+    evaluator = Evaluator.load("ks2350")
+    name = args.model.replace("/", "_").strip("_")
+    suffix = "" if args.per_class == 18 else f"-{args.per_class}"
+    synth_path = args.synth_data or args.real_data.parent / f"synth-{name}{suffix}.npz"
+    arms, (test_x, test_y) = load_arms(args.model, args.real_data, synth_path, evaluator,
+                                       args.per_class)
+    config = CASConfig()
+    done = json.loads(args.json.read_text(encoding="utf-8"))["classifiers"] \
+        if args.json and args.json.is_file() else []
+    for warmup in args.warmup:
+        for seed in args.seeds:
+            for arm in args.arms:
+                # The real arm has no model and no synth size.
+                model, per_class = (args.model, args.per_class) if arm == "synth" else ("", 0)
+                if any((r["arm"], r["model"], r.get("per_class", 0), r["seed"],
+                        r["warmup_epochs"]) == (arm, model, per_class, seed, warmup)
+                       for r in done):
+                    continue
+                x, y = arms[arm]
+                started, losses = time.perf_counter(), []
+                classifier = _fit_classifier(
+                    x, y, evaluator.charset, config.epochs, config.batch_size,
+                    config.learning_rate, seed, jamo_heads=bool(evaluator.info.get("jamo_heads")),
+                    widths=tuple(evaluator.info.get("widths", (32, 64, 128))),
+                    augment=config.augment, warmup_epochs=warmup, losses=losses)
+                row = {"arm": arm, "model": model, "per_class": per_class, "seed": seed,
+                       "warmup_epochs": warmup,
+                       "accuracy": _accuracy(classifier, test_x, test_y),
+                       "losses": [round(v, 4) for v in losses],
+                       "seconds": round(time.perf_counter() - started)}
+                done.append(row)
+                print(f"{arm:5} seed {seed} warm-up {warmup:g}: accuracy {row['accuracy']:.4f}, "
+                      f"loss {losses[0]:.2f} → {losses[-1]:.2f} ({row['seconds']} s)", flush=True)
+                if args.json:  # after every classifier, atomically: minutes of work each
+                    report = {"what": __doc__.split("\n\n")[0], "test_images": int(len(test_y)),
+                              "config": {"epochs": config.epochs,
+                                         "batch_size": config.batch_size,
+                                         "learning_rate": config.learning_rate,
+                                         "augment": config.augment},
+                              "classifiers": done, "summary": summary(done)}
+                    args.json.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = args.json.with_suffix(".json.tmp")
+                    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+                    os.replace(tmp, args.json)
+    for row in summary(done):
+        print(f"{row['model']}, {row['per_class']} per syllable, warm-up "
+              f"{row['warmup_epochs']:g}, seeds {row['seeds']}: real {row['real']:.4f}, "
+              f"synth {row['synth']:.4f}, ratio {row['ratio']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
