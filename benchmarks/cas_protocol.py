@@ -95,8 +95,10 @@ def main() -> None:
     arms, (test_x, test_y) = load_arms(args.model, args.real_data, synth_path, evaluator,
                                        args.per_class)
     config = CASConfig()
-    done = json.loads(args.json.read_text(encoding="utf-8"))["classifiers"] \
-        if args.json and args.json.is_file() else []
+    # Keep what else the file holds (e.g. notes on earlier recipes) beside the classifiers.
+    report = json.loads(args.json.read_text(encoding="utf-8")) \
+        if args.json and args.json.is_file() else {}
+    done = report.get("classifiers", [])
     for warmup in args.warmup:
         for seed in args.seeds:
             for arm in args.arms:
@@ -122,12 +124,13 @@ def main() -> None:
                 print(f"{arm:5} seed {seed} warm-up {warmup:g}: accuracy {row['accuracy']:.4f}, "
                       f"loss {losses[0]:.2f} → {losses[-1]:.2f} ({row['seconds']} s)", flush=True)
                 if args.json:  # after every classifier, atomically: minutes of work each
-                    report = {"what": __doc__.split("\n\n")[0], "test_images": int(len(test_y)),
-                              "config": {"epochs": config.epochs,
-                                         "batch_size": config.batch_size,
-                                         "learning_rate": config.learning_rate,
-                                         "augment": config.augment},
-                              "classifiers": done, "summary": summary(done)}
+                    report.update({"what": __doc__.split("\n\n")[0],
+                                   "test_images": int(len(test_y)),
+                                   "config": {"epochs": config.epochs,
+                                              "batch_size": config.batch_size,
+                                              "learning_rate": config.learning_rate,
+                                              "augment": config.augment},
+                                   "classifiers": done, "summary": summary(done)})
                     args.json.parent.mkdir(parents=True, exist_ok=True)
                     tmp = args.json.with_suffix(".json.tmp")
                     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
