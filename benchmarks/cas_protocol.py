@@ -12,8 +12,10 @@ epoch's training loss beside the held-out accuracy::
     python benchmarks/cas_protocol.py --arms real synth --seeds 0 1 2 3 4 5 --warmup 0 1 \\
         --json benchmarks/results/cas_protocol.json
 
-Results already in ``--json`` (same arm, model, seed and recipe) are not measured again, so an
-interrupted run goes on where it stopped. Each classifier takes about 4 to 5 minutes on 2 cores.
+``--per-class 36`` gives the synth arm twice the generated glyphs; ``--epochs 20`` on the real
+arm is its control with as many training steps. Results already in ``--json`` (same arm, model,
+synth size, seed and recipe) are not measured again, so an interrupted run goes on where it
+stopped. Each classifier takes about 4 to 5 minutes on 2 cores per 42,000 glyphs × 10 epochs.
 """
 
 from __future__ import annotations
@@ -53,19 +55,22 @@ def summary(rows: list[dict]) -> list[dict]:
     """Per model, synth size and recipe: mean accuracy of each arm over the seeds measured in
     both, and their ratio."""
     out = []
-    for model, per_class, warmup in sorted({(r["model"], r["per_class"], r["warmup_epochs"])
-                                            for r in rows if r["arm"] == "synth"}):
+    def epochs(row):  # rows from before --epochs existed had CASConfig's 10
+        return row.get("epochs", 10)
+
+    for model, per_class, warmup, n in sorted({(r["model"], r["per_class"], r["warmup_epochs"],
+                                                epochs(r)) for r in rows if r["arm"] == "synth"}):
         real = {r["seed"]: r["accuracy"] for r in rows
-                if r["arm"] == "real" and r["warmup_epochs"] == warmup}
+                if r["arm"] == "real" and r["warmup_epochs"] == warmup and epochs(r) == n}
         synth = {r["seed"]: r["accuracy"] for r in rows
-                 if (r["arm"], r["model"], r["per_class"], r["warmup_epochs"])
-                 == ("synth", model, per_class, warmup)}
+                 if (r["arm"], r["model"], r["per_class"], r["warmup_epochs"], epochs(r))
+                 == ("synth", model, per_class, warmup, n)}
         seeds = sorted(real.keys() & synth.keys())
         if seeds:
             real_mean = float(np.mean([real[s] for s in seeds]))
             synth_mean = float(np.mean([synth[s] for s in seeds]))
             out.append({"model": model, "per_class": per_class, "warmup_epochs": warmup,
-                        "seeds": seeds, "real": real_mean, "synth": synth_mean,
+                        "epochs": n, "seeds": seeds, "real": real_mean, "synth": synth_mean,
                         "ratio": synth_mean / real_mean})
     return out
 
@@ -77,6 +82,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--warmup", type=float, nargs="+", default=[0.0],
                         help="learning-rate warm-up epochs to compare (CASConfig.warmup_epochs)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="classifier epochs (default: CASConfig's 10); e.g. 20 on the real "
+                             "fonts gives as many steps as 10 on 36 synth glyphs per syllable")
     parser.add_argument("--per-class", type=int, default=18,
                         help="synth glyphs per syllable (18: one per font style, as many as "
                              "the real fonts give)")
@@ -94,7 +102,7 @@ def main() -> None:
     synth_path = args.synth_data or args.real_data.parent / f"synth-{name}{suffix}.npz"
     arms, (test_x, test_y) = load_arms(args.model, args.real_data, synth_path, evaluator,
                                        args.per_class)
-    config = CASConfig()
+    config = CASConfig(**({"epochs": args.epochs} if args.epochs else {}))
     # Keep what else the file holds (e.g. notes on earlier recipes) beside the classifiers.
     report = json.loads(args.json.read_text(encoding="utf-8")) \
         if args.json and args.json.is_file() else {}
@@ -105,8 +113,8 @@ def main() -> None:
                 # The real arm has no model and no synth size.
                 model, per_class = (args.model, args.per_class) if arm == "synth" else ("", 0)
                 if any((r["arm"], r["model"], r.get("per_class", 0), r["seed"],
-                        r["warmup_epochs"]) == (arm, model, per_class, seed, warmup)
-                       for r in done):
+                        r["warmup_epochs"], r.get("epochs", 10))
+                       == (arm, model, per_class, seed, warmup, config.epochs) for r in done):
                     continue
                 x, y = arms[arm]
                 started, losses = time.perf_counter(), []
@@ -116,18 +124,18 @@ def main() -> None:
                     widths=tuple(evaluator.info.get("widths", (32, 64, 128))),
                     augment=config.augment, warmup_epochs=warmup, losses=losses)
                 row = {"arm": arm, "model": model, "per_class": per_class, "seed": seed,
-                       "warmup_epochs": warmup,
+                       "warmup_epochs": warmup, "epochs": config.epochs,
                        "accuracy": _accuracy(classifier, test_x, test_y),
                        "losses": [round(v, 4) for v in losses],
                        "seconds": round(time.perf_counter() - started)}
                 done.append(row)
-                print(f"{arm:5} seed {seed} warm-up {warmup:g}: accuracy {row['accuracy']:.4f}, "
+                print(f"{arm:5} seed {seed} warm-up {warmup:g}, {config.epochs} epochs: "
+                      f"accuracy {row['accuracy']:.4f}, "
                       f"loss {losses[0]:.2f} → {losses[-1]:.2f} ({row['seconds']} s)", flush=True)
                 if args.json:  # after every classifier, atomically: minutes of work each
                     report.update({"what": __doc__.split("\n\n")[0],
                                    "test_images": int(len(test_y)),
-                                   "config": {"epochs": config.epochs,
-                                              "batch_size": config.batch_size,
+                                   "config": {"batch_size": config.batch_size,
                                               "learning_rate": config.learning_rate,
                                               "augment": config.augment},
                                    "classifiers": done, "summary": summary(done)})
@@ -137,7 +145,8 @@ def main() -> None:
                     os.replace(tmp, args.json)
     for row in summary(done):
         print(f"{row['model']}, {row['per_class']} per syllable, warm-up "
-              f"{row['warmup_epochs']:g}, seeds {row['seeds']}: real {row['real']:.4f}, "
+              f"{row['warmup_epochs']:g}, {row['epochs']} epochs, seeds {row['seeds']}: "
+              f"real {row['real']:.4f}, "
               f"synth {row['synth']:.4f}, ratio {row['ratio']:.3f}")
 
 
