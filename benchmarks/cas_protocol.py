@@ -12,6 +12,7 @@ epoch's training loss beside the held-out accuracy::
     python benchmarks/cas_protocol.py --arms real synth --seeds 0 1 2 3 4 5 --warmup 0 1 \\
         --json benchmarks/results/cas_protocol.json
 
+Arm ``both`` trains on the real fonts and the synth set together (what generated data adds).
 ``--per-class 36`` gives the synth arm twice the generated glyphs; ``--epochs 20`` on the real
 arm is its control with as many training steps. Results already in ``--json`` (same arm, model,
 synth size, seed and recipe) are not measured again, so an interrupted run goes on where it
@@ -48,6 +49,9 @@ def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_clas
                                            out=str(synth_path), preview=False, progress=False)
     synth = load_dataset(synth_path)
     arms["synth"] = (_as_uint8_batch(synth.images, evaluator.image_size)[..., 0], synth.labels)
+    # Real and generated together: what generated data adds to the real fonts.
+    arms["both"] = (np.concatenate([arms["real"][0], arms["synth"][0]]),
+                    np.concatenate([arms["real"][1], arms["synth"][1]]))
     return arms, (real.images[test], real.labels[test])
 
 
@@ -78,10 +82,12 @@ def summary(rows: list[dict]) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
-    parser.add_argument("--arms", nargs="+", choices=("real", "synth"), default=["real", "synth"])
+    parser.add_argument("--arms", nargs="+", choices=("real", "synth", "both"),
+                        default=["real", "synth"],
+                        help="train on the real fonts, the model's synth set, or both together")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
-    parser.add_argument("--warmup", type=float, nargs="+", default=[0.0],
-                        help="learning-rate warm-up epochs to compare (CASConfig.warmup_epochs)")
+    parser.add_argument("--warmup", type=float, nargs="+", default=None,
+                        help="learning-rate warm-up epochs to compare (default: CASConfig's)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="classifier epochs (default: CASConfig's 10); e.g. 20 on the real "
                              "fonts gives as many steps as 10 on 36 synth glyphs per syllable")
@@ -107,11 +113,11 @@ def main() -> None:
     report = json.loads(args.json.read_text(encoding="utf-8")) \
         if args.json and args.json.is_file() else {}
     done = report.get("classifiers", [])
-    for warmup in args.warmup:
+    for warmup in args.warmup or [config.warmup_epochs]:
         for seed in args.seeds:
             for arm in args.arms:
                 # The real arm has no model and no synth size.
-                model, per_class = (args.model, args.per_class) if arm == "synth" else ("", 0)
+                model, per_class = (args.model, args.per_class) if arm != "real" else ("", 0)
                 if any((r["arm"], r["model"], r.get("per_class", 0), r["seed"],
                         r["warmup_epochs"], r.get("epochs", 10))
                        == (arm, model, per_class, seed, warmup, config.epochs) for r in done):
