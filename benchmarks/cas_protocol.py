@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -33,13 +32,12 @@ import numpy as np
 def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18):
     """The training glyphs of both arms and the held-out test glyphs."""
     from korean_gan.data import build_dataset, load_dataset
-    from korean_gan.evaluate import _as_uint8_batch, _split_by_font
+    from korean_gan.evaluate import _as_uint8_batch, cas_split
 
     if not real_path.is_file():
         build_dataset(charset="ks2350", augment=("none",), out=str(real_path), progress=False)
     real = load_dataset(real_path)
-    train, held = _split_by_font(real, tuple(evaluator.info["held_out_fonts"]))
-    test = held & (real.aug_ids == real.augmentations.index("orig"))
+    train, test = cas_split(real, evaluator)
     arms = {"real": (real.images[train], real.labels[train])}
     if not synth_path.is_file():
         from korean_gan.handwriting import Handwriting
@@ -59,15 +57,12 @@ def summary(rows: list[dict]) -> list[dict]:
     """Per model, synth size and recipe: mean accuracy of each arm over the seeds measured in
     both, and their ratio."""
     out = []
-    def epochs(row):  # rows from before --epochs existed had CASConfig's 10
-        return row.get("epochs", 10)
-
     for model, per_class, warmup, n in sorted({(r["model"], r["per_class"], r["warmup_epochs"],
-                                                epochs(r)) for r in rows if r["arm"] == "synth"}):
+                                                r["epochs"]) for r in rows if r["arm"] == "synth"}):
         real = {r["seed"]: r["accuracy"] for r in rows
-                if r["arm"] == "real" and r["warmup_epochs"] == warmup and epochs(r) == n}
+                if (r["arm"], r["warmup_epochs"], r["epochs"]) == ("real", warmup, n)}
         synth = {r["seed"]: r["accuracy"] for r in rows
-                 if (r["arm"], r["model"], r["per_class"], r["warmup_epochs"], epochs(r))
+                 if (r["arm"], r["model"], r["per_class"], r["warmup_epochs"], r["epochs"])
                  == ("synth", model, per_class, warmup, n)}
         seeds = sorted(real.keys() & synth.keys())
         if seeds:
@@ -100,7 +95,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    from korean_gan.evaluate import CASConfig, Evaluator, _accuracy, _fit_classifier
+    from dataclasses import replace
+
+    from korean_gan._io import write_json_atomic
+    from korean_gan.evaluate import CASConfig, Evaluator, _accuracy, fit_cas_classifier
 
     evaluator = Evaluator.load("ks2350")
     name = args.model.replace("/", "_").strip("_")
@@ -118,17 +116,15 @@ def main() -> None:
             for arm in args.arms:
                 # The real arm has no model and no synth size.
                 model, per_class = (args.model, args.per_class) if arm != "real" else ("", 0)
-                if any((r["arm"], r["model"], r.get("per_class", 0), r["seed"],
-                        r["warmup_epochs"], r.get("epochs", 10))
-                       == (arm, model, per_class, seed, warmup, config.epochs) for r in done):
+                if any((r["arm"], r["model"], r["per_class"], r["seed"], r["warmup_epochs"],
+                        r["epochs"]) == (arm, model, per_class, seed, warmup, config.epochs)
+                       for r in done):
                     continue
                 x, y = arms[arm]
                 started, losses = time.perf_counter(), []
-                classifier = _fit_classifier(
-                    x, y, evaluator.charset, config.epochs, config.batch_size,
-                    config.learning_rate, seed, jamo_heads=bool(evaluator.info.get("jamo_heads")),
-                    widths=tuple(evaluator.info.get("widths", (32, 64, 128))),
-                    augment=config.augment, warmup_epochs=warmup, losses=losses)
+                classifier = fit_cas_classifier(x, y, evaluator,
+                                                replace(config, warmup_epochs=warmup), seed,
+                                                losses)
                 row = {"arm": arm, "model": model, "per_class": per_class, "seed": seed,
                        "warmup_epochs": warmup, "epochs": config.epochs,
                        "accuracy": _accuracy(classifier, test_x, test_y),
@@ -145,10 +141,7 @@ def main() -> None:
                                               "learning_rate": config.learning_rate,
                                               "augment": config.augment},
                                    "classifiers": done, "summary": summary(done)})
-                    args.json.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = args.json.with_suffix(".json.tmp")
-                    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-                    os.replace(tmp, args.json)
+                    write_json_atomic(args.json, report)
     for row in summary(done):
         print(f"{row['model']}, {row['per_class']} per syllable, warm-up "
               f"{row['warmup_epochs']:g}, {row['epochs']} epochs, seeds {row['seeds']}: "

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
-HELD_OUT_FONTS = ("NanumPenScript-Regular", "Dokdo-Regular", "BMYeonsung-Regular")
+from hangul_targets import HELD_OUT_FONTS  # this folder is on sys.path when run as a script
 
 
 def main() -> None:
@@ -44,16 +43,17 @@ def main() -> None:
             raise SystemExit(f"--recipes: {text!r} is not EPOCHS:WARMUP_EPOCHS "
                              "(e.g. 12:1)") from None
 
+    from korean_gan._io import write_json_atomic
     from korean_gan.data import build_dataset, load_dataset
     from korean_gan.evaluate import _accuracy, fit_jamo_recognizer
 
     for path, kwargs in ((args.train_data, dict(charset="ks2350-train",
-                                                exclude_fonts=HELD_OUT_FONTS)),
+                                                exclude_fonts=tuple(HELD_OUT_FONTS.split(",")))),
                          (args.real_data, dict(charset="ks2350"))):
         if not path.is_file():
             build_dataset(augment=("none",), out=str(path), progress=False, **kwargs)
     train, real = load_dataset(args.train_data), load_dataset(args.real_data)
-    held = [real.fonts.index(f) for f in HELD_OUT_FONTS]
+    held = [real.fonts.index(f) for f in HELD_OUT_FONTS.split(",")]
     test = (real.aug_ids == real.augmentations.index("orig")) & \
         (real.font_ids[:, None] == held).any(axis=1)
     # The recogniser's charset is ks2350-train; the held-out fonts' glyphs of its syllables.
@@ -82,11 +82,8 @@ def main() -> None:
               f"{row['training_glyph_accuracy']:.4f}, held-out fonts "
               f"{row['held_out_font_accuracy']:.4f}", flush=True)
         if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            tmp = args.json.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({"what": __doc__.split("\n\n")[0],
-                                       "recognizers": done}, indent=1) + "\n")
-            os.replace(tmp, args.json)
+            write_json_atomic(args.json, {"what": __doc__.split("\n\n")[0],
+                                          "recognizers": done})
 
 
 if __name__ == "__main__":

@@ -609,6 +609,31 @@ class CASConfig:
     warmup_epochs: float = 1.0
 
 
+def cas_split(real_dataset: GlyphDataset, evaluator: Evaluator) -> tuple[np.ndarray, np.ndarray]:
+    """CAS's real glyphs: a mask of the evaluator's training fonts (the baseline's training
+    set) and a mask of the originals of its held-out fonts (every classifier's test set)."""
+    held = tuple(evaluator.info.get("held_out_fonts", ()))
+    if not held:
+        raise EvaluationError("the evaluator records no held-out fonts to test CAS on")
+    if list(real_dataset.charset.chars) != list(evaluator.charset.chars):
+        raise EvaluationError("the real dataset's charset differs from the evaluator's")
+    train_mask, test_mask = _split_by_font(real_dataset, held)
+    return train_mask, test_mask & (real_dataset.aug_ids
+                                    == real_dataset.augmentations.index("orig"))
+
+
+def fit_cas_classifier(images: np.ndarray, labels: np.ndarray, evaluator: Evaluator,
+                       config: CASConfig, seed: int, losses: list | None = None):
+    """One CAS classifier: the evaluator's architecture trained on uint8 glyphs ``(N, S, S)``
+    with ``config``'s recipe and ``seed``; ``losses`` (a list) gets each epoch's training loss."""
+    return _fit_classifier(images, labels, evaluator.charset, config.epochs, config.batch_size,
+                           config.learning_rate, seed,
+                           jamo_heads=bool(evaluator.info.get("jamo_heads", False)),
+                           widths=tuple(evaluator.info.get("widths", (32, 64, 128))),
+                           augment=config.augment, warmup_epochs=config.warmup_epochs,
+                           losses=losses)
+
+
 def classification_accuracy_score(images: np.ndarray, labels: np.ndarray, evaluator: Evaluator,
                                   real_dataset: GlyphDataset, config: CASConfig | None = None,
                                   progress: bool = False,
@@ -640,13 +665,7 @@ def classification_accuracy_score(images: np.ndarray, labels: np.ndarray, evalua
     config = config or CASConfig()
     if not config.seeds:
         raise EvaluationError("CAS needs at least one classifier seed")
-    held = tuple(evaluator.info.get("held_out_fonts", ()))
-    if not held:
-        raise EvaluationError("the evaluator records no held-out fonts to test CAS on")
-    if list(real_dataset.charset.chars) != list(evaluator.charset.chars):
-        raise EvaluationError("the real dataset's charset differs from the evaluator's")
-    train_mask, test_mask = _split_by_font(real_dataset, held)
-    test = test_mask & (real_dataset.aug_ids == real_dataset.augmentations.index("orig"))
+    train_mask, test = cas_split(real_dataset, evaluator)
     test_x, test_y = real_dataset.images[test], real_dataset.labels[test]
     gen = _as_uint8_batch(images, evaluator.image_size)[..., 0]
     labels = np.asarray(labels, dtype=np.int64)
@@ -668,12 +687,7 @@ def classification_accuracy_score(images: np.ndarray, labels: np.ndarray, evalua
         for key, (x, y) in runs.items():
             started = time.perf_counter()
             losses: list[float] = []
-            model = _fit_classifier(x, y, evaluator.charset, config.epochs, config.batch_size,
-                                    config.learning_rate, seed,
-                                    jamo_heads=bool(evaluator.info.get("jamo_heads", False)),
-                                    widths=tuple(evaluator.info.get("widths", (32, 64, 128))),
-                                    augment=config.augment,
-                                    warmup_epochs=config.warmup_epochs, losses=losses)
+            model = fit_cas_classifier(x, y, evaluator, config, seed, losses)
             per_seed[key].append(_accuracy(model, test_x, test_y))
             final_loss[key].append(losses[-1])
             if progress:
@@ -686,7 +700,8 @@ def classification_accuracy_score(images: np.ndarray, labels: np.ndarray, evalua
     result["cas_ratio"] = result["cas"] / result["real_baseline"] \
         if result["real_baseline"] > 0 else float("nan")
     result.update(per_seed=per_seed, final_training_loss=final_loss,
-                  test_images=int(test.sum()), test_fonts=list(held), config=asdict(config))
+                  test_images=int(test.sum()), test_fonts=list(evaluator.info["held_out_fonts"]),
+                  config=asdict(config))
     return result
 
 
