@@ -13,10 +13,12 @@ epoch's training loss beside the held-out accuracy::
         --json benchmarks/results/cas_protocol.json
 
 Arm ``both`` trains on the real fonts and the synth set together (what generated data adds).
-``--per-class 36`` gives the synth arm twice the generated glyphs; ``--epochs 20`` on the real
-arm is its control with as many training steps. Results already in ``--json`` (same arm, model,
-synth size, seed and recipe) are not measured again, so an interrupted run goes on where it
-stopped. Each classifier takes about 4 to 5 minutes on 2 cores per 42,000 glyphs × 10 epochs.
+``--per-class 36`` gives the synth arm twice the generated glyphs, and ``--epochs 20`` on the
+real arm is its control with as many training steps; ``--styles mix`` (or ``random``, or
+``fonts,mix``) shares the synth glyphs over new styles instead of the 18 fonts'. Results
+already in ``--json`` (same arm, model, synth size, styles, seed and recipe) are not measured
+again, so an interrupted run goes on where it stopped. Each classifier takes about 4 to 5
+minutes on 2 cores per 42,000 glyphs × 10 epochs.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 
-def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18):
+def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18,
+              styles: str = "fonts"):
     """The training glyphs of both arms and the held-out test glyphs."""
     from korean_gan.data import build_dataset, load_dataset
     from korean_gan.evaluate import _as_uint8_batch, cas_split
@@ -43,32 +46,35 @@ def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_clas
         from korean_gan.handwriting import Handwriting
 
         Handwriting.load(model).synthesize(charset="ks2350", per_class=per_class,
-                                           styles=("fonts",),
+                                           styles=styles,
                                            out=str(synth_path), preview=False, progress=False)
     synth = load_dataset(synth_path)
     arms["synth"] = (_as_uint8_batch(synth.images, evaluator.image_size)[..., 0], synth.labels)
     # Real and generated together: what generated data adds to the real fonts.
     arms["both"] = (np.concatenate([arms["real"][0], arms["synth"][0]]),
                     np.concatenate([arms["real"][1], arms["synth"][1]]))
-    return arms, (real.images[test], real.labels[test])
+    test_fonts = np.array([real.fonts[i] for i in real.font_ids[test]])
+    return arms, (real.images[test], real.labels[test], test_fonts)
 
 
 def summary(rows: list[dict]) -> list[dict]:
     """Per model, synth size and recipe: mean accuracy of each arm over the seeds measured in
     both, and their ratio."""
     out = []
-    for model, per_class, warmup, n in sorted({(r["model"], r["per_class"], r["warmup_epochs"],
-                                                r["epochs"]) for r in rows if r["arm"] == "synth"}):
+    for model, per_class, styles, warmup, n in sorted(
+            {(r["model"], r["per_class"], r["styles"], r["warmup_epochs"], r["epochs"])
+             for r in rows if r["arm"] == "synth"}):
         real = {r["seed"]: r["accuracy"] for r in rows
                 if (r["arm"], r["warmup_epochs"], r["epochs"]) == ("real", warmup, n)}
         synth = {r["seed"]: r["accuracy"] for r in rows
-                 if (r["arm"], r["model"], r["per_class"], r["warmup_epochs"], r["epochs"])
-                 == ("synth", model, per_class, warmup, n)}
+                 if (r["arm"], r["model"], r["per_class"], r["styles"], r["warmup_epochs"],
+                     r["epochs"]) == ("synth", model, per_class, styles, warmup, n)}
         seeds = sorted(real.keys() & synth.keys())
         if seeds:
             real_mean = float(np.mean([real[s] for s in seeds]))
             synth_mean = float(np.mean([synth[s] for s in seeds]))
-            out.append({"model": model, "per_class": per_class, "warmup_epochs": warmup,
+            out.append({"model": model, "per_class": per_class, "styles": styles,
+                        "warmup_epochs": warmup,
                         "epochs": n, "seeds": seeds, "real": real_mean, "synth": synth_mean,
                         "ratio": synth_mean / real_mean})
     return out
@@ -89,6 +95,9 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=18,
                         help="synth glyphs per syllable (18: one per font style, as many as "
                              "the real fonts give)")
+    parser.add_argument("--styles", default="fonts",
+                        help="synth's style specifications, comma-separated (fonts, random, mix, "
+                             "a font): which styles the synth glyphs are shared over")
     parser.add_argument("--real-data", type=Path, default=Path("data/ks2350.npz"))
     parser.add_argument("--synth-data", type=Path, default=None,
                         help="where the model's synth set is kept (default: beside --real-data)")
@@ -98,14 +107,15 @@ def main() -> None:
     from dataclasses import replace
 
     from korean_gan._io import write_json_atomic
-    from korean_gan.evaluate import CASConfig, Evaluator, _accuracy, fit_cas_classifier
+    from korean_gan.evaluate import CASConfig, Evaluator, _predictions, fit_cas_classifier
 
     evaluator = Evaluator.load("ks2350")
     name = args.model.replace("/", "_").strip("_")
-    suffix = "" if args.per_class == 18 else f"-{args.per_class}"
+    suffix = ("" if args.per_class == 18 else f"-{args.per_class}") + (
+        "" if args.styles == "fonts" else "-" + args.styles.replace(",", "+"))
     synth_path = args.synth_data or args.real_data.parent / f"synth-{name}{suffix}.npz"
-    arms, (test_x, test_y) = load_arms(args.model, args.real_data, synth_path, evaluator,
-                                       args.per_class)
+    arms, (test_x, test_y, test_fonts) = load_arms(args.model, args.real_data, synth_path,
+                                                   evaluator, args.per_class, args.styles)
     config = CASConfig(**({"epochs": args.epochs} if args.epochs else {}))
     # Keep what else the file holds (e.g. notes on earlier recipes) beside the classifiers.
     report = json.loads(args.json.read_text(encoding="utf-8")) \
@@ -114,10 +124,12 @@ def main() -> None:
     for warmup in args.warmup or [config.warmup_epochs]:
         for seed in args.seeds:
             for arm in args.arms:
-                # The real arm has no model and no synth size.
-                model, per_class = (args.model, args.per_class) if arm != "real" else ("", 0)
-                if any((r["arm"], r["model"], r["per_class"], r["seed"], r["warmup_epochs"],
-                        r["epochs"]) == (arm, model, per_class, seed, warmup, config.epochs)
+                # The real arm has no model, no synth size and no styles.
+                model, per_class, styles = ((args.model, args.per_class, args.styles)
+                                            if arm != "real" else ("", 0, ""))
+                if any((r["arm"], r["model"], r["per_class"], r["styles"], r["seed"],
+                        r["warmup_epochs"], r["epochs"])
+                       == (arm, model, per_class, styles, seed, warmup, config.epochs)
                        for r in done):
                     continue
                 x, y = arms[arm]
@@ -125,9 +137,14 @@ def main() -> None:
                 classifier = fit_cas_classifier(x, y, evaluator,
                                                 replace(config, warmup_epochs=warmup), seed,
                                                 losses)
-                row = {"arm": arm, "model": model, "per_class": per_class, "seed": seed,
+                right = _predictions(classifier, test_x) == test_y
+                row = {"arm": arm, "model": model, "per_class": per_class, "styles": styles,
+                       "seed": seed,
                        "warmup_epochs": warmup, "epochs": config.epochs,
-                       "accuracy": _accuracy(classifier, test_x, test_y),
+                       "accuracy": float(np.mean(right)),
+                       # Which held-out fonts the classifier reads, and which it does not.
+                       "per_font": {f: round(float(np.mean(right[test_fonts == f])), 4)
+                                    for f in sorted(set(test_fonts))},
                        "losses": [round(v, 4) for v in losses],
                        "seconds": round(time.perf_counter() - started)}
                 done.append(row)
@@ -143,7 +160,7 @@ def main() -> None:
                                    "classifiers": done, "summary": summary(done)})
                     write_json_atomic(args.json, report)
     for row in summary(done):
-        print(f"{row['model']}, {row['per_class']} per syllable, warm-up "
+        print(f"{row['model']}, {row['per_class']} per syllable of {row['styles']}, warm-up "
               f"{row['warmup_epochs']:g}, {row['epochs']} epochs, seeds {row['seeds']}: "
               f"real {row['real']:.4f}, "
               f"synth {row['synth']:.4f}, ratio {row['ratio']:.3f}")

@@ -405,12 +405,16 @@ def fit_jamo_recognizer(images: np.ndarray, labels: np.ndarray, charset: Charset
                            warmup_epochs=warmup_epochs)
 
 
-def _accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    probs = np.concatenate([
+def _predictions(model, images: np.ndarray) -> np.ndarray:
+    """The class a recogniser-shaped model reads in each uint8 image (N, S, S)."""
+    return np.concatenate([
         np.asarray(model(images[i:i + 1024, ..., None].astype(np.float32),
-                         training=False)["probs"])
+                         training=False)["probs"]).argmax(axis=1)
         for i in range(0, len(images), 1024)])
-    return float(np.mean(probs.argmax(axis=1) == labels))
+
+
+def _accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(_predictions(model, images) == labels))
 
 
 def train_evaluator(config: EvaluatorConfig | None = None, out: str | os.PathLike | None = None,
