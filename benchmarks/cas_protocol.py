@@ -15,10 +15,12 @@ epoch's training loss beside the held-out accuracy::
 Arm ``both`` trains on the real fonts and the synth set together (what generated data adds).
 ``--per-class 36`` gives the synth arm twice the generated glyphs, and ``--epochs 20`` on the
 real arm is its control with as many training steps; ``--styles mix`` (or ``random``, or
-``fonts,mix``) shares the synth glyphs over new styles instead of the 18 fonts'. Results
-already in ``--json`` (same arm, model, synth size, styles, seed and recipe) are not measured
-again, so an interrupted run goes on where it stopped. Each classifier takes about 4 to 5
-minutes on 2 cores per 42,000 glyphs × 10 epochs.
+``fonts,mix``) shares the synth glyphs over new styles instead of the 18 fonts'; ``--swap FONT``
+with arms ``real-but-synth`` and ``synth-but-real`` swaps one training font's glyphs between
+the two sets (what that one generated style costs). Results already in ``--json`` (same arm,
+model, synth size, styles, seed and recipe) are not measured again, so an interrupted run goes
+on where it stopped. Each classifier takes about 4 to 5 minutes on 2 cores per 42,000 glyphs
+× 10 epochs.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ import numpy as np
 
 
 def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18,
-              styles: str = "fonts"):
-    """The training glyphs of both arms and the held-out test glyphs."""
+              styles: str = "fonts", swap: str | None = None):
+    """The training glyphs of every arm and the held-out test glyphs (with their fonts)."""
     from korean_gan.data import build_dataset, load_dataset
     from korean_gan.evaluate import _as_uint8_batch, cas_split
 
@@ -53,6 +55,18 @@ def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_clas
     # Real and generated together: what generated data adds to the real fonts.
     arms["both"] = (np.concatenate([arms["real"][0], arms["synth"][0]]),
                     np.concatenate([arms["real"][1], arms["synth"][1]]))
+    if swap:
+        # One training font's glyphs from the other side: how much that one style costs.
+        real_font = np.array(real.fonts)[real.font_ids[train]] == swap
+        synth_font = np.array(synth.fonts)[synth.font_ids] == swap
+        if not real_font.any() or not synth_font.any():
+            raise SystemExit(f"--swap {swap}: not a training font of both sets")
+        for arm, (keep, take) in {"real-but-synth": (arms["real"], arms["synth"]),
+                                  "synth-but-real": (arms["synth"], arms["real"])}.items():
+            mine, theirs = (~real_font, synth_font) if arm == "real-but-synth" else (
+                ~synth_font, real_font)
+            arms[arm] = (np.concatenate([keep[0][mine], take[0][theirs]]),
+                         np.concatenate([keep[1][mine], take[1][theirs]]))
     test_fonts = np.array([real.fonts[i] for i in real.font_ids[test]])
     return arms, (real.images[test], real.labels[test], test_fonts)
 
@@ -83,7 +97,8 @@ def summary(rows: list[dict]) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
-    parser.add_argument("--arms", nargs="+", choices=("real", "synth", "both"),
+    parser.add_argument("--arms", nargs="+",
+                        choices=("real", "synth", "both", "real-but-synth", "synth-but-real"),
                         default=["real", "synth"],
                         help="train on the real fonts, the model's synth set, or both together")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
@@ -98,6 +113,9 @@ def main() -> None:
     parser.add_argument("--styles", default="fonts",
                         help="synth's style specifications, comma-separated (fonts, random, mix, "
                              "a font): which styles the synth glyphs are shared over")
+    parser.add_argument("--swap", default=None, metavar="FONT",
+                        help="arms real-but-synth / synth-but-real: this training font's glyphs "
+                             "generated in the real set / real in the synth set")
     parser.add_argument("--real-data", type=Path, default=Path("data/ks2350.npz"))
     parser.add_argument("--synth-data", type=Path, default=None,
                         help="where the model's synth set is kept (default: beside --real-data)")
@@ -115,7 +133,8 @@ def main() -> None:
         "" if args.styles == "fonts" else "-" + args.styles.replace(",", "+"))
     synth_path = args.synth_data or args.real_data.parent / f"synth-{name}{suffix}.npz"
     arms, (test_x, test_y, test_fonts) = load_arms(args.model, args.real_data, synth_path,
-                                                   evaluator, args.per_class, args.styles)
+                                                   evaluator, args.per_class, args.styles,
+                                                   args.swap)
     config = CASConfig(**({"epochs": args.epochs} if args.epochs else {}))
     # Keep what else the file holds (e.g. notes on earlier recipes) beside the classifiers.
     report = json.loads(args.json.read_text(encoding="utf-8")) \
@@ -123,7 +142,8 @@ def main() -> None:
     done = report.get("classifiers", [])
     for warmup in args.warmup or [config.warmup_epochs]:
         for seed in args.seeds:
-            for arm in args.arms:
+            for arm_name in args.arms:
+                arm = f"{arm_name}:{args.swap}" if "-but-" in arm_name else arm_name
                 # The real arm has no model, no synth size and no styles.
                 model, per_class, styles = ((args.model, args.per_class, args.styles)
                                             if arm != "real" else ("", 0, ""))
@@ -132,7 +152,7 @@ def main() -> None:
                        == (arm, model, per_class, styles, seed, warmup, config.epochs)
                        for r in done):
                     continue
-                x, y = arms[arm]
+                x, y = arms[arm_name]
                 started, losses = time.perf_counter(), []
                 classifier = fit_cas_classifier(x, y, evaluator,
                                                 replace(config, warmup_epochs=warmup), seed,
