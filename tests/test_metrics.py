@@ -16,6 +16,7 @@ from korean_gan.metrics import (
     frechet_distance,
     frechet_distance_from_activations,
     gaussian_statistics,
+    ink_iou,
     kernel_distance,
     legibility,
     precision_recall,
@@ -396,6 +397,25 @@ def test_content_accuracy() -> None:
     assert content_accuracy(probs, [0, 1, 2, 0]) == 0.75
     assert content_accuracy(probs, np.array([1, 0, 0, 2])) == 0.0
     assert content_accuracy(probs, np.array([0.0, 1.0, 2.0, 1.0])) == 1.0
+
+
+def test_ink_iou() -> None:
+    paper = np.full((4, 4), 255, np.uint8)
+    a = paper.copy()
+    a[0, :] = 0  # 4 ink pixels
+    b = paper.copy()
+    b[0, :2] = 0  # 2 of them
+    b[3, 3] = 100  # and 1 more: 2 shared of 5 inked
+    c = paper.copy()
+    c[2, 2] = 0  # none shared
+    result = ink_iou(np.stack([a, a, a, paper]), np.stack([a, b, c, paper]))
+    assert result.tolist() == [1.0, 0.4, 0.0, 1.0]
+    # The threshold decides what counts as ink: at 100 the grey pixel is paper.
+    assert ink_iou(b[None], a[None], threshold=100).tolist() == [0.5]
+    with pytest.raises(ValueError, match=r"same shape, got \(1, 4, 4\) and \(2, 4, 4\)"):
+        ink_iou(a[None], np.stack([a, b]))
+    with pytest.raises(ValueError, match="generated must be a 3-D array"):
+        ink_iou(a, a)
 
 
 # --- bad input -------------------------------------------------------------------------------
