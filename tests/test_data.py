@@ -227,6 +227,26 @@ def test_load_valid_hand_made_file(tmp_path):
     assert len(data.subset(data.labels == 1)) == 2
 
 
+def test_repeat_fonts_appends_copies_of_the_named_fonts_glyphs(tmp_path):
+    arrays = _valid_arrays()
+    arrays["images"] = np.arange(4 * 64, dtype=np.uint8).reshape(4, 8, 8)
+    arrays["fonts"] = np.array(["a", "b"])
+    arrays["font_ids"] = np.array([0, 1, 1, 0], np.int32)
+    np.savez(tmp_path / "two.npz", **arrays)
+    data = load_dataset(tmp_path / "two.npz")
+    twice_b = data.repeat_fonts({"b": 3})
+    # The originals first, then font b's rows 1 and 2 twice more.
+    assert [int(img[0, 0]) for img in twice_b.images] == [0, 64, 128, 192, 64, 128, 64, 128]
+    assert twice_b.font_ids.tolist() == [0, 1, 1, 0, 1, 1, 1, 1]
+    assert twice_b.labels.tolist() == [0, 1, 0, 1, 1, 0, 1, 0]
+    assert len(data.repeat_fonts({"a": 1})) == 4
+    with pytest.raises(DatasetError, match=r"repeat-font: 'c' is not a font of the dataset "
+                                           r"\(a, b\)"):
+        data.repeat_fonts({"c": 2})
+    with pytest.raises(DatasetError, match="b must repeat a whole number of times .* got 0"):
+        data.repeat_fonts({"b": 0})
+
+
 @pytest.mark.parametrize("change, message", [
     ({"images": None}, "lacks the arrays ['images']"),
     ({"aug_ids": None, "fonts": None}, "lacks the arrays ['aug_ids', 'fonts']"),

@@ -153,3 +153,15 @@ def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_co
                                          r"recognizer-epochs \(3\), got 3"):
         TrainConfig.from_preset("hangul", data=tiny_data, recognizer_epochs=3,
                                 recognizer_warmup_epochs=3).validate()
+
+
+def test_cli_maps_repeat_font(tiny_data, tmp_path, cli_train_config):
+    from korean_gan.train import TrainConfig, TrainError
+
+    args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
+    config = cli_train_config(*args, "--repeat-font", "Gaegu-Regular=4",
+                              "--repeat-font", "A=B=2")
+    assert config.repeat_fonts == {"Gaegu-Regular": 4, "A=B": 2}
+    assert cli_train_config(*args).repeat_fonts == {}
+    with pytest.raises(TrainError, match=r"repeat-font: .* got \{'x': 0\}"):
+        TrainConfig.from_preset("hangul", data=tiny_data, repeat_fonts={"x": 0}).validate()

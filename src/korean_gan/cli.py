@@ -119,6 +119,9 @@ def _add_gan_parsers(sub) -> None:
     train.add_argument("--recognizer-warmup", type=float, default=None, metavar="EPOCHS",
                        help="conditional model with --content-weight: warm its recogniser's "
                             "learning rate up from 0 over this many epochs (default 0)")
+    train.add_argument("--repeat-font", action="append", default=None, metavar="NAME=K",
+                       help="show this font's training glyphs K times per epoch (repeatable): "
+                            "more steps on a style the model draws badly")
     train.add_argument("--init-from", default=None, metavar="MODEL",
                        help="conditional model: start the generator and styles from a trained "
                             "model (default = the pretrained one, or a run folder) and "
@@ -491,6 +494,7 @@ def _cmd_train(args) -> int:
             content_weight=args.content_weight, init_from=args.init_from,
             recognizer_epochs=args.recognizer_epochs,
             recognizer_warmup_epochs=args.recognizer_warmup,
+            repeat_fonts=_repeat_fonts(args.repeat_font),
             seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
@@ -505,6 +509,20 @@ def _cmd_train(args) -> int:
               f"--run-dir {run}")
         return 130
     return 0
+
+
+def _repeat_fonts(specs: list[str] | None) -> dict[str, int] | None:
+    """``--repeat-font NAME=K`` values as a dict (None when none is given)."""
+    if not specs:
+        return None
+    repeats = {}
+    for spec in specs:
+        name, _, count = spec.rpartition("=")
+        if not name or not count.isdigit():
+            raise ValueError(f"--repeat-font {spec}: give NAME=K, e.g. "
+                             "NanumBrushScript-Regular=4")
+        repeats[name] = int(count)
+    return repeats
 
 
 def _cmd_sample(args) -> int:

@@ -173,6 +173,27 @@ class GlyphDataset:
         """Only the un-augmented glyphs."""
         return self.subset(self.aug_ids == self.augmentations.index("orig"))
 
+    def repeat_fonts(self, repeats: dict[str, int]) -> GlyphDataset:
+        """The dataset with each named font's images ``k`` times over (the copies after the
+        original rows, in order): more training steps on styles a model draws badly.
+
+        Args:
+            repeats: Font name -> how many times its images appear (an integer ≥ 1).
+
+        Raises:
+            DatasetError: a font the dataset does not hold, or a count that is not ≥ 1.
+        """
+        extra = []
+        for font, k in repeats.items():
+            if font not in self.fonts:
+                raise DatasetError(f"repeat-font: {font!r} is not a font of the dataset "
+                                   f"({', '.join(self.fonts)})")
+            if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+                raise DatasetError(f"repeat-font: {font} must repeat a whole number of times "
+                                   f"(1 or more), got {k!r}")
+            extra += [np.flatnonzero(self.font_ids == self.fonts.index(font))] * (k - 1)
+        return self.subset(np.concatenate([np.arange(len(self)), *extra]))
+
 
 # --- building ---------------------------------------------------------------------------------
 

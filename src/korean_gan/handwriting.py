@@ -231,8 +231,8 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
         keep = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
                 "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
                 "diffaugment", "spectral_norm", "recon_weight", "content_weight",
-                "recognizer_epochs", "recognizer_warmup_epochs", "init_from", "epochs",
-                "lr_decay_epochs", "seed", "data",
+                "recognizer_epochs", "recognizer_warmup_epochs", "repeat_fonts", "init_from",
+                "epochs", "lr_decay_epochs", "seed", "data",
                 "g_block_filters", "distill")
         config = {k: config[k] for k in keep if k in config}
         if snapshot is not None:

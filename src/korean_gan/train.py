@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import keras
@@ -128,6 +128,9 @@ class TrainConfig:
         recognizer_epochs: Conditional model with a content loss: epochs of that recogniser.
         recognizer_warmup_epochs: Epochs over which the recogniser's learning rate rises
             linearly from 0 before its cosine decay (0: none, as the shipped model's had).
+        repeat_fonts: Font name -> how many times that font's training glyphs appear in
+            every epoch (``--repeat-font NAME=K``): more steps on a style the model draws
+            badly. Empty: each glyph once.
         init_from: Conditional model: start the generator, its weight average and the font
             styles from a trained model folder (``default`` = the pretrained model, or a run
             folder) instead of at random: fine-tuning; the critic starts fresh. "" = scratch.
@@ -173,6 +176,7 @@ class TrainConfig:
     content_weight: float = 0.0  # off: the published presets have no recogniser
     recognizer_epochs: int = 30  # with random affine variants every epoch; 10 read 81% of vowels
     recognizer_warmup_epochs: float = 0.0  # 0 keeps the shipped model's recogniser
+    repeat_fonts: dict[str, int] = field(default_factory=dict)  # every glyph once
     init_from: str = ""  # train from scratch
     precision: str = "float32"
     strategy: str = "default"
@@ -213,6 +217,11 @@ class TrainConfig:
             raise TrainError(f"recognizer-warmup must be a number from 0 to below "
                              f"recognizer-epochs ({self.recognizer_epochs}), got "
                              f"{self.recognizer_warmup_epochs!r}")
+        if not isinstance(self.repeat_fonts, dict) or not all(
+                isinstance(k, int) and not isinstance(k, bool) and k >= 1
+                for k in self.repeat_fonts.values()):
+            raise TrainError(f"repeat-font: give each font a whole number of repeats (1 or "
+                             f"more), got {self.repeat_fonts!r}")
         if self.model == "conditional" and self.g_filters < 8:
             # Halved at each of the generator's three upsamplings: fewer than 8 leaves none.
             raise TrainError(f"g-filters must be at least 8 for the conditional model, got "
@@ -829,6 +838,8 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     config = prepare_run(config, resume)
     config.validate()
     dataset = load_dataset(config.data)
+    if config.repeat_fonts:
+        dataset = dataset.repeat_fonts(config.repeat_fonts)
     if config.batch_size > len(dataset):
         raise TrainError(f"batch size {config.batch_size} is larger than the dataset "
                          f"{config.data} ({len(dataset)} images); lower --batch-size")
