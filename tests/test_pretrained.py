@@ -20,7 +20,7 @@ def hw() -> Handwriting:
 def test_the_pretrained_models_are_small_and_describe_themselves():
     size = sum(p.stat().st_size for p in PRETRAINED_DIR.glob("*/*"))
     assert size < 25 * 2**20  # every committed model together
-    for name in ("hangul", "hangul-fast"):
+    for name in ("hangul", "hangul-fast", "hangul-v2"):
         card = json.loads((PRETRAINED_DIR / name / "model.json").read_text(encoding="utf-8"))
         model = Handwriting.load(name, precision="float32")
         assert model.fonts == card["training"]["fonts"] and len(model.fonts) == 18
@@ -42,7 +42,7 @@ def test_the_fast_model_is_the_default_one_distilled(hw):
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", ["hangul", "hangul-fast"])
+@pytest.mark.parametrize("name", ["hangul", "hangul-fast", "hangul-v2"])
 def test_the_probe_reads_as_the_model_card_reports(name):
     from korean_gan.charsets import ks2350_train
     from korean_gan.evaluate import Evaluator
