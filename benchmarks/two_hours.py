@@ -87,6 +87,9 @@ def main() -> None:
     parser.add_argument("--recognizer-warmup", type=float, default=0.0, metavar="EPOCHS",
                         help="the recogniser's learning-rate warm-up (12 epochs after a 1-epoch "
                              "warm-up fit better than 30 without: recognizer_warmup.py)")
+    parser.add_argument("--repeat-font", action="append", default=[], metavar="NAME=K",
+                        help="show this font's glyphs K times per epoch in both stages "
+                             "(korean-gan train --repeat-font); repeatable")
     parser.add_argument("--precision", default="float32",
                         help="float32 (default: the faster on a CPU without AMX), mixed_bfloat16")
     parser.add_argument("--seed", type=int, default=0)
@@ -99,6 +102,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the content curve")
     args = parser.parse_args()
+    repeats = {}
+    for spec in args.repeat_font:
+        name, _, count = spec.rpartition("=")
+        if not name or not count.isdigit():
+            raise SystemExit(f"--repeat-font {spec}: give NAME=K, e.g. "
+                             "NanumBrushScript-Regular=4")
+        repeats[name] = int(count)
     if not args.data.is_file():
         raise SystemExit(f"{args.data}: no such file; build it with korean-gan data build "
                          "--charset ks2350-train (see the README's 'Reproduce the default model')")
@@ -110,7 +120,7 @@ def main() -> None:
     timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     common = dict(data=str(args.data), precision=args.precision, seed=args.seed,
-                  snapshot_every=2, eval_every=0)
+                  snapshot_every=2, eval_every=0, repeat_fonts=repeats)
     run_stage(TrainConfig.from_preset("hangul", run_dir=str(base_dir), epochs=args.base_epochs,
                                       **common), timing, "base_seconds", timing_path)
     run_stage(TrainConfig.from_preset("hangul", run_dir=str(content_dir),
