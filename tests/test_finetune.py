@@ -99,6 +99,7 @@ def test_start_from_copies_the_generator_and_each_fonts_style_by_name(tmp_path):
 
 
 def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_path, capsys):
+    from korean_gan.data import load_dataset
     from korean_gan.train import TrainConfig, TrainError, train
 
     common = dict(data=str(tiny_data), batch_size=10, g_filters=16, d_filters=8, eval_every=0,
@@ -125,6 +126,19 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
     assert train(config, resume=True).epoch == [1]
     assert (recognizer.stat().st_mtime_ns, recognizer.read_bytes()) == stamp
     assert f"content loss: using the jamo recogniser in {recognizer}" in capsys.readouterr().out
+
+    # --repeat-font: the run trains (and fits its recogniser) on the font's glyphs K times over.
+    repeated = TrainConfig.from_preset("hangul", run_dir=str(tmp_path / "rep"), epochs=1,
+                                       content_weight=1.0, recognizer_epochs=1,
+                                       repeat_fonts={"CuteFont-Regular": 3}, **common)
+    fonts = load_dataset(tiny_data).fonts
+    capsys.readouterr()
+    train(repeated)
+    # tiny_data: 10 glyphs per font; CuteFont's 10 twice more.
+    assert fonts == ["CuteFont-Regular", "DoHyeon-Regular"]
+    assert "recogniser on the 40 training glyphs" in capsys.readouterr().out
+    assert json.loads((tmp_path / "rep" / "config.json").read_text())["repeat_fonts"] == {
+        "CuteFont-Regular": 3}
 
     with pytest.raises(TrainError, match="content-weight is for the conditional model"):
         train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "s"),
