@@ -33,6 +33,11 @@ from pathlib import Path
 import numpy as np
 
 
+def _join(*arms):
+    """``(images, labels)`` pairs concatenated into one."""
+    return np.concatenate([x for x, _ in arms]), np.concatenate([y for _, y in arms])
+
+
 def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18,
               styles: str = "fonts", swap: str | None = None):
     """The training glyphs of every arm and the held-out test glyphs (with their fonts)."""
@@ -53,20 +58,18 @@ def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_clas
     synth = load_dataset(synth_path)
     arms["synth"] = (_as_uint8_batch(synth.images, evaluator.image_size)[..., 0], synth.labels)
     # Real and generated together: what generated data adds to the real fonts.
-    arms["both"] = (np.concatenate([arms["real"][0], arms["synth"][0]]),
-                    np.concatenate([arms["real"][1], arms["synth"][1]]))
+    arms["both"] = _join(arms["real"], arms["synth"])
     if swap:
         # One training font's glyphs from the other side: how much that one style costs.
         real_font = np.array(real.fonts)[real.font_ids[train]] == swap
         synth_font = np.array(synth.fonts)[synth.font_ids] == swap
         if not real_font.any() or not synth_font.any():
             raise SystemExit(f"--swap {swap}: not a training font of both sets")
-        for arm, (keep, take) in {"real-but-synth": (arms["real"], arms["synth"]),
-                                  "synth-but-real": (arms["synth"], arms["real"])}.items():
-            mine, theirs = (~real_font, synth_font) if arm == "real-but-synth" else (
-                ~synth_font, real_font)
-            arms[arm] = (np.concatenate([keep[0][mine], take[0][theirs]]),
-                         np.concatenate([keep[1][mine], take[1][theirs]]))
+        real_arm, synth_arm = arms["real"], arms["synth"]
+        arms["real-but-synth"] = _join((real_arm[0][~real_font], real_arm[1][~real_font]),
+                                       (synth_arm[0][synth_font], synth_arm[1][synth_font]))
+        arms["synth-but-real"] = _join((synth_arm[0][~synth_font], synth_arm[1][~synth_font]),
+                                       (real_arm[0][real_font], real_arm[1][real_font]))
     test_fonts = np.array([real.fonts[i] for i in real.font_ids[test]])
     return arms, (real.images[test], real.labels[test], test_fonts)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 def fidelity(model: str, real, seed: int = 0) -> dict:
     """Per training font of ``model``: mean ink IoU on seen and on held-out syllables."""
-    from korean_gan.charsets import jamo_table, resolve_charset
+    from korean_gan.charsets import resolve_charset
     from korean_gan.handwriting import Handwriting
     from korean_gan.metrics import ink_iou
 
@@ -39,8 +39,7 @@ def fidelity(model: str, real, seed: int = 0) -> dict:
         rows = np.flatnonzero((real.font_ids == real.fonts.index(font))
                               & (real.aug_ids == real.augmentations.index("orig")))
         chars = [real.charset.chars[i] for i in real.labels[rows]]
-        generated = writer._generate(jamo_table(chars), writer.style_vectors(font, len(chars)),
-                                     writer._noise(len(chars), seed))
+        generated = writer.glyphs(chars, style=font, seed=seed)
         iou = ink_iou(generated, real.images[rows])
         unseen = np.array([c in held_out for c in chars])
         fonts[font] = {"seen": round(float(iou[~unseen].mean()), 4),

@@ -102,13 +102,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the content curve")
     args = parser.parse_args()
-    repeats = {}
-    for spec in args.repeat_font:
-        name, _, count = spec.rpartition("=")
-        if not name or not count.isdigit():
-            raise SystemExit(f"--repeat-font {spec}: give NAME=K, e.g. "
-                             "NanumBrushScript-Regular=4")
-        repeats[name] = int(count)
+    from korean_gan.data import DatasetError, parse_repeat_fonts
+
+    try:
+        repeats = parse_repeat_fonts(args.repeat_font)
+    except DatasetError as err:
+        raise SystemExit(str(err)) from None
     if not args.data.is_file():
         raise SystemExit(f"{args.data}: no such file; build it with korean-gan data build "
                          "--charset ks2350-train (see the README's 'Reproduce the default model')")

@@ -471,6 +471,7 @@ def _cmd_fonts_catalog(args) -> int:
 def _cmd_train(args) -> int:
     from pathlib import Path
 
+    from korean_gan.data import parse_repeat_fonts
     from korean_gan.train import TrainConfig, read_run_config, train
 
     verbose = 2 if args.quiet else "auto"
@@ -495,7 +496,7 @@ def _cmd_train(args) -> int:
             content_weight=args.content_weight, init_from=args.init_from,
             recognizer_epochs=args.recognizer_epochs,
             recognizer_warmup_epochs=args.recognizer_warmup,
-            repeat_fonts=_repeat_fonts(args.repeat_font),
+            repeat_fonts=parse_repeat_fonts(args.repeat_font or ()) or None,
             seed=args.seed, checkpoint_every=args.checkpoint_every,
             snapshot_every=args.snapshot_every, eval_every=args.eval_every,
             tensorboard=False if args.no_tensorboard else None, verbose=verbose,
@@ -510,20 +511,6 @@ def _cmd_train(args) -> int:
               f"--run-dir {run}")
         return 130
     return 0
-
-
-def _repeat_fonts(specs: list[str] | None) -> dict[str, int] | None:
-    """``--repeat-font NAME=K`` values as a dict (None when none is given)."""
-    if not specs:
-        return None
-    repeats = {}
-    for spec in specs:
-        name, _, count = spec.rpartition("=")
-        if not name or not count.isdigit():
-            raise ValueError(f"--repeat-font {spec}: give NAME=K, e.g. "
-                             "NanumBrushScript-Regular=4")
-        repeats[name] = int(count)
-    return repeats
 
 
 def _cmd_sample(args) -> int:

@@ -55,6 +55,7 @@ __all__ = [
     "build_dataset",
     "load_dataset",
     "check_dataset_target",
+    "parse_repeat_fonts",
     "preview_grid",
     "save_dataset",
     "sidecar_paths",
@@ -193,6 +194,23 @@ class GlyphDataset:
                                    f"(1 or more), got {k!r}")
             extra += [np.flatnonzero(self.font_ids == self.fonts.index(font))] * (k - 1)
         return self.subset(np.concatenate([np.arange(len(self)), *extra]))
+
+
+def parse_repeat_fonts(specs) -> dict[str, int]:
+    """``NAME=K`` texts (``--repeat-font``) as ``{NAME: K}`` for
+    :meth:`GlyphDataset.repeat_fonts`.
+
+    Raises:
+        DatasetError: a text that is not NAME=K with K a whole number.
+    """
+    repeats = {}
+    for spec in specs:
+        name, _, count = spec.rpartition("=")
+        if not name or not count.isdigit():
+            raise DatasetError(f"--repeat-font {spec}: give NAME=K, e.g. "
+                               "NanumBrushScript-Regular=4")
+        repeats[name] = int(count)
+    return repeats
 
 
 # --- building ---------------------------------------------------------------------------------
