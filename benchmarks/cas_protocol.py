@@ -32,6 +32,18 @@ from pathlib import Path
 
 import numpy as np
 
+#: The files of a model that decide what it draws (its config.json also records provenance).
+DRAWING_FILES = ("generator.weights.h5", "styles.npz")
+
+
+def model_name(model: str) -> str:
+    """The name results are filed under: a committed model's folder name (``default`` is
+    ``hangul``), else the run folder as given."""
+    from korean_gan.handwriting import PRETRAINED_DIR, model_folder
+
+    folder = model_folder(model)
+    return folder.name if folder.parent == PRETRAINED_DIR else model
+
 
 def _join(*arms):
     """``(images, labels)`` pairs concatenated into one."""
@@ -49,12 +61,20 @@ def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_clas
     real = load_dataset(real_path)
     train, test = cas_split(real, evaluator)
     arms = {"real": (real.images[train], real.labels[train])}
-    if not synth_path.is_file():
-        from korean_gan.handwriting import Handwriting
+    from korean_gan.handwriting import Handwriting
 
-        Handwriting.load(model).synthesize(charset="ks2350", per_class=per_class,
-                                           styles=styles,
-                                           out=str(synth_path), preview=False, progress=False)
+    writer = Handwriting.load(model)
+    if synth_path.is_file():
+        # A kept synth set must come from these weights: a name like ``default`` can move on.
+        made_by = json.loads(synth_path.with_suffix(".json").read_text(encoding="utf-8"))
+        drawn_with = {k: made_by["model"]["sha256"].get(k) for k in DRAWING_FILES}
+        if all(drawn_with.values()) and drawn_with != {
+                k: writer.info.get("sha256", {}).get(k) for k in DRAWING_FILES}:
+            raise SystemExit(f"{synth_path} was drawn by another model than {model}: delete it "
+                             "or give --synth-data")
+    else:
+        writer.synthesize(charset="ks2350", per_class=per_class, styles=styles,
+                          out=str(synth_path), preview=False, progress=False)
     synth = load_dataset(synth_path)
     arms["synth"] = (_as_uint8_batch(synth.images, evaluator.image_size)[..., 0], synth.labels)
     # Real and generated together: what generated data adds to the real fonts.
@@ -131,10 +151,11 @@ def main() -> None:
     from korean_gan.evaluate import CASConfig, Evaluator, _predictions, fit_cas_classifier
 
     evaluator = Evaluator.load("ks2350")
-    name = args.model.replace("/", "_").strip("_")
+    name = model_name(args.model)
     suffix = ("" if args.per_class == 18 else f"-{args.per_class}") + (
         "" if args.styles == "fonts" else "-" + args.styles.replace(",", "+"))
-    synth_path = args.synth_data or args.real_data.parent / f"synth-{name}{suffix}.npz"
+    synth_path = args.synth_data or args.real_data.parent / (
+        f"synth-{name.replace('/', '_').strip('_')}{suffix}.npz")
     arms, (test_x, test_y, test_fonts) = load_arms(args.model, args.real_data, synth_path,
                                                    evaluator, args.per_class, args.styles,
                                                    args.swap)
@@ -148,7 +169,7 @@ def main() -> None:
             for arm_name in args.arms:
                 arm = f"{arm_name}:{args.swap}" if "-but-" in arm_name else arm_name
                 # The real arm has no model, no synth size and no styles.
-                model, per_class, styles = ((args.model, args.per_class, args.styles)
+                model, per_class, styles = ((name, args.per_class, args.styles)
                                             if arm != "real" else ("", 0, ""))
                 if any((r["arm"], r["model"], r["per_class"], r["styles"], r["seed"],
                         r["warmup_epochs"], r["epochs"])

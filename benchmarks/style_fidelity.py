@@ -7,7 +7,7 @@ of the same syllable (``korean_gan.metrics.ink_iou``: intersection over union of
 separately on the syllables the model trained on and on the ``ks2350-holdout`` ones it never
 saw::
 
-    python benchmarks/style_fidelity.py --models default hangul-base \\
+    python benchmarks/style_fidelity.py --models hangul-v1 default \\
         --json benchmarks/results/style_fidelity.json
 
 A style far below the others is one the generator does not draw like its font; in CAS
@@ -21,6 +21,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from cas_protocol import model_name  # this folder is on sys.path when run as a script
 
 
 def fidelity(model: str, real, seed: int = 0) -> dict:
@@ -44,7 +45,7 @@ def fidelity(model: str, real, seed: int = 0) -> dict:
         unseen = np.array([c in held_out for c in chars])
         fonts[font] = {"seen": round(float(iou[~unseen].mean()), 4),
                        "held_out": round(float(iou[unseen].mean()), 4)}
-    return {"model": model, "seed": seed, "fonts": fonts,
+    return {"model": model_name(model), "seed": seed, "fonts": fonts,
             "mean_seen": round(float(np.mean([f["seen"] for f in fonts.values()])), 4),
             "mean_held_out": round(float(np.mean([f["held_out"] for f in fonts.values()])), 4)}
 

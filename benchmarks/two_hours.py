@@ -88,8 +88,9 @@ def main() -> None:
                         help="the recogniser's learning-rate warm-up (12 epochs after a 1-epoch "
                              "warm-up fit better than 30 without: recognizer_warmup.py)")
     parser.add_argument("--repeat-font", action="append", default=[], metavar="NAME=K",
-                        help="show this font's glyphs K times per epoch in both stages "
-                             "(korean-gan train --repeat-font); repeatable")
+                        help="show this font's glyphs K times per epoch in the content stage "
+                             "(korean-gan train --repeat-font; as hangul-v2's fine-tune); "
+                             "repeatable")
     parser.add_argument("--precision", default="float32",
                         help="float32 (default: the faster on a CPU without AMX), mixed_bfloat16")
     parser.add_argument("--seed", type=int, default=0)
@@ -119,14 +120,15 @@ def main() -> None:
     timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     common = dict(data=str(args.data), precision=args.precision, seed=args.seed,
-                  snapshot_every=2, eval_every=0, repeat_fonts=repeats)
+                  snapshot_every=2, eval_every=0)
     run_stage(TrainConfig.from_preset("hangul", run_dir=str(base_dir), epochs=args.base_epochs,
                                       **common), timing, "base_seconds", timing_path)
     run_stage(TrainConfig.from_preset("hangul", run_dir=str(content_dir),
                                       epochs=args.content_epochs, init_from=str(base_dir),
                                       content_weight=1.0, lr_decay_epochs=args.decay_epochs,
                                       recognizer_epochs=args.recognizer_epochs,
-                                      recognizer_warmup_epochs=args.recognizer_warmup, **common),
+                                      recognizer_warmup_epochs=args.recognizer_warmup,
+                                      repeat_fonts=repeats, **common),
               timing, "content_seconds", timing_path)
 
     # Minutes by the clock: stage 1's whole call, then stage 2's whole call minus its logged

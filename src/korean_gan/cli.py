@@ -179,9 +179,10 @@ def _add_gan_parsers(sub) -> None:
                             "random (one new style, from --seed), mix (one new blend of two "
                             "fonts) or mean (default random)")
     write.add_argument("--model", default="default",
-                       help="default (the committed pretrained model), hangul-fast (its "
-                            "distilled copy, 1.5x the glyphs per second), hangul-v2 (fine-tuned "
-                            "further) or a conditional run folder")
+                       help="default (the committed pretrained model, hangul), hangul-fast "
+                            "(a distilled copy of hangul-v1, 1.5x the glyphs per second), "
+                            "hangul-v1 (the default until 2026-12-01) or a conditional run "
+                            "folder")
     write.add_argument("--seed", type=int, default=0, help="seed of noise and style")
     write.add_argument("--scale", type=int, default=2, help="upscaling (default 2)")
     write.add_argument("--out", required=True, help="the PNG to write")
@@ -205,9 +206,10 @@ def _add_gan_parsers(sub) -> None:
     synth.add_argument("--out", default=None,
                        help="default data/synth-<charset>.npz (or a folder for imagefolder)")
     synth.add_argument("--model", default="default",
-                       help="default (the pretrained model), hangul-fast (its distilled copy, "
-                            "1.5x the glyphs per second), hangul-v2 (fine-tuned further: better "
-                            "classifier data) or a conditional run folder")
+                       help="default (the committed pretrained model, hangul), hangul-fast "
+                            "(a distilled copy of hangul-v1, 1.5x the glyphs per second), "
+                            "hangul-v1 (the default until 2026-12-01) or a conditional run "
+                            "folder")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--batch-size", type=int, default=1024)
     synth.add_argument("--no-preview", action="store_true")

@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+#: Other names of committed models: ``default`` is what write and synth use; ``hangul-v2`` was
+#: the fine-tuned model's name before it became the default (2026-12-01).
+PRETRAINED_ALIASES = {"default": "hangul", "hangul-v2": "hangul"}
 #: Files of a conditional model folder (a run folder or the pretrained one).
 GENERATOR_FILE = "generator.weights.h5"
 STYLES_FILE = "styles.npz"
@@ -275,14 +278,15 @@ def read_styles(folder: Path) -> tuple[np.ndarray, list[str]]:
 
 def model_folder(source: str | os.PathLike) -> Path:
     """The folder of a conditional model: ``default`` (the committed one), a name under
-    ``korean_gan/pretrained``, or a run folder.
+    ``korean_gan/pretrained`` (``hangul``, ``hangul-fast``, ``hangul-v1``, ``hangul-base``) or
+    one of ``PRETRAINED_ALIASES``, or a run folder.
 
     Raises:
         HandwritingError: ``source`` is none of these.
     """
     folder = Path(source)
-    if str(source) == "default":
-        folder = PRETRAINED_DIR / "hangul"
+    if str(source) in PRETRAINED_ALIASES:
+        folder = PRETRAINED_DIR / PRETRAINED_ALIASES[str(source)]
     elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
         folder = PRETRAINED_DIR / str(source)
     if not folder.is_dir():
