@@ -51,6 +51,19 @@ def test_package_exports_named_like_their_module_are_the_functions():
     assert proc.stdout.rstrip().endswith("OK")
 
 
+def test_listing_the_models_does_not_import_tensorflow():
+    proc = _run_python("""
+        import sys
+        from korean_gan.cli import main
+        assert main(["models"]) == 0
+        heavy = sorted(m for m in ("tensorflow", "keras", "skimage") if m in sys.modules)
+        assert not heavy, heavy
+        print("OK")
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("hangul, default") and proc.stdout.rstrip().endswith("OK")
+
+
 def test_console_script_help(tmp_path):
     from pathlib import Path
 

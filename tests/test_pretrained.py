@@ -153,3 +153,18 @@ def test_mixed_bfloat16_sampling_draws_the_float32_glyphs(hw):
 def test_an_unknown_sampling_precision_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown precision 'fp8'; choose from auto, float32"):
         Handwriting.load("default", precision="fp8")
+
+
+def test_cli_models_lists_every_committed_model_default_first(capsys):
+    from korean_gan.cli import main
+    from korean_gan.handwriting import pretrained_models
+
+    assert main(["models"]) == 0
+    printed = capsys.readouterr().out
+    heads = [line for line in printed.splitlines() if line and not line.startswith(" ")][:-1]
+    assert heads[0].startswith("hangul, default, hangul-v2  (")
+    assert sorted(h.split(",")[0].split()[0] for h in heads) == sorted(
+        p.name for p in PRETRAINED_DIR.iterdir() if (p / "model.json").is_file())
+    sizes = {m["name"]: m["megabytes"] for m in pretrained_models()}
+    assert 4 < sizes["hangul"] < 6 and sum(sizes.values()) < 25
+    assert "--repeat-font" in printed  # a description, wrapped without breaking its words

@@ -225,6 +225,12 @@ def _add_gan_parsers(sub) -> None:
                         help="default (the pretrained model) or a conditional run folder")
     styles.set_defaults(handler=_cmd_styles)
 
+    models = sub.add_parser("models", help="list the committed pretrained models",
+                            description="List the models that --model takes by name: the "
+                                        "committed ones under korean_gan/pretrained, with "
+                                        "their other names, sizes and model cards' summaries.")
+    models.set_defaults(handler=_cmd_models)
+
     gif = sub.add_parser("gif", help="assemble a run's sample grids into an animated GIF")
     gif.add_argument("--run-dir", required=True, help="a run folder")
     gif.add_argument("--out", default=None, help="default <run-dir>/samples.gif")
@@ -614,6 +620,20 @@ def _cmd_styles(args) -> int:
     print(f"styles of {writer.info['source']} (plus: random, mix, mean):")
     for i, font in enumerate(writer.fonts):
         print(f"{i:3d}  {font}")
+    return 0
+
+
+def _cmd_models(args) -> int:
+    import textwrap
+
+    from korean_gan.handwriting import pretrained_models
+
+    for model in pretrained_models():
+        names = ", ".join([model["name"], *model["aliases"]])
+        print(f"{names}  ({model['megabytes']} MB)")
+        print(textwrap.fill(model["description"], width=92, initial_indent="    ",
+                            subsequent_indent="    ", break_on_hyphens=False))
+    print("Any run folder of `korean-gan train --preset hangul` works as --model too.")
     return 0
 
 

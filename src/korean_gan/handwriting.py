@@ -39,6 +39,7 @@ __all__ = [
     "load_style",
     "mixed_styles",
     "model_folder",
+    "pretrained_models",
     "random_styles",
     "save_style",
 ]
@@ -293,6 +294,22 @@ def model_folder(source: str | os.PathLike) -> Path:
         raise HandwritingError(f"{source} is not a model folder (give `default` or a run "
                                "folder of `korean-gan train --preset hangul`)")
     return folder
+
+
+def pretrained_models() -> list[dict]:
+    """The committed models, read from their model cards (no TensorFlow): one dict each with
+    ``name``, ``aliases`` (other names that load it, ``default`` among them for the default),
+    ``megabytes`` and ``description``, the default first, then by name."""
+    models = []
+    for folder in sorted(p for p in PRETRAINED_DIR.iterdir() if (p / MODEL_CARD).is_file()):
+        card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
+        models.append({
+            "name": folder.name,
+            "aliases": [a for a, name in PRETRAINED_ALIASES.items() if name == folder.name],
+            "megabytes": round(sum(f.stat().st_size for f in folder.iterdir()) / 2**20, 1),
+            "description": card.get("description", ""),
+        })
+    return sorted(models, key=lambda m: ("default" not in m["aliases"], m["name"]))
 
 
 class Handwriting:
