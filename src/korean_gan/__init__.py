@@ -40,6 +40,7 @@ _EXPORTS = {
     # generated handwriting (the conditional model)
     "Handwriting": "handwriting", "HandwritingError": "handwriting",
     "SynthConfig": "handwriting", "export_model": "handwriting",
+    "pretrained_models": "handwriting",
     "jamo_table": "charsets", "ks2350_train": "charsets", "ks2350_holdout": "charsets",
     "save_dataset": "data",
     # your own handwriting: template sheets, scan ingestion, style fitting
