@@ -83,6 +83,12 @@ def _add_fonts_parsers(sub) -> None:
     catalog.set_defaults(handler=_cmd_fonts_catalog)
 
 
+#: --model of write and synth (``korean-gan models`` lists the committed ones).
+_MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a distilled copy "
+               "of hangul-v1, 1.5x the glyphs per second), hangul-v1 (the default until "
+               "2026-12-01) or a conditional run folder")
+
+
 def _add_gan_parsers(sub) -> None:
     train = sub.add_parser(
         "train", help="train a GAN on a built dataset",
@@ -179,10 +185,7 @@ def _add_gan_parsers(sub) -> None:
                             "random (one new style, from --seed), mix (one new blend of two "
                             "fonts) or mean (default random)")
     write.add_argument("--model", default="default",
-                       help="default (the committed pretrained model, hangul), hangul-fast "
-                            "(a distilled copy of hangul-v1, 1.5x the glyphs per second), "
-                            "hangul-v1 (the default until 2026-12-01) or a conditional run "
-                            "folder")
+                       help=_MODEL_HELP)
     write.add_argument("--seed", type=int, default=0, help="seed of noise and style")
     write.add_argument("--scale", type=int, default=2, help="upscaling (default 2)")
     write.add_argument("--out", required=True, help="the PNG to write")
@@ -206,10 +209,7 @@ def _add_gan_parsers(sub) -> None:
     synth.add_argument("--out", default=None,
                        help="default data/synth-<charset>.npz (or a folder for imagefolder)")
     synth.add_argument("--model", default="default",
-                       help="default (the committed pretrained model, hangul), hangul-fast "
-                            "(a distilled copy of hangul-v1, 1.5x the glyphs per second), "
-                            "hangul-v1 (the default until 2026-12-01) or a conditional run "
-                            "folder")
+                       help=_MODEL_HELP)
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--batch-size", type=int, default=1024)
     synth.add_argument("--no-preview", action="store_true")
