@@ -40,11 +40,11 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from korean_gan.data import load_dataset
-    from korean_gan.distribute import dtype_policy
-    from korean_gan.losses import get_losses
-    from korean_gan.models import build_discriminator, build_generator
-    from korean_gan.train import build_gan, read_run_config
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.models.networks import build_discriminator, build_generator
+    from korean_gan.training.distribute import dtype_policy
+    from korean_gan.training.losses import get_losses
+    from korean_gan.training.trainer import build_gan, read_run_config
 
     config = read_run_config(args.run_dir)
     data = load_dataset(Path(config.data))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 TOLERANCE = 0.10  # bf16's mean FCD may be this much above float32's and count as no worse
@@ -118,8 +119,7 @@ def main() -> None:
               f"{'no worse' if report['no_worse'] else 'worse'} (tolerance "
               f"{TOLERANCE:.0%})")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_result(args.json, report)
 
 
 if __name__ == "__main__":

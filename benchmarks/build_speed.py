@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 def build(charset: str, fonts: list[str], workers: int, augment: str) -> None:
-    from korean_gan.data import build_dataset
+    from korean_gan.data.dataset import build_dataset
 
     with tempfile.TemporaryDirectory(prefix="korean-gan-bench-") as tmp:
         result = build_dataset(charset=charset, fonts=tuple(fonts), augment=augment,
@@ -38,8 +38,8 @@ def baseline(charset: str, fonts: list[str], n_chars: int, n_fonts: int) -> None
     from PIL import Image, ImageDraw, ImageFont
     from skimage.transform import AffineTransform, rotate, warp
 
-    from korean_gan.charsets import resolve_charset
-    from korean_gan.fonts import drawn_syllables, load_faces
+    from korean_gan.data.charsets import resolve_charset
+    from korean_gan.data.fonts import drawn_syllables, load_faces
 
     chars = resolve_charset(charset).chars[:n_chars]
     faces = load_faces(fonts[:n_fonts])
@@ -79,7 +79,7 @@ def main() -> None:
                         help="fonts for the baseline (default 3)")
     args = parser.parse_args()
 
-    from korean_gan.fonts import find_font_files
+    from korean_gan.data.fonts import find_font_files
 
     fonts = [str(p) for p in find_font_files(args.fonts)]
     print(f"{os.cpu_count()} CPU cores")

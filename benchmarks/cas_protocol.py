@@ -1,6 +1,6 @@
 """CAS's classifiers themselves: does each one fit its training glyphs, seed by seed?
 
-CAS (``korean_gan.evaluate.classification_accuracy_score``) trains a fresh classifier on
+CAS (``korean_gan.evaluation.evaluator.classification_accuracy_score``) trains a fresh classifier on
 generated glyphs and another on the real training fonts, per classifier seed, and tests both on
 the evaluator's held-out fonts. A classifier that stalls (its training loss stays high) reads
 the held-out fonts badly whatever the generator did, so one such seed can move a model's CAS
@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance, write_result  # this folder is on sys.path when run as a script
 
 #: The files of a model that decide what it draws (its config.json also records provenance).
 DRAWING_FILES = ("generator.weights.h5", "styles.npz")
@@ -39,7 +40,7 @@ DRAWING_FILES = ("generator.weights.h5", "styles.npz")
 def model_name(model: str) -> str:
     """The name results are filed under: a committed model's folder name (``default`` is
     ``hangul``), else the run folder as given."""
-    from korean_gan.handwriting import PRETRAINED_DIR, model_folder
+    from korean_gan.artifacts import PRETRAINED_DIR, model_folder
 
     folder = model_folder(model)
     return folder.name if folder.parent == PRETRAINED_DIR else model
@@ -53,15 +54,15 @@ def _join(*arms):
 def load_arms(model: str, real_path: Path, synth_path: Path, evaluator, per_class: int = 18,
               styles: str = "fonts", swap: str | None = None):
     """The training glyphs of every arm and the held-out test glyphs (with their fonts)."""
-    from korean_gan.data import build_dataset, load_dataset
-    from korean_gan.evaluate import _as_uint8_batch, cas_split
+    from korean_gan.data.dataset import build_dataset, load_dataset
+    from korean_gan.evaluation.evaluator import _as_uint8_batch, cas_split
 
     if not real_path.is_file():
         build_dataset(charset="ks2350", augment=("none",), out=str(real_path), progress=False)
     real = load_dataset(real_path)
     train, test = cas_split(real, evaluator)
     arms = {"real": (real.images[train], real.labels[train])}
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.generate import Handwriting
 
     writer = Handwriting.load(model)
     if synth_path.is_file():
@@ -147,8 +148,12 @@ def main() -> None:
 
     from dataclasses import replace
 
-    from korean_gan._io import write_json_atomic
-    from korean_gan.evaluate import CASConfig, Evaluator, _predictions, fit_cas_classifier
+    from korean_gan.evaluation.evaluator import (
+        CASConfig,
+        Evaluator,
+        _predictions,
+        fit_cas_classifier,
+    )
 
     evaluator = Evaluator.load("ks2350")
     name = model_name(args.model)
@@ -164,6 +169,8 @@ def main() -> None:
     report = json.loads(args.json.read_text(encoding="utf-8")) \
         if args.json and args.json.is_file() else {}
     done = report.get("classifiers", [])
+    for row in done:  # rows measured before rows had their own: the file's entry
+        row.setdefault("provenance", report.get("provenance"))
     for warmup in args.warmup or [config.warmup_epochs]:
         for seed in args.seeds:
             for arm_name in args.arms:
@@ -190,7 +197,8 @@ def main() -> None:
                        "per_font": {f: round(float(np.mean(right[test_fonts == f])), 4)
                                     for f in sorted(set(test_fonts))},
                        "losses": [round(v, 4) for v in losses],
-                       "seconds": round(time.perf_counter() - started)}
+                       "seconds": round(time.perf_counter() - started),
+                       "provenance": provenance()}
                 done.append(row)
                 print(f"{arm:5} seed {seed} warm-up {warmup:g}, {config.epochs} epochs: "
                       f"accuracy {row['accuracy']:.4f}, "
@@ -202,7 +210,7 @@ def main() -> None:
                                               "learning_rate": config.learning_rate,
                                               "augment": config.augment},
                                    "classifiers": done, "summary": summary(done)})
-                    write_json_atomic(args.json, report)
+                    write_result(args.json, report)
     for row in summary(done):
         print(f"{row['model']}, {row['per_class']} per syllable of {row['styles']}, warm-up "
               f"{row['warmup_epochs']:g}, {row['epochs']} epochs, seeds {row['seeds']}: "

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 REFERENCE_EPOCHS = 170  # the demo's run
 
@@ -120,8 +121,7 @@ def main() -> None:
                   "curves": {k: [{"epoch": e, "seconds": round(t, 1), "fcd": f}
                                  for e, t, f in v]
                              for k, v in {**references, **conditionals}.items()}}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_result(args.json, report)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ the same machine.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
 from hangul_targets import HELD_OUT_FONTS, content_accuracy, fcd
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 
 def glyph_rate(hw, chars, repeats: int = 5) -> list[float]:
@@ -56,14 +56,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    from korean_gan.charsets import ks2350, ks2350_holdout, ks2350_train
-    from korean_gan.data import build_dataset
-    from korean_gan.evaluate import Evaluator
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.data.charsets import ks2350, ks2350_holdout, ks2350_train
+    from korean_gan.data.dataset import build_dataset
+    from korean_gan.evaluation.evaluator import Evaluator
+    from korean_gan.generate import Handwriting
 
     report: dict = {"teacher": args.teacher}
     if args.student is None:
-        from korean_gan.distill import distill
+        from korean_gan.training.distill import distill
 
         result = distill(model=args.teacher, out=args.out, last_filters=args.last_filters,
                          steps=args.steps)
@@ -111,8 +111,7 @@ def main() -> None:
         else:
             print(f"{key:40} {value:.3f}" if isinstance(value, float) else f"{key:40} {value}")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        write_result(args.json, report)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import re
 from pathlib import Path
 
 import numpy as np
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 
 def main() -> None:
@@ -39,10 +39,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write all rows as JSON")
     args = parser.parse_args()
 
-    from korean_gan.data import load_dataset
-    from korean_gan.evaluate import evaluate_samples, find_evaluator, real_statistics
-    from korean_gan.models import build_generator
-    from korean_gan.sampling import run_settings, sample_images
+    from korean_gan.artifacts import run_settings
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.evaluator import evaluate_samples, find_evaluator, real_statistics
+    from korean_gan.generate import sample_images
+    from korean_gan.models.networks import build_generator
 
     settings = run_settings(args.run_dir)
     data_path = Path(settings["data"])
@@ -76,7 +77,7 @@ def main() -> None:
               f"FCD {near['fcd']:.2f}, legibility {near['legibility']:.3f}, "
               f"classes {near['classes_covered']}/{len(evaluator.charset)}")
     if args.json:
-        args.json.write_text(json.dumps({"floor_fcd": real.floor_fcd, "rows": rows}, indent=2))
+        write_result(args.json, {"floor_fcd": real.floor_fcd, "rows": rows})
     if args.plot:
         import matplotlib
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 import time
 from pathlib import Path
+
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 VARIANTS = {
     "default": {},
@@ -42,7 +43,8 @@ def run(name: str, seed: int, args) -> Path:
     """Trains one variant (unless its folder holds a finished run); returns its folder."""
     import keras
 
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     run_dir = args.out / f"{name}-s{seed}"
     if (run_dir / "generator.weights.h5").is_file():
@@ -113,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if not args.summarise and not args.data.is_file():
-        from korean_gan.data import build_dataset
+        from korean_gan.data.dataset import build_dataset
 
         build_dataset(out=str(args.data), progress=False)  # seed16, as the demo builds it
     report = {"epochs": args.epochs, "g_filters": args.g_filters, "data": str(args.data),
@@ -139,8 +141,7 @@ def main() -> None:
                   f"{m['last3_fcd']:7.1f} ± {m['last3_fcd_sd']:4.1f} "
                   f"{m['final_content_accuracy']:7.1%} ± {m['final_content_accuracy_sd']:4.1%}")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_result(args.json, report)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 HELD_OUT_FONTS = "NanumPenScript-Regular,Dokdo-Regular,BMYeonsung-Regular"
 
@@ -60,7 +61,7 @@ def content_errors(hw, evaluator, chars, seed: int = 0) -> dict:
     most often misread and the commonest vowel confusions (asked → read)."""
     from collections import Counter
 
-    from korean_gan.charsets import jamo_table
+    from korean_gan.data.charsets import jamo_table
 
     asked = jamo_table(chars)
     read_table = jamo_table(evaluator.charset.chars)
@@ -111,7 +112,7 @@ def independent_checks(hw, evaluator, real_path: Path, chars, held_chars,
     """
     from scipy.ndimage import gaussian_filter
 
-    from korean_gan.data import load_dataset
+    from korean_gan.data.dataset import load_dataset
 
     real = load_dataset(real_path)
     index = {c: i for i, c in enumerate(evaluator.charset.chars)}
@@ -165,7 +166,7 @@ def measure(hw, evaluator, train_chars, held_chars, full: bool) -> dict:
 def plain_generator(hw):
     """A new generator of hw's model in the plain form (the one weight files and checkpoints
     hold), float32."""
-    from korean_gan.models import build_conditional_generator
+    from korean_gan.models.networks import build_conditional_generator
 
     return build_conditional_generator(noise_dim=hw.noise_dim, style_dim=hw.style_dim,
                                        image_size=hw.image_size,
@@ -188,7 +189,7 @@ def curve(hw, evaluator, run_dir: Path, train_chars, held_chars, every: int = 1,
     ``last`` (and the last one), with its training minutes: the run log's wall time, or
     epochs × ``seconds_per_epoch`` (a run that was paused or shared the machine)."""
     seconds = logged_epochs(run_dir)
-    from korean_gan.models import copy_layer_weights
+    from korean_gan.models.networks import copy_layer_weights
 
     # Snapshots are weight files of the plain generator; hw samples with the fast form.
     plain = plain_generator(hw)
@@ -220,7 +221,7 @@ def ema_ablation(hw, evaluator, run_dir: Path, train_chars, held_chars) -> dict:
     weight average (EMA, what the run exports): the EMA's contribution, at no training cost."""
     import tensorflow as tf
 
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.generate import Handwriting
 
     raw = plain_generator(hw)
     latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
@@ -233,8 +234,8 @@ def ema_ablation(hw, evaluator, run_dir: Path, train_chars, held_chars) -> dict:
 
 def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
     """FCD of n glyphs (training syllables in turn, font styles in turn) against real data."""
-    from korean_gan.data import load_dataset
-    from korean_gan.evaluate import evaluate_samples, real_statistics
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.evaluator import evaluate_samples, real_statistics
 
     data = load_dataset(data_path)
     chars = [data.charset.chars[i % len(data.charset)] for i in range(n)]
@@ -249,8 +250,8 @@ def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
 def cas(hw, evaluator, real_path: Path, per_class: int, config, work: Path,
         styles: tuple[str, ...] = ("fonts",), real_baseline=None) -> dict:
     """CAS: classifiers trained on `synth` output, tested on the evaluator's held-out fonts."""
-    from korean_gan.data import load_dataset
-    from korean_gan.evaluate import classification_accuracy_score
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.evaluator import classification_accuracy_score
 
     path, manifest = hw.synthesize(charset="ks2350", per_class=per_class, styles=styles,
                                    out=str(work / "synth-ks2350.npz"), preview=False,
@@ -268,7 +269,7 @@ def cas(hw, evaluator, real_path: Path, per_class: int, config, work: Path,
 
 def sampling_speed(hw, n: int = 20000) -> float:
     """Glyphs per second of batched generation (after a warm-up call)."""
-    from korean_gan.charsets import ks2350
+    from korean_gan.data.charsets import ks2350
 
     chars = [ks2350().chars[i % 2350] for i in range(n)]
     hw.glyphs(chars[:1024], style="random")
@@ -282,8 +283,8 @@ def sample_sheet(hw, path: Path, seen: str = "가나다라마바사아", n_unsee
     """Every font style (rows) × seen syllables, then held-out ones, plus random styles."""
     from PIL import Image, ImageDraw
 
-    from korean_gan.charsets import ks2350_holdout
-    from korean_gan.images import tile
+    from korean_gan.data.charsets import ks2350_holdout
+    from korean_gan.data.images import tile
 
     chars = list(seen) + list(ks2350_holdout().chars[:n_unseen])
     rows = [hw.glyphs(chars, style=i, seed=0) for i in range(len(hw.fonts))]
@@ -373,17 +374,17 @@ def main() -> None:
                         help="PNG sample sheet: every style × seen and held-out syllables")
     args = parser.parse_args()
 
-    from korean_gan.charsets import ks2350_holdout, ks2350_train
-    from korean_gan.data import build_dataset
-    from korean_gan.evaluate import Evaluator
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.data.charsets import ks2350_holdout, ks2350_train
+    from korean_gan.data.dataset import build_dataset
+    from korean_gan.evaluation.evaluator import Evaluator
+    from korean_gan.generate import Handwriting
 
     evaluator = Evaluator.load("ks2350")
     model = args.model
     if args.snapshot is not None:  # the snapshot as a model folder of its own
         import tempfile
 
-        from korean_gan.handwriting import export_model
+        from korean_gan.artifacts import export_model
 
         model = export_model(args.model, Path(tempfile.mkdtemp()) / "snapshot",
                              snapshot=args.snapshot)
@@ -428,7 +429,7 @@ def main() -> None:
         report["independent_checks"] = independent_checks(
             hw, evaluator, args.real_data, list(train_chars[::8]), list(held_chars))
     if args.cas:
-        from korean_gan.evaluate import CASConfig
+        from korean_gan.evaluation.evaluator import CASConfig
 
         given = {"epochs": args.cas_epochs, "warmup_epochs": args.cas_warmup,
                  "seeds": tuple(args.cas_seeds) if args.cas_seeds else None}
@@ -454,8 +455,7 @@ def main() -> None:
         print("vowel confusions: " + ", ".join(
             f"{pair} {n}" for pair, n in errors["vowel_confusions"].items()))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        write_result(args.json, report)
     if args.plot and report.get("curve"):
         import matplotlib
 

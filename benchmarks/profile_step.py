@@ -104,8 +104,10 @@ def main() -> None:
 
     import tensorflow as tf
 
-    from korean_gan.data import load_dataset
-    from korean_gan.train import TrainConfig, build_gan, training_dataset
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.pipeline import training_dataset
+    from korean_gan.training.trainer import build_gan
 
     data = args.data or Path("data/seed16.npz" if args.preset == "seed"
                              else "data/ks2350-train.npz")
@@ -116,7 +118,7 @@ def main() -> None:
     gan = build_gan(config, dataset.images.shape[1], dataset)
     labels = None
     if config.model == "conditional":
-        from korean_gan.conditional import condition_labels
+        from korean_gan.training.conditional import condition_labels
 
         labels = condition_labels(dataset)
     batches = training_dataset(dataset.images, config.batch_size, config.seed, 0, 10_000,

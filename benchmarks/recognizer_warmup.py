@@ -1,10 +1,10 @@
 """The content loss's jamo recogniser with and without a learning-rate warm-up.
 
 The conditional trainer's content loss reads generated glyphs with a recogniser trained when the
-run starts (``korean_gan.evaluate.fit_jamo_recognizer``: 30 epochs on the run's training glyphs,
-about 12 minutes of a two-hour budget on 2 cores). CAS's classifiers, the same architecture,
-stalled without a warm-up (benchmarks/cas_protocol.py); this measures whether the recogniser
-does too, and whether a warmed-up one needs fewer epochs. Each recipe trains on
+run starts (``korean_gan.evaluation.evaluator.fit_jamo_recognizer``: 30 epochs on the run's
+training glyphs, about 12 minutes of a two-hour budget on 2 cores). CAS's classifiers, the same
+architecture, stalled without a warm-up (benchmarks/cas_protocol.py); this measures whether the
+recogniser does too, and whether a warmed-up one needs fewer epochs. Each recipe trains on
 ``ks2350-train`` in the 18 training fonts (the default model's data, with the trainer's seed 0
 + 1) and is read on its own training glyphs and on the 3 held-out fonts' glyphs of all 2,350
 syllables (the 235 ``ks2350-holdout`` syllables among them)::
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from hangul_targets import HELD_OUT_FONTS  # this folder is on sys.path when run as a script
+from provenance import provenance, write_result
 
 
 def main() -> None:
@@ -43,9 +44,8 @@ def main() -> None:
             raise SystemExit(f"--recipes: {text!r} is not EPOCHS:WARMUP_EPOCHS "
                              "(e.g. 12:1)") from None
 
-    from korean_gan._io import write_json_atomic
-    from korean_gan.data import build_dataset, load_dataset
-    from korean_gan.evaluate import _accuracy, fit_jamo_recognizer
+    from korean_gan.data.dataset import build_dataset, load_dataset
+    from korean_gan.evaluation.evaluator import _accuracy, fit_jamo_recognizer
 
     for path, kwargs in ((args.train_data, dict(charset="ks2350-train",
                                                 exclude_fonts=tuple(HELD_OUT_FONTS.split(",")))),
@@ -62,8 +62,11 @@ def main() -> None:
     seen = [i for i, c in enumerate(chars) if c in index]
     test_x = real.images[test][seen]
     test_y = [index[chars[i]] for i in seen]
-    done = json.loads(args.json.read_text(encoding="utf-8"))["recognizers"] \
-        if args.json and args.json.is_file() else []
+    earlier = json.loads(args.json.read_text(encoding="utf-8")) \
+        if args.json and args.json.is_file() else {"recognizers": []}
+    done = earlier["recognizers"]
+    for row in done:  # rows measured before rows had their own: the file's entry
+        row.setdefault("provenance", earlier.get("provenance"))
     for epochs, warmup in recipes:
         if any((r["epochs"], r["warmup_epochs"], r["seed"]) == (epochs, warmup, args.seed)
                for r in done):
@@ -76,14 +79,14 @@ def main() -> None:
                "seconds": round(seconds),
                "training_glyph_accuracy": _accuracy(model, train.images, train.labels),
                "held_out_font_accuracy": _accuracy(model, test_x, test_y),
-               "held_out_font_glyphs": len(test_y)}
+               "held_out_font_glyphs": len(test_y), "provenance": provenance()}
         done.append(row)
         print(f"{epochs} epochs, warm-up {warmup:g}: {seconds:.0f} s, training glyphs "
               f"{row['training_glyph_accuracy']:.4f}, held-out fonts "
               f"{row['held_out_font_accuracy']:.4f}", flush=True)
         if args.json:
-            write_json_atomic(args.json, {"what": __doc__.split("\n\n")[0],
-                                          "recognizers": done})
+            write_result(args.json, {"what": __doc__.split("\n\n")[0],
+                                     "recognizers": done})
 
 
 if __name__ == "__main__":

@@ -48,10 +48,9 @@ def main() -> None:
     print(f"korean-gan --help             {cli_seconds(['--help']):.2f} s")
     print(f"korean-gan data build --help  {cli_seconds(['data', 'build', '--help']):.2f} s")
 
-    from korean_gan.charsets import ks2350
-    from korean_gan.handwriting import Handwriting
-    from korean_gan.models import build_generator
-    from korean_gan.sampling import sample_images
+    from korean_gan.data.charsets import ks2350
+    from korean_gan.generate import Handwriting, sample_images
+    from korean_gan.models.networks import build_generator
 
     generator = build_generator()  # speed does not depend on the weights
     rate = per_second(lambda: sample_images(generator, args.n, seed=0), args.n)

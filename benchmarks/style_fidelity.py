@@ -3,8 +3,8 @@
 Content accuracy says whether a generated glyph reads as the syllable asked for; it does not say
 whether it looks like the font asked for. This draws every syllable of ks2350 in each training
 font's style (one noise draw per glyph, ``--seed``) and compares it with that font's real glyph
-of the same syllable (``korean_gan.metrics.ink_iou``: intersection over union of the ink),
-separately on the syllables the model trained on and on the ``ks2350-holdout`` ones it never
+of the same syllable (``korean_gan.evaluation.metrics.ink_iou``: intersection over union of the
+ink), separately on the syllables the model trained on and on the ``ks2350-holdout`` ones it never
 saw::
 
     python benchmarks/style_fidelity.py --models hangul-v1 default \\
@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 from cas_protocol import model_name  # this folder is on sys.path when run as a script
+from provenance import write_result
 
 
 def fidelity(model: str, real, seed: int = 0) -> dict:
     """Per training font of ``model``: mean ink IoU on seen and on held-out syllables."""
-    from korean_gan.charsets import resolve_charset
-    from korean_gan.handwriting import Handwriting
-    from korean_gan.metrics import ink_iou
+    from korean_gan.data.charsets import resolve_charset
+    from korean_gan.evaluation.metrics import ink_iou
+    from korean_gan.generate import Handwriting
 
     writer = Handwriting.load(model)
     held_out = set(resolve_charset("ks2350-holdout").chars)
@@ -59,8 +60,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    from korean_gan._io import write_json_atomic
-    from korean_gan.data import build_dataset, load_dataset
+    from korean_gan.data.dataset import build_dataset, load_dataset
 
     if not args.real_data.is_file():
         build_dataset(charset="ks2350", augment=("none",), out=str(args.real_data),
@@ -76,7 +76,7 @@ def main() -> None:
                  if font in r["fonts"] else (np.nan, np.nan) for r in results]
         print(f"{font:36}" + "".join(f"{a:>10.3f} / {b:.3f}" for a, b in cells))
     if args.json:
-        write_json_atomic(args.json, {"what": __doc__.split("\n\n")[0], "results": results})
+        write_result(args.json, {"what": __doc__.split("\n\n")[0], "results": results})
 
 
 if __name__ == "__main__":

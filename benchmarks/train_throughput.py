@@ -7,7 +7,8 @@ preset, batch 128), in one run:
     ``tf.data`` pipeline, fp32, timed per epoch (for the reference model, the TensorFlow DCGAN
     tutorial's loop and its ``from_tensor_slices().shuffle().batch(256)`` pipeline, written
     out here); also its step alone, the median step on batches already in memory;
-(b) the project's trainer: ``korean_gan.train.train`` (``fit`` with its callbacks and input
+(b) the project's trainer: ``korean_gan.training.trainer.train`` (``fit`` with its callbacks and
+input
     pipeline), fp32;
 (c) the same trainer with mixed precision (``mixed_bfloat16`` on this CPU).
 
@@ -26,13 +27,13 @@ run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from provenance import write_result  # this folder is on sys.path when run as a script
 
 
 def dense_peak(dtype: str, n: int = 2048, seconds: float = 3.0) -> float:
@@ -108,7 +109,7 @@ def plain_dcgan_loop(images: np.ndarray, seconds: float, epochs: int,
     import keras
     import tensorflow as tf
 
-    from korean_gan.models import build_discriminator, build_generator
+    from korean_gan.models.networks import build_discriminator, build_generator
 
     keras.utils.set_random_seed(0)
     generator, discriminator = build_generator(), build_discriminator()
@@ -146,7 +147,7 @@ def plain_conditional_loop(dataset, seconds: float, epochs: int) -> tuple[float,
     ``tf.data`` pipeline (images/s of its epochs) and alone (median step)."""
     import tensorflow as tf
 
-    from korean_gan.conditional import build_conditional_gan, condition_labels
+    from korean_gan.training.conditional import build_conditional_gan, condition_labels
 
     gan = build_conditional_gan(dataset.charset.chars, dataset.fonts)
     step = tf.function(lambda x, y: gan.train_step((x, y))["d_loss"])
@@ -163,12 +164,14 @@ def plain_conditional_loop(dataset, seconds: float, epochs: int) -> tuple[float,
 
 
 def trainer(preset: str, data: Path, precision: str, epochs: int, batch: int) -> float:
-    """(b)/(c) Images/s of korean_gan.train.train, from its per-epoch wall times (median of
+    """(b)/(c) Images/s of korean_gan.training.trainer.train, from its per-epoch wall times
+    (median of
     the epochs after the first, which traces the step)."""
     import csv
 
-    from korean_gan.data import load_dataset
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     n = len(load_dataset(data))
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,7 +186,7 @@ def trainer(preset: str, data: Path, precision: str, epochs: int, batch: int) ->
 
 def pipeline_only(images: np.ndarray, batch: int, seconds: float = 5.0) -> float:
     """Images/s the input pipeline delivers with no model."""
-    from korean_gan.train import training_dataset
+    from korean_gan.training.pipeline import training_dataset
 
     data = iter(training_dataset(images, batch, 0, 0, 10_000))
     next(data)
@@ -206,10 +209,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    from korean_gan.conditional import build_conditional_gan
-    from korean_gan.data import build_dataset, load_dataset, save_dataset
-    from korean_gan.distribute import cpu_supports_bf16
-    from korean_gan.models import build_discriminator, build_generator
+    from korean_gan.data.dataset import build_dataset, load_dataset, save_dataset
+    from korean_gan.models.networks import build_discriminator, build_generator
+    from korean_gan.training.conditional import build_conditional_gan
+    from korean_gan.training.distribute import cpu_supports_bf16
 
     if not args.seed_data.is_file():
         build_dataset(out=str(args.seed_data), progress=False)
@@ -265,8 +268,7 @@ def main() -> None:
     print(f"\nseed: plain loop with XLA {report['seed_a_xla']:.0f} img/s; input pipeline alone "
           f"{report['seed_pipeline_images_per_s']:,.0f} img/s")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        write_result(args.json, report)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 from hangul_targets import logged_epochs  # this folder is on sys.path when run as a script
+from provenance import write_result
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,7 +49,7 @@ def run_stage(config, timing: dict, key: str, timing_path: Path) -> None:
     """Trains ``config`` unless its run folder already holds all its epochs; records the wall
     seconds of the stage in ``timing[key]`` and saves ``timing`` to ``timing_path``."""
     from korean_gan._io import write_json_atomic
-    from korean_gan.train import train
+    from korean_gan.training.trainer import train
 
     run_dir = Path(config.run_dir)
     done = logged_epochs(run_dir)
@@ -107,7 +108,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--plot", type=Path, default=None, help="PNG of the content curve")
     args = parser.parse_args()
-    from korean_gan.data import DatasetError, parse_repeat_fonts
+    from korean_gan.data.dataset import DatasetError, parse_repeat_fonts
 
     try:
         repeats = parse_repeat_fonts(args.repeat_font)
@@ -117,7 +118,7 @@ def main() -> None:
         raise SystemExit(f"{args.data}: no such file; build it with korean-gan data build "
                          "--charset ks2350-train (see the README's 'Reproduce the default model')")
 
-    from korean_gan.train import TrainConfig
+    from korean_gan.training.config import TrainConfig
 
     base_dir, content_dir = args.out_dir / "base", args.out_dir / "content"
     timing_path = args.out_dir / "timing.json"
@@ -172,9 +173,7 @@ def main() -> None:
     if "cas_ratio" in final:
         print(f"CAS {final['cas']:.1%}, ratio {final['cas_ratio']:.2f} (target 0.9)")
     if args.json:
-        from korean_gan._io import write_json_atomic
-
-        write_json_atomic(args.json, report)
+        write_result(args.json, report)
         print(f"wrote {args.json}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from korean_gan.fonts import bundled_font_dir
+from korean_gan.data.fonts import bundled_font_dir
 
 #: Two small bundled fonts (about 1 MB each) that draw exactly / at least the 2,350 KS syllables.
 SMALL_FONTS = ("CuteFont-Regular.ttf", "DoHyeon-Regular.ttf")
@@ -211,7 +211,7 @@ def run_cli(monkeypatch, capsys):
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory, two_fonts) -> Path:
     """20 images: 가, 나 × 2 fonts × (original + 4 seed transforms)."""
-    from korean_gan.data import build_dataset
+    from korean_gan.data.dataset import build_dataset
 
     out = tmp_path_factory.mktemp("tiny") / "tiny.npz"
     build_dataset(charset="가나", fonts=tuple(str(f) for f in two_fonts), out=str(out),
@@ -222,8 +222,8 @@ def tiny_data(tmp_path_factory, two_fonts) -> Path:
 @pytest.fixture
 def cli_train_config(monkeypatch):
     """``config(*argv) -> TrainConfig``: what ``korean-gan train *argv`` would train with,
-    without training (``korean_gan.train.train`` is replaced for the test)."""
-    import korean_gan.train
+    without training (``korean_gan.training.trainer.train`` is replaced for the test)."""
+    import korean_gan.training.trainer
     from korean_gan.cli import main
 
     seen = []
@@ -235,7 +235,7 @@ def cli_train_config(monkeypatch):
         seen.append(config)
         raise _StopError  # before any training: only the mapping is tested
 
-    monkeypatch.setattr(korean_gan.train, "train", fake_train)
+    monkeypatch.setattr(korean_gan.training.trainer, "train", fake_train)
 
     def config(*argv):
         with pytest.raises(_StopError):
@@ -249,7 +249,7 @@ def _conditional_model_dir(folder: Path, fonts: list[str], g_filters: int = 16,
                            seed: int = 3) -> Path:
     import json
 
-    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.training.conditional import build_conditional_gan
 
     gan = build_conditional_gan("가나다", fonts, g_filters=g_filters, d_filters=8, seed=seed)
     gan.export(folder)

@@ -1,4 +1,5 @@
-"""Tests for :mod:`korean_gan.adapt`: fitting a style vector to glyphs, on a tiny generator.
+"""Tests for :mod:`korean_gan.handwriting.adapt`: fitting a style vector to glyphs, on a tiny
+generator.
 
 The generator is a small, untrained conditional generator: fitting must find back a style that
 made the target glyphs, which needs no trained model.
@@ -9,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from korean_gan.charsets import Charset
-from korean_gan.handwriting import Handwriting, HandwritingError, random_styles
+from korean_gan.data.charsets import Charset
+from korean_gan.generate import Handwriting, HandwritingError
+from korean_gan.models.styles import random_styles
 
 CHARS = "가나다라마바아사자차타파하전미정"
 
@@ -19,7 +21,7 @@ CHARS = "가나다라마바아사자차타파하전미정"
 def writer() -> Handwriting:
     import keras
 
-    from korean_gan.models import build_conditional_generator
+    from korean_gan.models.networks import build_conditional_generator
 
     # Little noise, a style that weighs as much as the content: an untrained network whose
     # glyphs depend on the style clearly enough to be fitted.
@@ -36,7 +38,7 @@ def _targets(writer, seed=1):
 
 
 def test_fit_style_finds_back_the_style_that_drew_the_glyphs(writer):
-    from korean_gan.adapt import fit_style
+    from korean_gan.handwriting.adapt import fit_style
 
     true, images = _targets(writer)
     vector, report = fit_style(writer, images, CHARS, steps=150, seed=0)
@@ -49,8 +51,8 @@ def test_fit_style_finds_back_the_style_that_drew_the_glyphs(writer):
 
 
 def test_adapt_saves_a_style_that_write_finds(tmp_path, writer):
-    from korean_gan.adapt import adapt
-    from korean_gan.data import GlyphDataset, save_dataset
+    from korean_gan.data.dataset import GlyphDataset, save_dataset
+    from korean_gan.handwriting.adapt import adapt
 
     _, images = _targets(writer, seed=2)
     zeros = np.zeros(len(CHARS), np.int32)
@@ -67,13 +69,13 @@ def test_adapt_saves_a_style_that_write_finds(tmp_path, writer):
 
 
 def test_adapt_refuses_bad_input(tmp_path, writer):
-    from korean_gan.adapt import adapt, fit_style
+    from korean_gan.handwriting.adapt import adapt, fit_style
 
     with pytest.raises(HandwritingError, match="model draws 32 px"):
         fit_style(writer, np.full((2, 48, 48), 255, np.uint8), "가나", steps=1)
     with pytest.raises(HandwritingError, match="no glyphs"):
         fit_style(writer, np.zeros((0, 32, 32), np.uint8), "", steps=1)
-    from korean_gan.data import DatasetError
+    from korean_gan.data.dataset import DatasetError
 
     with pytest.raises(DatasetError, match="does not exist"):
         adapt(writer=writer, data=str(tmp_path / "missing.npz"))
@@ -87,10 +89,10 @@ def test_from_template_to_write_in_your_style(tmp_path, monkeypatch, capsys, fon
     import keras
 
     from korean_gan.cli import main
-    from korean_gan.fonts import load_faces
-    from korean_gan.models import build_conditional_generator
-    from korean_gan.render import GlyphRenderer, RenderConfig
-    from korean_gan.template import load_layout
+    from korean_gan.data.fonts import load_faces
+    from korean_gan.data.render import GlyphRenderer, RenderConfig
+    from korean_gan.handwriting.template import load_layout
+    from korean_gan.models.networks import build_conditional_generator
     from test_template_ingest import fill_page, photograph
 
     monkeypatch.chdir(tmp_path)

@@ -1,4 +1,4 @@
-"""Tests for :mod:`korean_gan.augment`."""
+"""Tests for :mod:`korean_gan.data.augment`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.transform import AffineTransform, rotate, warp
 
-from korean_gan.augment import (
+from korean_gan.data.augment import (
     AugmentConfig,
     augment_glyph,
     augment_images,
@@ -18,8 +18,8 @@ from korean_gan.augment import (
     stroke_variants,
     to_unit,
 )
-from korean_gan.fonts import load_faces
-from korean_gan.render import GlyphRenderer
+from korean_gan.data.fonts import load_faces
+from korean_gan.data.render import GlyphRenderer
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,7 @@ def test_augment_images_seeds_each_glyph_independently(glyph, noise):
 
 def test_random_affine_batch_is_a_seeded_small_affine_change():
     tf = pytest.importorskip("tensorflow")
-    from korean_gan.augment import random_affine_batch
+    from korean_gan.data.augment import random_affine_batch
 
     # A dark 8 × 8 square in the middle of 32 × 32 paper, eight times, plus a blank page.
     square = np.full((32, 32), 255.0, np.float32)

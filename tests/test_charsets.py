@@ -1,4 +1,4 @@
-"""Tests for :mod:`korean_gan.charsets`."""
+"""Tests for :mod:`korean_gan.data.charsets`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from korean_gan.charsets import (
+from korean_gan.data.charsets import (
     Charset,
     CharsetError,
     all11172,
@@ -235,7 +235,7 @@ def test_charset_error_is_a_value_error():
 
 
 def test_ks2350_holdout_split_is_fixed_disjoint_and_composable():
-    from korean_gan.charsets import jamo_table, ks2350, ks2350_holdout, ks2350_train
+    from korean_gan.data.charsets import jamo_table, ks2350, ks2350_holdout, ks2350_train
 
     train, held = ks2350_train(), ks2350_holdout()
     assert (len(train), len(held)) == (2115, 235)
@@ -251,7 +251,7 @@ def test_ks2350_holdout_split_is_fixed_disjoint_and_composable():
 
 
 def test_a_long_literal_charset_is_not_mistaken_for_a_file_name():
-    from korean_gan.charsets import ks2350
+    from korean_gan.data.charsets import ks2350
 
     text = "".join(ks2350().chars[:500])  # 1,500 bytes: longer than any file name may be
     assert resolve_charset(text).chars == ks2350().chars[:500]

@@ -36,14 +36,14 @@ def test_help_does_not_import_tensorflow(argv):
 
 
 def test_package_exports_named_like_their_module_are_the_functions():
-    # korean_gan.adapt (and .ingest, .distill) is a module and a function of the package:
-    # whichever export is asked for first, the package's name is the function.
+    # korean_gan.handwriting.adapt (and .ingest, .distill) is a module and a function of the
+    # package: whichever export is asked for first, the package's name is the function.
     proc = _run_python("""
         import korean_gan as kg
         kg.AdaptConfig, kg.IngestConfig, kg.DistillConfig
-        from korean_gan.adapt import adapt
-        from korean_gan.distill import distill
-        from korean_gan.ingest import ingest
+        from korean_gan.handwriting.adapt import adapt
+        from korean_gan.training.distill import distill
+        from korean_gan.handwriting.ingest import ingest
         assert (kg.adapt, kg.distill, kg.ingest) == (adapt, distill, ingest)
         print("OK")
     """)

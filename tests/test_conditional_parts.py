@@ -8,13 +8,13 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from korean_gan.charsets import decompose  # noqa: E402
-from korean_gan.diffaugment import diff_augment, rand_cutout, rand_translation  # noqa: E402
-from korean_gan.models import (  # noqa: E402
+from korean_gan.data.charsets import decompose  # noqa: E402
+from korean_gan.models.networks import (  # noqa: E402
     JAMO_SIZES,
     build_conditional_generator,
     build_projection_discriminator,
 )
+from korean_gan.training.diffaugment import diff_augment, rand_cutout, rand_translation  # noqa: E402
 
 
 def _jamo(text: str) -> np.ndarray:
@@ -22,7 +22,7 @@ def _jamo(text: str) -> np.ndarray:
 
 
 def test_jamo_sizes_match_the_unicode_composition():
-    from korean_gan.charsets import N_FINAL, N_INITIAL, N_VOWEL
+    from korean_gan.data.charsets import N_FINAL, N_INITIAL, N_VOWEL
 
     assert JAMO_SIZES == (N_INITIAL, N_VOWEL, N_FINAL)
 
@@ -120,7 +120,8 @@ def test_diff_augment_is_differentiable_and_checks_names():
 
 
 def test_conditional_gan_trains_styles_and_averages_the_generator():
-    from korean_gan.conditional import build_conditional_gan, jamo_table
+    from korean_gan.data.charsets import jamo_table
+    from korean_gan.training.conditional import build_conditional_gan
 
     np.testing.assert_array_equal(jamo_table("가힣"), [[0, 0, 0], [18, 20, 27]])
     gan = build_conditional_gan("가나다라마바사아", ["a", "b", "c"], ema_decay=0.5, seed=1)
@@ -148,7 +149,7 @@ def test_conditional_gan_trains_styles_and_averages_the_generator():
 
 
 def test_the_generator_average_warms_up_then_decays_at_its_rate():
-    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.training.conditional import build_conditional_gan
 
     gan = build_conditional_gan("가나", ["a"], ema_decay=0.999, seed=1)
     gan.ema_generator.set_weights([np.zeros_like(w) for w in gan.ema_generator.get_weights()])
@@ -179,8 +180,9 @@ def test_the_generator_average_warms_up_then_decays_at_its_rate():
 def test_the_trainer_runs_the_conditional_model_with_resume(two_fonts, tmp_path):
     import json
 
-    from korean_gan.data import build_dataset
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.data.dataset import build_dataset
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     data = tmp_path / "seed16.npz"
     build_dataset(charset="seed16", fonts=tuple(map(str, two_fonts)), augment=("none",),
@@ -226,7 +228,8 @@ def test_cli_sets_the_conditional_model_widths(tiny_data, tmp_path, capsys, monk
 
 
 def test_auxiliary_classifier_and_reconstruction_terms():
-    from korean_gan.conditional import build_conditional_gan, jamo_table
+    from korean_gan.data.charsets import jamo_table
+    from korean_gan.training.conditional import build_conditional_gan
 
     gan = build_conditional_gan("가나다라", ["a", "b"], aux_weight=1.0, recon_weight=20.0,
                                 g_filters=16, d_filters=8, seed=2)

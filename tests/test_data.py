@@ -1,4 +1,4 @@
-"""Tests for :mod:`korean_gan.data`: building, saving, loading and feeding datasets."""
+"""Tests for :mod:`korean_gan.data.dataset`: building, saving, loading and feeding datasets."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from korean_gan.augment import seed_transforms
-from korean_gan.charsets import SEED16, ks2350
-from korean_gan.data import DatasetError, build_dataset, load_dataset, to_tf_dataset
-from korean_gan.fonts import load_faces
-from korean_gan.render import GlyphRenderer
+from korean_gan.data.augment import seed_transforms
+from korean_gan.data.charsets import SEED16, ks2350
+from korean_gan.data.dataset import DatasetError, build_dataset, load_dataset, to_tf_dataset
+from korean_gan.data.fonts import load_faces
+from korean_gan.data.render import GlyphRenderer
 
 SEED_AUGS = ["orig", "rot+15", "rot-15", "shift-x27", "shift-y27"]
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from korean_gan.charsets import Charset
-from korean_gan.data import DatasetError, GlyphDataset, build_dataset, load_dataset, save_dataset
+from korean_gan.data.charsets import Charset
+from korean_gan.data.dataset import (
+    DatasetError,
+    GlyphDataset,
+    build_dataset,
+    load_dataset,
+    save_dataset,
+)
 
 
 def _own_set(path, chars="다가각", style="mine", size=32):

@@ -23,8 +23,8 @@ def _grey_difference(a, b) -> float:
 
 
 def test_distilled_model_loads_draws_like_its_teacher_and_is_reproducible(teacher_dir, tmp_path):
-    from korean_gan.distill import DistillConfig, distill
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.generate import Handwriting
+    from korean_gan.training.distill import DistillConfig, distill
 
     config = DistillConfig(model=str(teacher_dir), out=str(tmp_path / "fast"),
                            block_filters=(16, 5, 2),
@@ -67,23 +67,22 @@ def test_distilled_model_loads_draws_like_its_teacher_and_is_reproducible(teache
 
 
 def test_distill_refuses_bad_settings_before_work(teacher_dir, tmp_path):
-    from korean_gan.distill import distill
-    from korean_gan.handwriting import HandwritingError
+    from korean_gan.training.distill import DistillError, distill
 
     out = tmp_path / "fast"
-    with pytest.raises(HandwritingError, match=r"blocks have \(16, 8, 4\) channels; block_filters "
+    with pytest.raises(DistillError, match=r"blocks have \(16, 8, 4\) channels; block_filters "
                                                r"must be narrower somewhere and wider nowhere, "
                                                r"got \(16, 8, 4\)"):
         distill(model=str(teacher_dir), out=str(out), block_filters=(16, 8, 4), progress=False)
-    with pytest.raises(HandwritingError, match=r"wider nowhere, got \(16, 9, 2\)"):
+    with pytest.raises(DistillError, match=r"wider nowhere, got \(16, 9, 2\)"):
         distill(model=str(teacher_dir), out=str(out), block_filters=(16, 9, 2), progress=False)
-    with pytest.raises(HandwritingError, match="block_filters must be three positive integers"):
+    with pytest.raises(DistillError, match="block_filters must be three positive integers"):
         distill(model=str(teacher_dir), out=str(out), block_filters=(16, 2))
-    with pytest.raises(HandwritingError, match="steps must be a positive integer, got 0"):
+    with pytest.raises(DistillError, match="steps must be a positive integer, got 0"):
         distill(model=str(teacher_dir), out=str(out), steps=0)
-    with pytest.raises(HandwritingError, match="is the teacher's"):
+    with pytest.raises(DistillError, match="is the teacher's"):
         distill(model=str(teacher_dir), out=str(teacher_dir))
-    with pytest.raises(HandwritingError, match="is not a model folder"):
+    with pytest.raises(DistillError, match="is not a model folder"):
         distill(model=str(tmp_path / "nothing"), out=str(out))
     assert not out.exists()
 

@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from korean_gan.distribute import cpu_supports_bf16, is_chief, scaled_loss
+from korean_gan.training.distribute import cpu_supports_bf16, is_chief, scaled_loss
 
 # Runs in a fresh interpreter: logical devices must be configured before TensorFlow starts.
 MIRRORED_RUN = textwrap.dedent("""
@@ -21,7 +21,8 @@ MIRRORED_RUN = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
     preset, data, run = sys.argv[1:4]
     config = TrainConfig.from_preset(preset, data=data, run_dir=run, epochs=1, batch_size=16,
                                      strategy="mirrored", eval_every=0, verbose=0,
@@ -34,7 +35,7 @@ MIRRORED_RUN = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory, two_fonts):
-    from korean_gan.data import build_dataset
+    from korean_gan.data.dataset import build_dataset
 
     out = tmp_path_factory.mktemp("dist") / "seed16.npz"
     build_dataset(charset="seed16", fonts=tuple(map(str, two_fonts)), augment=("none",),
@@ -55,7 +56,7 @@ def test_mirrored_run_on_two_logical_cpus_trains_and_its_checkpoint_loads_on_one
     assert set(result["losses"]) >= {"d_loss", "g_loss"}
     assert all(np.isfinite(v) for v in result["losses"].values())
     # A single-device run continues the mirrored run's checkpoint.
-    from korean_gan.train import read_run_config, train
+    from korean_gan.training.trainer import read_run_config, train
 
     config = read_run_config(run)
     assert config.strategy == "mirrored"
@@ -66,7 +67,7 @@ def test_mirrored_run_on_two_logical_cpus_trains_and_its_checkpoint_loads_on_one
 
 
 def test_shards_of_a_global_batch_are_its_replica_slices():
-    from korean_gan.train import training_dataset
+    from korean_gan.training.pipeline import training_dataset
 
     images = np.arange(12, dtype=np.uint8).reshape(12, 1, 1).repeat(2, 1).repeat(2, 2)
     whole = [b.numpy()[:, 0, 0, 0] for b in training_dataset(images, 4, 0, 0, 1)]
@@ -80,7 +81,7 @@ def test_shards_of_a_global_batch_are_its_replica_slices():
 
 
 def test_a_dataset_resumed_mid_epoch_goes_on_with_the_next_batch():
-    from korean_gan.train import training_dataset
+    from korean_gan.training.pipeline import training_dataset
 
     images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1).repeat(2, 1).repeat(2, 2)
     whole = [b.numpy()[:, 0, 0, 0] for b in training_dataset(images, 4, 0, 1, 3)]
@@ -121,7 +122,8 @@ def test_cpu_bf16_detection_reads_the_flags(tmp_path):
 
 
 def test_unknown_strategy_and_precision_are_refused(tiny_data, tmp_path):
-    from korean_gan.train import TrainConfig, TrainError, train
+    from korean_gan.training.config import TrainConfig, TrainError
+    from korean_gan.training.trainer import train
 
     for field, value in (("strategy", "ring"), ("precision", "fp8")):
         config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "r"),
@@ -137,8 +139,10 @@ def test_unknown_strategy_and_precision_are_refused(tiny_data, tmp_path):
 def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_weights(tiny_data, tmp_path):
     import keras
 
-    from korean_gan.sampling import load_generator, sample_images
-    from korean_gan.train import TrainConfig, build_gan, train
+    from korean_gan.artifacts import load_generator
+    from korean_gan.generate import sample_images
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import build_gan, train
 
     config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "bf"),
                                      epochs=1, batch_size=16, precision="mixed_bfloat16",
@@ -157,8 +161,9 @@ def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_weights(tiny_data
 def test_auto_precision_is_saved_as_the_precision_it_chose(tiny_data, tmp_path):
     """config.json names the real precision, so a resume on other hardware can tell whether
     the optimizer state has a loss scale."""
-    from korean_gan.distribute import resolve_precision
-    from korean_gan.train import TrainConfig, read_run_config, train
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.distribute import resolve_precision
+    from korean_gan.training.trainer import read_run_config, train
 
     config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "a"),
                                      epochs=1, batch_size=16, precision="auto", eval_every=0,
@@ -180,7 +185,7 @@ def test_cli_takes_strategy_and_precision(tiny_data, tmp_path, capsys, monkeypat
 
 def test_auto_precision_takes_bf16_only_where_it_is_faster(monkeypatch):
     """CPU flags say bf16 exists, not that it is fast: auto needs both."""
-    import korean_gan.distribute as distribute
+    import korean_gan.training.distribute as distribute
 
     for flags, speedup, expected in [(True, 2.0, "mixed_bfloat16"), (True, 0.55, "float32"),
                                      (True, 1.2, "float32"), (False, 2.0, "float32")]:
@@ -191,7 +196,7 @@ def test_auto_precision_takes_bf16_only_where_it_is_faster(monkeypatch):
 
 
 def test_bf16_speedup_is_measured_once_per_process():
-    from korean_gan.distribute import bf16_speedup
+    from korean_gan.training.distribute import bf16_speedup
 
     first = bf16_speedup()
     assert 0.05 < first < 50

@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from korean_gan import metrics  # noqa: E402
-from korean_gan.data import build_dataset, load_dataset  # noqa: E402
-from korean_gan.evaluate import (  # noqa: E402
+from korean_gan.data.dataset import build_dataset, load_dataset  # noqa: E402
+from korean_gan.evaluation import metrics  # noqa: E402
+from korean_gan.evaluation.evaluator import (  # noqa: E402
     EVALUATOR_DIR,
     CASConfig,
     EvaluationError,
@@ -124,7 +124,7 @@ def test_bad_samples_get_clear_errors(evaluator):
 
 
 def test_find_evaluator_matches_charsets(evaluator):
-    from korean_gan.charsets import resolve_charset
+    from korean_gan.data.charsets import resolve_charset
 
     assert find_evaluator(resolve_charset("seed16")).info["sha256"] == evaluator.info["sha256"]
     # A sub-charset is read by the smallest committed evaluator that holds it.
@@ -135,7 +135,7 @@ def test_find_evaluator_matches_charsets(evaluator):
 
 
 def test_classifier_schedule_warms_up_linearly_then_decays_to_zero():
-    from korean_gan.evaluate import _classifier_schedule
+    from korean_gan.evaluation.evaluator import _classifier_schedule
 
     # 1,280 glyphs in batches of 128: 10 steps an epoch, 100 steps in 10 epochs.
     plain = _classifier_schedule(1280, 128, 10, 2e-3)
@@ -217,7 +217,8 @@ def test_cli_evaluate_cas_averages_over_the_seeds_given(evaluator, held_out_data
 
 
 def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     data = tmp_path / "seed16.npz"
     build_dataset(charset="seed16", fonts=tuple(map(str, two_fonts)), augment=("none",),
@@ -238,7 +239,7 @@ def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
 
 
 def test_train_evaluator_records_its_fonts_and_split(font_dir, tmp_path):
-    from korean_gan.evaluate import EvaluatorConfig, train_evaluator
+    from korean_gan.evaluation.evaluator import EvaluatorConfig, train_evaluator
 
     fonts = ["CuteFont-Regular", "DoHyeon-Regular", "Gaegu-Regular"]
     config = EvaluatorConfig(charset="가나다", fonts=tuple(str(font_dir / f"{f}.ttf")
@@ -267,8 +268,8 @@ def test_train_evaluator_records_its_fonts_and_split(font_dir, tmp_path):
 
 
 def test_jamo_heads_compose_syllable_probabilities_over_the_charset():
-    from korean_gan.charsets import jamo_table
-    from korean_gan.models import build_evaluator
+    from korean_gan.data.charsets import jamo_table
+    from korean_gan.models.networks import build_evaluator
 
     chars = "가각나힣"
     model = build_evaluator(len(chars), jamo_table=jamo_table(chars))
@@ -285,10 +286,10 @@ def test_jamo_heads_compose_syllable_probabilities_over_the_charset():
 
 
 def test_find_evaluator_takes_a_superset_and_maps_labels(tmp_path, monkeypatch):
-    import korean_gan.evaluate as evaluate
+    import korean_gan.evaluation.evaluator as evaluate
     from korean_gan._io import sha256_file
-    from korean_gan.charsets import Charset, jamo_table
-    from korean_gan.models import build_evaluator
+    from korean_gan.data.charsets import Charset, jamo_table
+    from korean_gan.models.networks import build_evaluator
 
     chars = list("가나다라마")
     weights = tmp_path / "five.weights.h5"
@@ -309,8 +310,8 @@ def test_find_evaluator_takes_a_superset_and_maps_labels(tmp_path, monkeypatch):
 def test_classifier_batches_reshuffle_every_epoch_as_fresh_iterators_would():
     import tensorflow as tf
 
-    from korean_gan.augment import random_affine_batch
-    from korean_gan.evaluate import _classifier_batches
+    from korean_gan.data.augment import random_affine_batch
+    from korean_gan.evaluation.evaluator import _classifier_batches
 
     # Glyph i is filled with grey level 10·i, so images and labels can be checked as pairs.
     images = np.repeat(np.arange(10, dtype=np.uint8)[:, None, None] * 10, 8, axis=1)

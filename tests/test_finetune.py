@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from korean_gan.charsets import jamo_table
+from korean_gan.data.charsets import jamo_table
 
 CHARS = "가나다라마바사아"
 
@@ -19,8 +19,8 @@ def _recognizer(chars: str, seed: int):
     heads scaled ×10 so that it reads confidently and its gradients matter."""
     import keras
 
-    from korean_gan.evaluate import RECOGNIZER_WIDTHS
-    from korean_gan.models import build_evaluator
+    from korean_gan.evaluation.evaluator import RECOGNIZER_WIDTHS
+    from korean_gan.models.networks import build_evaluator
 
     keras.utils.set_random_seed(seed)
     model = build_evaluator(len(chars), jamo_table=jamo_table(chars), widths=RECOGNIZER_WIDTHS)
@@ -31,7 +31,7 @@ def _recognizer(chars: str, seed: int):
 
 
 def test_the_content_loss_teaches_the_generator_to_write_what_the_recogniser_reads():
-    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.training.conditional import build_conditional_gan
 
     gan = build_conditional_gan(CHARS, ["a", "b"], g_filters=16, d_filters=8,
                                 recon_weight=0.0, content_weight=1.0, g_learning_rate=2e-3,
@@ -58,7 +58,7 @@ def test_the_content_loss_teaches_the_generator_to_write_what_the_recogniser_rea
 
 
 def _exported(tmp_path, fonts, g_filters=16, seed=3):
-    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.training.conditional import build_conditional_gan
 
     gan = build_conditional_gan("가나다", fonts, g_filters=g_filters, d_filters=8, seed=seed)
     gan.export(tmp_path)
@@ -68,7 +68,7 @@ def _exported(tmp_path, fonts, g_filters=16, seed=3):
 
 
 def test_start_from_copies_the_generator_and_each_fonts_style_by_name(tmp_path):
-    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.training.conditional import build_conditional_gan
 
     source = _exported(tmp_path / "src", ["Alpha", "Beta", "Gamma"])
     # Other syllables, other fonts' order, another seed: only the shapes must agree.
@@ -99,8 +99,9 @@ def test_start_from_copies_the_generator_and_each_fonts_style_by_name(tmp_path):
 
 
 def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_path, capsys):
-    from korean_gan.data import load_dataset
-    from korean_gan.train import TrainConfig, TrainError, train
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.training.config import TrainConfig, TrainError
+    from korean_gan.training.trainer import train
 
     common = dict(data=str(tiny_data), batch_size=10, g_filters=16, d_filters=8, eval_every=0,
                   checkpoint_every=1, verbose=0, tensorboard=False)
@@ -153,7 +154,7 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
 
 
 def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_config):
-    from korean_gan.train import TrainConfig, TrainError
+    from korean_gan.training.config import TrainConfig, TrainError
 
     args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
     config = cli_train_config(*args, "--content-weight", "0.5", "--init-from", "default",
@@ -170,7 +171,7 @@ def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_co
 
 
 def test_cli_maps_repeat_font(tiny_data, tmp_path, cli_train_config):
-    from korean_gan.train import TrainConfig, TrainError
+    from korean_gan.training.config import TrainConfig, TrainError
 
     args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
     config = cli_train_config(*args, "--repeat-font", "Gaegu-Regular=4",

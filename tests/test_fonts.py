@@ -1,4 +1,4 @@
-"""Tests for :mod:`korean_gan.fonts`: the bundled catalog, bad font files, drawn syllables."""
+"""Tests for :mod:`korean_gan.data.fonts`: the bundled catalog, bad font files, drawn syllables."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import warnings
 
 import pytest
 
-from korean_gan.charsets import all11172, ks2350
-from korean_gan.fonts import (
+from korean_gan.data.charsets import all11172, ks2350
+from korean_gan.data.fonts import (
     FONT_SUFFIXES,
     FontError,
     FontSkippedWarning,
@@ -259,7 +259,7 @@ def test_ttc_collection_yields_one_face_per_font(tmp_path, subset_font):
         assert drawn_syllables(face, "가나다라") == (["가", "나", "다"], {"라": "no cmap entry"})
 
     # Each face renders its own font: the two faces' glyphs differ.
-    from korean_gan.render import GlyphRenderer
+    from korean_gan.data.render import GlyphRenderer
 
     first, second = (GlyphRenderer(f).render("가") for f in faces)
     assert first is not None and second is not None

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from korean_gan.charsets import jamo_table
+from korean_gan.data.charsets import jamo_table
 
 FONTS = ["Alpha-Regular", "Beta-Bold", "Gamma-Regular"]
 
@@ -24,7 +24,7 @@ def model_dir(tmp_path_factory, make_conditional_model_dir):
 
 @pytest.fixture(scope="module")
 def writer(model_dir):
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.generate import Handwriting
 
     return Handwriting.load(model_dir)
 
@@ -60,7 +60,7 @@ def test_style_specifications(writer):
 
 
 def test_mix_styles_blend_two_different_fonts():
-    from korean_gan.handwriting import mixed_styles
+    from korean_gan.models.styles import mixed_styles
 
     # Orthogonal rows: a blend's coordinates say which two fonts it mixes, and how much.
     table = np.eye(4, dtype=np.float32) * 2.0
@@ -80,7 +80,7 @@ def test_mix_styles_blend_two_different_fonts():
 
 
 def test_synthesize_uses_every_style_entry_with_fewer_images_than_entries(writer, tmp_path):
-    from korean_gan.data import load_dataset
+    from korean_gan.data.dataset import load_dataset
 
     path, _ = writer.synthesize(charset="가나다라마바", per_class=2, styles=("fonts", "mix"),
                                 out=str(tmp_path / "few.npz"), preview=False, progress=False)
@@ -123,7 +123,7 @@ def test_write_lays_out_words_lines_and_refuses_non_hangul(writer):
 
 
 def test_synthesize_writes_a_labelled_dataset_in_the_build_format(writer, tmp_path):
-    from korean_gan.data import load_dataset
+    from korean_gan.data.dataset import load_dataset
 
     out = tmp_path / "synth.npz"
     path, manifest = writer.synthesize(charset="가나다라", per_class=5,
@@ -167,7 +167,7 @@ def test_synthesize_imagefolder_and_bad_requests(writer, tmp_path):
 def test_load_refuses_what_it_cannot_use(model_dir, tmp_path):
     import shutil
 
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.generate import Handwriting
 
     with pytest.raises(ValueError, match="is not a model folder"):
         Handwriting.load(tmp_path / "missing")
@@ -190,7 +190,8 @@ def test_load_refuses_what_it_cannot_use(model_dir, tmp_path):
 def test_export_model_packs_a_run_with_its_card_and_checksums(model_dir, writer, tmp_path):
     import hashlib
 
-    from korean_gan.handwriting import Handwriting, export_model
+    from korean_gan.artifacts import export_model
+    from korean_gan.generate import Handwriting
 
     run = tmp_path / "run"
     run.mkdir()
@@ -222,8 +223,9 @@ def test_export_model_packs_a_run_with_its_card_and_checksums(model_dir, writer,
 
 def test_export_model_can_ship_a_snapshot_instead_of_the_final_weights(model_dir, writer,
                                                                        tmp_path):
-    from korean_gan.conditional import build_conditional_gan
-    from korean_gan.handwriting import Handwriting, HandwritingError, export_model
+    from korean_gan.artifacts import ArtifactError, export_model
+    from korean_gan.generate import Handwriting
+    from korean_gan.training.conditional import build_conditional_gan
 
     # The run's final weights come from another seed; its epoch-8 snapshot is model_dir's,
     # the styles file without font names, as GeneratorSnapshots writes it.
@@ -246,7 +248,7 @@ def test_export_model_can_ship_a_snapshot_instead_of_the_final_weights(model_dir
         np.testing.assert_array_equal(npz["styles"], styles)
     np.testing.assert_array_equal(Handwriting.load(out).glyphs("가나", style=1, seed=2),
                                   writer.glyphs("가나", style=1, seed=2))
-    with pytest.raises(HandwritingError, match="has no snapshot of epoch 10 .*--snapshot-every"):
+    with pytest.raises(ArtifactError, match="has no snapshot of epoch 10 .*--snapshot-every"):
         export_model(run, tmp_path / "snap10", snapshot=10)
     assert not (tmp_path / "snap10").exists()
 
@@ -266,7 +268,7 @@ def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys):
                  "--out", str(tmp_path / "s.npz"), "--quiet"]) == 0
     assert "6 images of 2 syllables × 3 (3 styles)" in capsys.readouterr().out
     # The manifest says what the generator computed in: by default the hardware's choice.
-    from korean_gan.distribute import resolve_precision
+    from korean_gan.training.distribute import resolve_precision
 
     manifest = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert manifest["model"]["precision"] == resolve_precision("auto")
@@ -289,7 +291,7 @@ def test_jamo_table_matches_the_unicode_formula():
 
 
 def test_style_files_by_path_and_by_name(writer, tmp_path, monkeypatch):
-    from korean_gan.handwriting import save_style
+    from korean_gan.artifacts import save_style
 
     vector = np.arange(writer.style_dim, dtype=np.float32) / 10
     save_style(tmp_path / "styles" / "mine.npz", vector, source="test")

@@ -1,4 +1,4 @@
-"""Tests for the GAN losses in :mod:`korean_gan.losses`, against hand-computed values."""
+"""Tests for the GAN losses in :mod:`korean_gan.training.losses`, against hand-computed values."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from korean_gan.losses import (
+from korean_gan.training.losses import (
     LOSSES,
     get_losses,
     hinge_discriminator_loss,
@@ -164,7 +164,7 @@ def test_get_losses_unknown_name_raises() -> None:
 def test_jamo_cross_entropy_sums_the_three_heads():
     import numpy as np
 
-    from korean_gan.losses import jamo_cross_entropy
+    from korean_gan.training.losses import jamo_cross_entropy
 
     logits = [np.zeros((2, 19), np.float32), np.zeros((2, 21), np.float32),
               np.zeros((2, 28), np.float32)]

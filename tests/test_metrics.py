@@ -1,4 +1,4 @@
-"""Tests for :mod:`korean_gan.metrics` against closed forms and hand-computed values."""
+"""Tests for :mod:`korean_gan.evaluation.metrics` against closed forms and hand-computed values."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from korean_gan import metrics
-from korean_gan.metrics import (
+from korean_gan.evaluation import metrics
+from korean_gan.evaluation.metrics import (
     class_coverage,
     content_accuracy,
     frechet_distance,

@@ -1,4 +1,4 @@
-"""Tests for the DCGAN generator and discriminator in :mod:`korean_gan.models`."""
+"""Tests for the DCGAN generator and discriminator in :mod:`korean_gan.models.networks`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from korean_gan.models import (
+from korean_gan.models.networks import (
     ConditionalBatchNorm,
     OneFilterConv2D,
     UpsampleConv2D,

@@ -31,7 +31,7 @@ def _train(optimizer_cls, steps: int = 5, sparse: bool = False):
 def test_fused_adam_updates_as_keras_adam_does(sparse):
     import keras
 
-    from korean_gan.optimizers import FusedAdam
+    from korean_gan.training.optimizers import FusedAdam
 
     keras_weights, keras_state, _ = _train(keras.optimizers.Adam, sparse=sparse)
     fused_weights, fused_state, fused = _train(FusedAdam, sparse=sparse)
@@ -48,7 +48,7 @@ def test_a_keras_adam_checkpoint_restores_into_fused_adam(tmp_path):
     import keras
     import tensorflow as tf
 
-    from korean_gan.optimizers import adam
+    from korean_gan.training.optimizers import adam
 
     _, state, saved = _train(keras.optimizers.Adam)
     tf.train.Checkpoint(optimizer=saved).write(str(tmp_path / "ckpt"))

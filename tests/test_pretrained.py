@@ -10,7 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from korean_gan.handwriting import PRETRAINED_DIR, Handwriting
+from korean_gan.artifacts import PRETRAINED_DIR
+from korean_gan.generate import Handwriting
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def test_the_pretrained_models_are_small_and_describe_themselves():
 
 
 def test_default_and_the_old_name_hangul_v2_are_the_hangul_folder():
-    from korean_gan.handwriting import model_folder
+    from korean_gan.artifacts import model_folder
 
     assert model_folder("default") == model_folder("hangul-v2") == PRETRAINED_DIR / "hangul"
     config = Handwriting.load("default").info["config"]
@@ -56,8 +57,8 @@ def test_the_fast_model_is_hangul_v1_distilled():
 
 @pytest.mark.parametrize("name", ["hangul", "hangul-fast", "hangul-v1"])
 def test_the_probe_reads_as_the_model_card_reports(name):
-    from korean_gan.charsets import ks2350_train
-    from korean_gan.evaluate import Evaluator
+    from korean_gan.data.charsets import ks2350_train
+    from korean_gan.evaluation.evaluator import Evaluator
 
     hw = Handwriting.load(name)
     card = json.loads((PRETRAINED_DIR / name / "model.json").read_text(encoding="utf-8"))
@@ -84,7 +85,7 @@ def test_a_changed_pretrained_file_is_refused(tmp_path):
 
 
 def test_write_and_synth_work_with_the_pretrained_model(hw, tmp_path):
-    from korean_gan.data import load_dataset
+    from korean_gan.data.dataset import load_dataset
 
     line = hw.write("안녕 똠", style="random-one", seed=1, scale=1)
     assert line.dtype == np.uint8 and line.min() < 64  # there is ink
@@ -94,10 +95,10 @@ def test_write_and_synth_work_with_the_pretrained_model(hw, tmp_path):
 
 
 def test_keep_legible_keeps_exactly_the_glyphs_the_evaluator_reads_as_asked(hw, tmp_path):
-    from korean_gan.charsets import ks2350_train
-    from korean_gan.data import load_dataset
-    from korean_gan.evaluate import Evaluator
-    from korean_gan.handwriting import HandwritingError
+    from korean_gan.data.charsets import ks2350_train
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.evaluator import Evaluator
+    from korean_gan.generate import HandwritingError
 
     chars = ks2350_train().chars[::50]  # 43 syllables, most not in seed16: ks2350 reads them
     path, manifest = hw.synthesize(charset="".join(chars), per_class=18, keep_legible=True,
@@ -156,8 +157,8 @@ def test_an_unknown_sampling_precision_is_a_clear_error():
 
 
 def test_cli_models_lists_every_committed_model_default_first(capsys):
+    from korean_gan.artifacts import pretrained_models
     from korean_gan.cli import main
-    from korean_gan.handwriting import pretrained_models
 
     assert main(["models"]) == 0
     printed = capsys.readouterr().out

@@ -27,16 +27,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from korean_gan.augment import (
+from korean_gan.data.augment import (
     POLICIES,
     AugmentConfig,
     augment_glyph,
     augmentation_names,
     random_affine,
 )
-from korean_gan.charsets import CharsetError, resolve_charset
-from korean_gan.data import DatasetError
-from korean_gan.fonts import (
+from korean_gan.data.charsets import CharsetError, resolve_charset
+from korean_gan.data.dataset import DatasetError
+from korean_gan.data.fonts import (
     CATALOG_FIELDS,
     FontError,
     FontSkippedWarning,
@@ -44,7 +44,7 @@ from korean_gan.fonts import (
     load_faces,
     read_catalog,
 )
-from korean_gan.render import GlyphRenderer, RenderConfig
+from korean_gan.data.render import GlyphRenderer, RenderConfig
 from train_processes import cli, env, train_args, wait_for  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "korean_gan"
@@ -230,7 +230,8 @@ def _arrays(path: Path) -> dict:
     ("truncated", "cannot be read"),
 ])
 def test_bad_dataset_stops_training_before_it_starts(tiny_data, tmp_path, damage, message):
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     arrays = _arrays(tiny_data)
     path = tmp_path / "bad.npz"
@@ -272,7 +273,8 @@ def test_bad_dataset_stops_training_before_it_starts(tiny_data, tmp_path, damage
 ])
 def test_bad_training_configuration_is_named_before_training(tiny_data, tmp_path, override,
                                                              message):
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     run = tmp_path / "run"
     config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), epochs=1,
@@ -286,7 +288,8 @@ def test_bad_training_configuration_is_named_before_training(tiny_data, tmp_path
 
 
 def test_run_folder_that_is_a_file_or_not_writable(tiny_data, tmp_path, monkeypatch):
-    from korean_gan.train import TrainConfig, TrainError, train
+    from korean_gan.training.config import TrainConfig, TrainError
+    from korean_gan.training.trainer import train
 
     def attempt(run_dir):
         with pytest.raises(TrainError) as info:
@@ -386,7 +389,7 @@ def _ink(image: np.ndarray) -> float:
        copies=st.integers(1, 3))
 def test_augment_any_glyph_with_any_policy_and_seed(font_dir, char, size, seed, policies,
                                                     copies):
-    from korean_gan.charsets import ks2350
+    from korean_gan.data.charsets import ks2350
 
     glyph, _ = _render(font_dir, PROPERTY_FONTS[0], size, ks2350().chars[char])
     config = AugmentConfig(tuple(policies), copies)
@@ -426,7 +429,7 @@ def test_affine_never_cuts_ink_at_the_frame(font_dir, char, size, seed):
     """The glyph keeps every ink pixel of the same random change made on a sheet with room
     around it (the frame moves by whole pixels to hold it), unless the changed glyph is larger
     than the frame, which then shrinks it to fit."""
-    from korean_gan.charsets import ks2350
+    from korean_gan.data.charsets import ks2350
 
     glyph, _ = _render(font_dir, PROPERTY_FONTS[0], size, ks2350().chars[char])
     out = random_affine(glyph, np.random.default_rng(seed))
@@ -543,7 +546,7 @@ def handlers_kept():
 
 
 def _tiny_config(data: Path, run: Path, epochs: int = 3):
-    from korean_gan.train import TrainConfig
+    from korean_gan.training.config import TrainConfig
 
     return TrainConfig.from_preset("seed", data=str(data), run_dir=str(run), epochs=epochs,
                                    batch_size=8, checkpoint_every=1, verbose=0,
@@ -570,7 +573,8 @@ def _poison(variables, value: float) -> None:
 
 def test_nan_loss_stops_at_its_step_and_keeps_the_last_good_checkpoint(tiny_data, tmp_path,
                                                                       handlers_kept):
-    from korean_gan.train import TrainError, train
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
 
     run = tmp_path / "run"
     diverge = _at_epoch_end(1, lambda model: _poison(model.discriminator.trainable_variables[:1],
@@ -589,7 +593,8 @@ def test_nan_loss_stops_at_its_step_and_keeps_the_last_good_checkpoint(tiny_data
 def test_diverged_weights_are_never_checkpointed(tiny_data, tmp_path, handlers_kept):
     import keras
 
-    from korean_gan.train import TrainError, train
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
 
     class DivergeInLastStep(keras.callbacks.Callback):
         """Weights blow up in epoch 2's last step, after its (finite) loss was measured."""
@@ -618,7 +623,8 @@ def test_failing_checkpoint_write_is_a_clear_error_and_resume_continues(tiny_dat
     a full disk does (EFBIG instead of ENOSPC); the earlier checkpoint survives."""
     import resource
 
-    from korean_gan.train import TrainError, train
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
 
     run = tmp_path / "run"
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -661,7 +667,7 @@ def test_signal_handlers_are_handed_back_when_another_callback_fails(tiny_data, 
         raise OSError("TensorBoard could not write (simulated)")
 
     with pytest.raises(OSError, match="simulated"):
-        from korean_gan.train import train
+        from korean_gan.training.trainer import train
 
         train(_tiny_config(tiny_data, tmp_path / "run", epochs=1), callbacks=[
             _at_epoch_end(1, fail)])
@@ -671,7 +677,8 @@ def test_signal_handlers_are_handed_back_when_another_callback_fails(tiny_data, 
 def test_run_folder_that_disappears_is_a_clear_error(tiny_data, tmp_path, handlers_reset):
     import shutil
 
-    from korean_gan.train import TrainError, train
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
 
     run = tmp_path / "run"
     vanish = _at_epoch_end(1, lambda model: shutil.rmtree(run))
@@ -745,7 +752,7 @@ def _evil_keras_file(path: Path, marker: Path) -> Path:
 def test_crafted_keras_archive_with_code_is_refused(tmp_path):
     import keras
 
-    from korean_gan.sampling import SamplingError, load_generator
+    from korean_gan.artifacts import ArtifactError, load_generator
 
     marker = tmp_path / "code-ran"
     evil = _evil_keras_file(tmp_path / "evil.keras", marker)
@@ -753,7 +760,7 @@ def test_crafted_keras_archive_with_code_is_refused(tmp_path):
         keras.saving.load_model(evil, safe_mode=True)
     assert not marker.exists()
     # The project's loader reads weights only, into an architecture built in code.
-    with pytest.raises(SamplingError) as info:
+    with pytest.raises(ArtifactError) as info:
         load_generator(weights=evil)
     assert str(info.value).startswith(f"{evil} does not hold this generator's weights")
     assert "\n" not in str(info.value)
@@ -768,7 +775,7 @@ def conditional_run(tmp_path_factory) -> Path:
     """A small conditional model folder (config, generator weights, styles), random weights."""
     import json
 
-    from korean_gan.conditional import build_conditional_gan
+    from korean_gan.training.conditional import build_conditional_gan
 
     run = tmp_path_factory.mktemp("conditional")
     build_conditional_gan("가나", ["A-Regular", "B-Regular"], g_filters=16, d_filters=8,
@@ -782,9 +789,9 @@ def test_pickled_npz_is_refused_by_every_loader(tiny_data, tmp_path, conditional
     import json
     import shutil
 
-    from korean_gan.data import load_dataset
-    from korean_gan.handwriting import Handwriting, HandwritingError, load_style
-    from korean_gan.sampling import SamplingError, load_generator
+    from korean_gan.artifacts import ArtifactError, load_generator, load_style
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.generate import Handwriting, HandwritingError
 
     marker = tmp_path / "unpickled"
     # A dataset.
@@ -794,7 +801,7 @@ def test_pickled_npz_is_refused_by_every_loader(tiny_data, tmp_path, conditional
     with pytest.raises(DatasetError, match="cannot be read"):
         load_dataset(dataset)
     # A handwriting style file, and a model folder's styles.
-    with pytest.raises(HandwritingError, match="cannot be read"):
+    with pytest.raises(ArtifactError, match="cannot be read"):
         load_style(_pickled_npz(tmp_path / "style.npz", marker, "style"))
     model = tmp_path / "model"
     shutil.copytree(conditional_run, model)
@@ -809,7 +816,7 @@ def test_pickled_npz_is_refused_by_every_loader(tiny_data, tmp_path, conditional
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"model": "dcgan", "data": str(dataset)}))
-    with pytest.raises(SamplingError, match=f"the run's dataset {dataset} cannot be read"):
+    with pytest.raises(ArtifactError, match=f"the run's dataset {dataset} cannot be read"):
         load_generator(run)
     assert not marker.exists()
 
@@ -821,8 +828,8 @@ def test_files_that_are_not_weights_are_refused(tmp_path, conditional_run, run_c
 
     import h5py
 
-    from korean_gan.handwriting import Handwriting, HandwritingError
-    from korean_gan.sampling import SamplingError, load_generator
+    from korean_gan.artifacts import ArtifactError, load_generator
+    from korean_gan.generate import Handwriting, HandwritingError
 
     junk = tmp_path / "junk.weights.h5"
     junk.write_bytes(os.urandom(4096))
@@ -830,7 +837,7 @@ def test_files_that_are_not_weights_are_refused(tmp_path, conditional_run, run_c
     with h5py.File(other, "w") as fh:               # valid HDF5, but not a generator's weights
         fh["numbers"] = np.arange(5)
     for path in (junk, other):
-        with pytest.raises(SamplingError) as info:
+        with pytest.raises(ArtifactError) as info:
             load_generator(weights=path)
         assert str(info.value).startswith(f"{path} does not hold this generator's weights")
         assert "\n" not in str(info.value)
@@ -839,7 +846,7 @@ def test_files_that_are_not_weights_are_refused(tmp_path, conditional_run, run_c
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"model": "dcgan", "noise_dim": 100}))
     shutil.copy(junk, run / "generator.weights.h5")
-    with pytest.raises(SamplingError, match="generator.weights.h5 does not hold"):
+    with pytest.raises(ArtifactError, match="generator.weights.h5 does not hold"):
         load_generator(run)
     code, _, stderr = run_cli("sample", "--run-dir", run, "--out", tmp_path / "s.png")
     assert code == 2 and "does not hold this generator's weights" in _one_error_line(stderr)
@@ -881,7 +888,8 @@ def _fill(folder: Path) -> None:
 @pytest.mark.skipif(sys.platform != "linux", reason="mounts a tmpfs")
 def test_a_full_disk_is_a_clear_error_and_resume_continues(tiny_data, small_disk,
                                                            handlers_kept):
-    from korean_gan.train import TrainError, train
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
 
     run = small_disk / "run"
     with pytest.raises(TrainError) as info:

@@ -1,12 +1,12 @@
-"""Tests for :mod:`korean_gan.render`: image format, margins, fitting, undrawn syllables."""
+"""Tests for :mod:`korean_gan.data.render`: image format, margins, fitting, undrawn syllables."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from korean_gan.fonts import drawn_syllables, load_faces, read_catalog
-from korean_gan.render import GlyphRenderer, RenderConfig, fit_to_box, render_glyph
+from korean_gan.data.fonts import drawn_syllables, load_faces, read_catalog
+from korean_gan.data.render import GlyphRenderer, RenderConfig, fit_to_box, render_glyph
 
 # Wide (가), tall (힝) and dense (를) syllables, all in KS X 1001, which every bundled font draws.
 SYLLABLES = "가힝를"

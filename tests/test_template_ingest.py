@@ -1,5 +1,5 @@
-"""Tests for :mod:`korean_gan.template` and :mod:`korean_gan.ingest`: printable sheets and the
-ingestion of photos of them, end to end on synthetic photos.
+"""Tests for :mod:`korean_gan.handwriting.template` and :mod:`korean_gan.handwriting.ingest`:
+printable sheets and the ingestion of photos of them, end to end on synthetic photos.
 
 No camera here, so the tests make the photos: render a sheet, write in its boxes with a bundled
 font (larger than the output size, as a hand would), then rotate, warp in perspective, blur,
@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from korean_gan.charsets import SEED16
-from korean_gan.fonts import load_faces
-from korean_gan.ingest import IngestConfig, IngestError, ingest
-from korean_gan.render import GlyphRenderer, RenderConfig
-from korean_gan.template import (
+from korean_gan.data.charsets import SEED16
+from korean_gan.data.fonts import load_faces
+from korean_gan.data.render import GlyphRenderer, RenderConfig
+from korean_gan.handwriting.ingest import IngestConfig, IngestError, ingest
+from korean_gan.handwriting.template import (
     Layout,
     TemplateError,
     load_layout,
@@ -248,8 +248,8 @@ def test_photos_of_a_filled_sheet_give_back_the_rendered_glyphs(tmp_path, seed_l
                                                                renderers, direct):
     """Two photos (two hands: a font the evaluator was trained on and a held-out one), one
     turned 4° and one upside down, both in perspective, blurred, unevenly lit, noisy, JPEG."""
-    from korean_gan.data import load_dataset
-    from korean_gan.evaluate import Evaluator
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.evaluator import Evaluator
 
     rng = np.random.default_rng(7)
     photos = [_photo(tmp_path, f"photo{i}.jpg",

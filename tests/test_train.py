@@ -14,15 +14,11 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402
 
-from korean_gan.train import (  # noqa: E402
-    GAN,
-    TrainConfig,
-    TrainError,
-    build_gan,
-    load_generator,
-    sample_images,
-    train,
-)
+from korean_gan.artifacts import load_generator  # noqa: E402
+from korean_gan.generate import sample_images  # noqa: E402
+from korean_gan.training.config import TrainConfig, TrainError  # noqa: E402
+from korean_gan.training.reference import GAN  # noqa: E402
+from korean_gan.training.trainer import build_gan, train  # noqa: E402
 from train_processes import cli, env, train_args, wait_for  # noqa: E402
 
 TINY = dict(epochs=2, batch_size=8, checkpoint_every=1, verbose=0, tensorboard=False)
@@ -188,7 +184,7 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
 
 def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tmp_path):
     """Checkpoints written before runs could stop mid-epoch hold no step variable."""
-    from korean_gan.train import _checkpoint
+    from korean_gan.training.trainer import _checkpoint
 
     run = tmp_path / "run"
     config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), **TINY)

@@ -8,47 +8,55 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # name -> module that defines it
 _EXPORTS = {
-    # charsets
-    "Charset": "charsets", "CharsetError": "charsets", "SEED16": "charsets",
-    "resolve_charset": "charsets", "ks2350": "charsets", "all11172": "charsets",
-    "decompose": "charsets", "compose": "charsets", "is_hangul_syllable": "charsets",
-    # fonts
-    "FontFace": "fonts", "FontError": "fonts", "FontSkippedWarning": "fonts",
-    "bundled_font_dir": "fonts", "load_faces": "fonts", "drawn_syllables": "fonts",
-    "read_catalog": "fonts",
-    # rendering and augmentation
-    "GlyphRenderer": "render", "RenderConfig": "render", "render_glyph": "render",
-    "AugmentConfig": "augment", "augment_glyph": "augment", "seed_transforms": "augment",
-    "elastic_distort": "augment", "random_affine": "augment", "stroke_variants": "augment",
-    "random_affine_batch": "augment",
-    # datasets
-    "BuildConfig": "data", "BuildResult": "data", "DatasetError": "data",
-    "GlyphDataset": "data", "build_dataset": "data", "load_dataset": "data",
-    "preview_grid": "data", "to_tf_dataset": "data",
-    # models, losses, training, sampling, evaluation
-    "build_generator": "models", "build_discriminator": "models", "build_evaluator": "models",
-    "get_losses": "losses",
-    "GAN": "train", "TrainConfig": "train",
-    "load_generator": "sampling", "sample_images": "sampling",
-    "Evaluator": "evaluate", "EvaluatorConfig": "evaluate", "evaluate_samples": "evaluate",
-    "real_statistics": "evaluate", "train_evaluator": "evaluate",
-    "classification_accuracy_score": "evaluate", "CASConfig": "evaluate",
-    # generated handwriting (the conditional model)
-    "Handwriting": "handwriting", "HandwritingError": "handwriting",
-    "SynthConfig": "handwriting", "export_model": "handwriting",
-    "pretrained_models": "handwriting",
-    "jamo_table": "charsets", "ks2350_train": "charsets", "ks2350_holdout": "charsets",
-    "save_dataset": "data",
+    # data: charsets, fonts, rendering, augmentation, datasets
+    "Charset": "data.charsets", "CharsetError": "data.charsets", "SEED16": "data.charsets",
+    "resolve_charset": "data.charsets", "ks2350": "data.charsets",
+    "all11172": "data.charsets", "decompose": "data.charsets", "compose": "data.charsets",
+    "is_hangul_syllable": "data.charsets", "jamo_table": "data.charsets",
+    "ks2350_train": "data.charsets", "ks2350_holdout": "data.charsets",
+    "FontFace": "data.fonts", "FontError": "data.fonts", "FontSkippedWarning": "data.fonts",
+    "bundled_font_dir": "data.fonts", "load_faces": "data.fonts",
+    "drawn_syllables": "data.fonts", "read_catalog": "data.fonts",
+    "GlyphRenderer": "data.render", "RenderConfig": "data.render",
+    "render_glyph": "data.render",
+    "AugmentConfig": "data.augment", "augment_glyph": "data.augment",
+    "seed_transforms": "data.augment", "elastic_distort": "data.augment",
+    "random_affine": "data.augment", "stroke_variants": "data.augment",
+    "random_affine_batch": "data.augment",
+    "BuildConfig": "data.dataset", "BuildResult": "data.dataset",
+    "DatasetError": "data.dataset", "GlyphDataset": "data.dataset",
+    "build_dataset": "data.dataset", "load_dataset": "data.dataset",
+    "preview_grid": "data.dataset", "to_tf_dataset": "data.dataset",
+    "save_dataset": "data.dataset",
+    # models
+    "build_generator": "models.networks", "build_discriminator": "models.networks",
+    "build_evaluator": "models.networks",
+    # model and run folders
+    "load_generator": "artifacts", "export_model": "artifacts",
+    "pretrained_models": "artifacts", "ArtifactError": "artifacts",
+    # training
+    "GAN": "training.reference", "TrainConfig": "training.config",
+    "get_losses": "training.losses", "train": "training.trainer",
+    "DistillConfig": "training.distill", "distill": "training.distill",
+    # evaluation
+    "Evaluator": "evaluation.evaluator", "EvaluatorConfig": "evaluation.evaluator",
+    "evaluate_samples": "evaluation.evaluator", "real_statistics": "evaluation.evaluator",
+    "train_evaluator": "evaluation.evaluator",
+    "classification_accuracy_score": "evaluation.evaluator",
+    "CASConfig": "evaluation.evaluator",
+    # generating: the conditional model's handwriting, the reference GAN's samples
+    "Handwriting": "generate", "HandwritingError": "generate", "SynthConfig": "generate",
+    "sample_images": "generate",
     # your own handwriting: template sheets, scan ingestion, style fitting
-    "TemplateConfig": "template", "write_template": "template", "make_layout": "template",
-    "load_layout": "template", "IngestConfig": "ingest", "ingest": "ingest",
-    "ingest_photos": "ingest", "AdaptConfig": "adapt", "adapt": "adapt",
-    # a faster copy of a conditional model
-    "DistillConfig": "distill", "distill": "distill",
+    "TemplateConfig": "handwriting.template", "write_template": "handwriting.template",
+    "make_layout": "handwriting.template", "load_layout": "handwriting.template",
+    "IngestConfig": "handwriting.ingest", "ingest": "handwriting.ingest",
+    "ingest_photos": "handwriting.ingest", "AdaptConfig": "handwriting.adapt",
+    "adapt": "handwriting.adapt",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -59,8 +67,7 @@ def __getattr__(name: str):
     if module is None:
         raise AttributeError(f"module 'korean_gan' has no attribute {name!r}")
     loaded = importlib.import_module(f"korean_gan.{module}")
-    # Bind every export of that module now: importing korean_gan.adapt set the package's
-    # attribute `adapt` to the module, and the function of that name must win.
+    # Bind every export of that module at once, so later lookups need no import.
     for export, source in _EXPORTS.items():
         if source == module:
             globals()[export] = getattr(loaded, export)

@@ -1,6 +1,6 @@
 """Scan ingestion: photos of filled-in handwriting sheets → a glyph dataset in your own hand.
 
-For each photo (of any page of a :mod:`korean_gan.template` sheet, in any order):
+For each photo (of any page of a :mod:`korean_gan.handwriting.template` sheet, in any order):
 
 1. find the ArUco markers; the four corner markers give the page's perspective, the page
    marker says which page it is, and the template marker must match the layout;
@@ -11,7 +11,7 @@ For each photo (of any page of a :mod:`korean_gan.template` sheet, in any order)
    level and the paper, so that the light grey box outlines vanish and ink becomes black;
 4. cut each writing box (inset past its outline; the guide syllable is printed above the box),
    drop specks, skip blank cells, and fit the ink into the renderer's box exactly as
-   :func:`korean_gan.render.fit_to_box` fits a font's glyph: same size, margin and polarity.
+   :func:`korean_gan.data.render.fit_to_box` fits a font's glyph: same size, margin and polarity.
 
 The result is written in the ``data build`` format (one font: the style name; one
 augmentation: ``orig``), with a manifest holding a per-photo and per-cell report and a preview
@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from korean_gan._io import check_output_path, sha256_file, write_json_atomic
-from korean_gan.charsets import Charset
-from korean_gan.data import GlyphDataset, check_dataset_target, save_dataset, sidecar_paths
-from korean_gan.render import INK_THRESHOLD, PAPER, RenderConfig, fit_to_box
-from korean_gan.template import (
+from korean_gan.data.charsets import Charset
+from korean_gan.data.dataset import GlyphDataset, check_dataset_target, save_dataset, sidecar_paths
+from korean_gan.data.render import INK_THRESHOLD, PAPER, RenderConfig, fit_to_box
+from korean_gan.handwriting.template import (
     ARUCO_DICTIONARY,
     CORNER_IDS,
     CORNER_NAMES,
@@ -530,7 +530,7 @@ _STYLE_NAME = re.compile(r"^[\w.-]+$")
 
 def _preview(dataset: GlyphDataset, layout: Layout, path: Path) -> Path:
     """Every cell of the template in order: its glyph, or light grey where none was ingested."""
-    from korean_gan.images import save_png, tile
+    from korean_gan.data.images import save_png, tile
 
     size = dataset.image_size
     grid = np.full((len(layout.charset), size, size), 215, np.uint8)

@@ -5,8 +5,8 @@ Building blocks (each with its paper):
 * generator: ``models.build_conditional_generator``, jamo embeddings + a style vector through
   conditional batch norm;
 * critic: ``models.build_projection_discriminator``, spectral norm + projection on jamo and font;
-* loss: hinge (Lim & Ye 2017) by default, any family of ``korean_gan.losses``;
-* DiffAugment translation + cutout on real and fake images (``korean_gan.diffaugment``);
+* loss: hinge (Lim & Ye 2017) by default, any family of ``korean_gan.training.losses``;
+* DiffAugment translation + cutout on real and fake images (``korean_gan.training.diffaugment``);
 * an exponential moving average of the generator's weights for sampling (Yazıcı et al. 2019,
   https://arxiv.org/abs/1806.04498);
 * optionally, a content loss: a frozen jamo recogniser, trained on the run's training glyphs,
@@ -25,16 +25,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from korean_gan.charsets import jamo_table
-from korean_gan.diffaugment import diff_augment
-from korean_gan.distribute import scaled_loss, step_logs
-from korean_gan.losses import get_losses, jamo_cross_entropy
-from korean_gan.models import build_conditional_generator, build_projection_discriminator
-from korean_gan.optimizers import adam
+from korean_gan.data.charsets import jamo_table
+from korean_gan.models.networks import build_conditional_generator, build_projection_discriminator
+from korean_gan.training.diffaugment import diff_augment
+from korean_gan.training.distribute import scaled_loss, step_logs
+from korean_gan.training.losses import get_losses, jamo_cross_entropy
+from korean_gan.training.optimizers import adam
 
-__all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels", "jamo_table"]
+__all__ = ["ConditionalGAN", "build_conditional_gan", "condition_labels"]
 
-STYLES_NAME = "styles.npz"
 JAMO_PARTS = ("initial", "vowel", "final")
 
 
@@ -137,7 +136,7 @@ class ConditionalGAN(keras.Model):
             ValueError: the folder's model has another shape, or lacks a training font's
                 style (the message names the folder and what differs).
         """
-        from korean_gan.handwriting import GENERATOR_FILE, STYLES_FILE, model_folder, read_styles
+        from korean_gan.artifacts import GENERATOR_FILE, STYLES_FILE, model_folder, read_styles
 
         folder = model_folder(source)
         for name in (GENERATOR_FILE, STYLES_FILE):
@@ -223,13 +222,12 @@ class ConditionalGAN(keras.Model):
         """Writes the sampling generator's weights and the font styles into the run folder."""
         from pathlib import Path
 
-        from korean_gan._io import atomic_path, save_npz
-        from korean_gan.sampling import GENERATOR_NAME
+        from korean_gan._io import save_npz
+        from korean_gan.artifacts import GENERATOR_FILE, STYLES_FILE, save_weights
 
         run_dir = Path(run_dir)
-        with atomic_path(run_dir / GENERATOR_NAME, suffix=".weights.h5") as tmp:
-            self.sampling_generator.save_weights(str(tmp))
-        save_npz(run_dir / STYLES_NAME, {
+        save_weights(self.sampling_generator, run_dir / GENERATOR_FILE)
+        save_npz(run_dir / STYLES_FILE, {
             "styles": np.asarray(self.style_table.embeddings, np.float32),
             "fonts": np.array(self.font_names),
         })
@@ -328,7 +326,7 @@ class ConditionalGAN(keras.Model):
 
     def random_styles(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` new style vectors from a Gaussian fitted to the learned font styles."""
-        from korean_gan.handwriting import random_styles
+        from korean_gan.models.styles import random_styles
 
         return random_styles(np.asarray(self.style_table.embeddings), n, seed)
 

@@ -11,8 +11,8 @@ The convention (the reference project's, made exact):
 Following the IBM tensorflow-hangul-recognition recipe, every glyph fills the same box, so the
 images differ by handwriting style rather than by font metrics.
 
-A syllable that the face does not really draw (see :func:`korean_gan.fonts.drawn_syllables`), or
-that renders blank, yields ``None``: it is never emitted as an image.
+A syllable that the face does not really draw (see :func:`korean_gan.data.fonts.drawn_syllables`),
+or that renders blank, yields ``None``: it is never emitted as an image.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from korean_gan.fonts import FontFace, OutlineChecker
+from korean_gan.data.fonts import FontFace, OutlineChecker
 
 __all__ = ["GlyphRenderer", "RenderConfig", "fit_to_box", "render_glyph"]
 

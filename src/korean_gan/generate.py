@@ -13,14 +13,14 @@ learned style vectors:
 
 A style is a training font (its index or name), ``random`` (a new style drawn from a Gaussian
 fitted to the fonts' styles), ``mix`` (a random blend of two training fonts), ``mean`` (their
-average), or a style vector. Loading reads weights
-only, built into an architecture made here, and checks a pretrained model's sha256 first.
-Nothing here imports the trainer.
+average), or a style vector. Loading reads weights only, into an architecture built from the
+model folder's config (:mod:`korean_gan.artifacts` reads and checks the folder).
+
+:func:`sample_images` samples the reference (unconditional) GAN.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -28,118 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from korean_gan.charsets import Charset, is_hangul_syllable, jamo_table
+from korean_gan.artifacts import STYLE_DIR, ArtifactError, load_style, read_conditional_model
+from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table
+from korean_gan.models.styles import mixed_styles, random_styles
 
-__all__ = [
-    "PRETRAINED_DIR",
-    "Handwriting",
-    "HandwritingError",
-    "SynthConfig",
-    "export_model",
-    "load_style",
-    "mixed_styles",
-    "model_folder",
-    "pretrained_models",
-    "random_styles",
-    "save_style",
-]
-
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-#: Other names of committed models: ``default`` is what write and synth use; ``hangul-v2`` was
-#: the fine-tuned model's name before it became the default (2026-12-01).
-PRETRAINED_ALIASES = {"default": "hangul", "hangul-v2": "hangul"}
-#: Files of a conditional model folder (a run folder or the pretrained one).
-GENERATOR_FILE = "generator.weights.h5"
-STYLES_FILE = "styles.npz"
-CONFIG_FILE = "config.json"
-#: The pretrained model's description: sha256 of its files, training data and measured quality.
-MODEL_CARD = "model.json"
+__all__ = ["Handwriting", "HandwritingError", "SynthConfig", "sample_images"]
 
 
 class HandwritingError(ValueError):
     """A model that cannot be loaded, or a request (text, style, charset) it cannot serve."""
-
-
-#: Where styles of your own (``korean-gan adapt``) are kept: ``styles/<name>.npz`` in the
-#: working folder; ``--style <name>`` finds them there.
-STYLE_DIR = Path("styles")
-
-
-def load_style(path: str | os.PathLike) -> np.ndarray:
-    """A style vector saved with :func:`save_style` (an ``.npz`` with a ``style`` array).
-
-    Raises:
-        HandwritingError: a missing or unreadable file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise HandwritingError(f"style file {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return np.asarray(npz["style"], np.float32).reshape(-1)
-    except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
-        raise HandwritingError(f"style file {path} cannot be read ({err})") from None
-
-
-def save_style(path: str | os.PathLike, vector: np.ndarray, **meta) -> Path:
-    """Saves a style vector (and scalar/string metadata) atomically as ``.npz``."""
-    from korean_gan._io import save_npz
-
-    arrays = {"style": np.asarray(vector, np.float32).reshape(-1)}
-    arrays.update({k: np.asarray(v) for k, v in meta.items()})
-    save_npz(path, arrays)
-    return Path(path)
-
-
-def style_gaussian(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean ``(D,)`` and covariance ``(D, D)`` (float64) of the fonts' style vectors ``(F, D)``
-    (the identity covariance for a single font)."""
-    table = np.asarray(table, dtype=np.float64)
-    cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
-    return table.mean(axis=0), np.atleast_2d(cov)
-
-
-def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` new style vectors from a Gaussian fitted to the rows of ``table`` (the fonts'
-    learned styles), so new styles lie where the training fonts do.
-
-    Args:
-        table: ``(F, D)`` style vectors.
-        n: How many to draw.
-        seed: Seed of the draw.
-
-    Returns:
-        ``(n, D)`` float32.
-    """
-    mean, cov = style_gaussian(table)
-    rng = np.random.default_rng(seed)
-    return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
-
-
-# A blend of two real styles, as mixup blends two examples (Zhang et al. 2018,
-# https://arxiv.org/abs/1710.09412), here in the learned style space: new styles that stay on
-# the segments between training fonts, where the generator learned to write.
-def mixed_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` new style vectors, each a convex blend ``(1 - t) a + t b`` of two different rows
-    ``a``, ``b`` of ``table`` (the fonts' learned styles) drawn at random, ``t ~ U(0, 1)``.
-
-    Args:
-        table: ``(F, D)`` style vectors (one row gives that row ``n`` times).
-        n: How many to make.
-        seed: Seed of the draw.
-
-    Returns:
-        ``(n, D)`` float32.
-    """
-    table = np.asarray(table, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    if len(table) < 2:
-        return np.repeat(table[:1], n, axis=0).astype(np.float32)
-    first = rng.integers(len(table), size=n)
-    # A second font other than the first: shift by 1..F-1 places.
-    second = (first + rng.integers(1, len(table), size=n)) % len(table)
-    t = rng.uniform(size=(n, 1))
-    return ((1.0 - t) * table[first] + t * table[second]).astype(np.float32)
 
 
 def _describe(char: str) -> str:
@@ -163,7 +60,7 @@ class SynthConfig:
     """What :meth:`Handwriting.synthesize` makes.
 
     Attributes:
-        charset: The syllables (a charset name, file or literal; see ``korean_gan.charsets``).
+        charset: The syllables (a charset name, file or literal; see ``korean_gan.data.charsets``).
         per_class: Images per syllable.
         styles: Style specifications, shared out in turn over the images (each syllable going
             on from where the one before stopped, so every one is used):
@@ -192,124 +89,6 @@ class SynthConfig:
     preview: bool = True
     progress: bool = True
     keep_legible: bool = False
-
-
-def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
-                 card: dict | None = None, snapshot: int | None = None) -> Path:
-    """Copies a finished conditional run's sampling files into a model folder with a model card
-    (``model.json``: sha256 of every file, checked at load, plus ``card``'s entries).
-
-    This is how ``korean_gan/pretrained/hangul`` is made from a training run.
-
-    Args:
-        run_dir: The run folder (its ``config.json``, ``generator.weights.h5``, ``styles.npz``).
-        out: The model folder to write (replaced as a whole).
-        card: Extra model-card entries (training data, measured quality, commands).
-        snapshot: Export the generator and styles the run kept at the end of this epoch
-            (``train --snapshot-every``) instead of its final ones; the model's config then
-            says ``epochs``: this epoch.
-
-    Returns:
-        The folder.
-
-    Raises:
-        HandwritingError: not a finished conditional run, or no snapshot of that epoch.
-    """
-    import shutil
-
-    from korean_gan._io import atomic_dir, sha256_file
-
-    run_dir, out = Path(run_dir), Path(out)
-    Handwriting.load(run_dir)  # refuses anything that is not a finished conditional run
-    sources = {GENERATOR_FILE: run_dir / GENERATOR_FILE, STYLES_FILE: run_dir / STYLES_FILE}
-    if snapshot is not None:
-        sources = {GENERATOR_FILE: run_dir / "snapshots" /
-                   f"generator_epoch_{snapshot:04d}.weights.h5",
-                   STYLES_FILE: run_dir / "snapshots" / f"styles_epoch_{snapshot:04d}.npz"}
-        missing = [str(path) for path in sources.values() if not path.is_file()]
-        if missing:
-            raise HandwritingError(f"{run_dir} has no snapshot of epoch {snapshot} "
-                                   f"({missing[0]} is missing); train with --snapshot-every")
-    with atomic_dir(out) as tmp:
-        config = json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
-        keep = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
-                "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss", "ema_decay",
-                "diffaugment", "spectral_norm", "recon_weight", "content_weight",
-                "recognizer_epochs", "recognizer_warmup_epochs", "repeat_fonts", "init_from",
-                "epochs", "lr_decay_epochs", "seed", "data",
-                "g_block_filters", "distill")
-        config = {k: config[k] for k in keep if k in config}
-        if snapshot is not None:
-            config["epochs"] = snapshot
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n",
-                                       encoding="utf-8")
-        shutil.copyfile(sources[GENERATOR_FILE], tmp / GENERATOR_FILE)
-        if snapshot is None:
-            shutil.copyfile(sources[STYLES_FILE], tmp / STYLES_FILE)
-        else:  # a snapshot's styles file holds the styles only; the fonts are the run's
-            from korean_gan._io import save_npz
-
-            _, fonts = read_styles(run_dir)
-            with np.load(sources[STYLES_FILE], allow_pickle=False) as npz:
-                styles = np.asarray(npz["styles"], np.float32)
-            if styles.shape[0] != len(fonts):
-                raise HandwritingError(f"{sources[STYLES_FILE]} holds {styles.shape[0]} styles "
-                                       f"for the run's {len(fonts)} fonts")
-            save_npz(tmp / STYLES_FILE, {"styles": styles, "fonts": np.array(fonts)})
-        files = {name: sha256_file(tmp / name) for name in (GENERATOR_FILE, STYLES_FILE,
-                                                             CONFIG_FILE)}
-        (tmp / MODEL_CARD).write_text(json.dumps({**(card or {}), "sha256": files},
-                                                 ensure_ascii=False, indent=2) + "\n",
-                                      encoding="utf-8")
-    return out
-
-
-def read_styles(folder: Path) -> tuple[np.ndarray, list[str]]:
-    """A model folder's font styles ``(n_fonts, style_dim)`` float32 and the fonts' names.
-
-    Raises:
-        HandwritingError: the styles file is missing or cannot be read.
-    """
-    try:
-        with np.load(folder / STYLES_FILE, allow_pickle=False) as npz:
-            return np.asarray(npz["styles"], np.float32), [str(f) for f in npz["fonts"]]
-    except Exception as err:  # OSError, BadZipFile, KeyError, ValueError (pickled), ...
-        raise HandwritingError(f"{folder / STYLES_FILE} cannot be read ({err})") from None
-
-
-def model_folder(source: str | os.PathLike) -> Path:
-    """The folder of a conditional model: ``default`` (the committed one), a name under
-    ``korean_gan/pretrained`` (``hangul``, ``hangul-fast``, ``hangul-v1``, ``hangul-base``) or
-    one of ``PRETRAINED_ALIASES``, or a run folder.
-
-    Raises:
-        HandwritingError: ``source`` is none of these.
-    """
-    folder = Path(source)
-    if str(source) in PRETRAINED_ALIASES:
-        folder = PRETRAINED_DIR / PRETRAINED_ALIASES[str(source)]
-    elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
-        folder = PRETRAINED_DIR / str(source)
-    if not folder.is_dir():
-        raise HandwritingError(f"{source} is not a model folder (give `default` or a run "
-                               "folder of `korean-gan train --preset hangul`)")
-    return folder
-
-
-def pretrained_models() -> list[dict]:
-    """The committed models, read from their model cards (no TensorFlow): one dict each with
-    ``name``, ``aliases`` (other names that load it, ``default`` among them for the default),
-    ``megabytes`` and ``description``, the default first, then by name."""
-    models = []
-    for folder in sorted(p for p in PRETRAINED_DIR.iterdir() if (p / MODEL_CARD).is_file()):
-        card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
-        models.append({
-            "name": folder.name,
-            "aliases": [a for a, name in PRETRAINED_ALIASES.items() if name == folder.name],
-            "megabytes": round(sum(f.stat().st_size for f in folder.iterdir()) / 2**20, 1),
-            "description": card.get("description", ""),
-        })
-    return sorted(models, key=lambda m: ("default" not in m["aliases"], m["name"]))
 
 
 class Handwriting:
@@ -353,7 +132,7 @@ class Handwriting:
                 ``generator.weights.h5`` and ``styles.npz``).
             precision: What the generator computes in: ``auto`` (``mixed_float16`` with a
                 GPU; ``mixed_bfloat16`` on a CPU where bf16 is measured faster, see
-                :func:`korean_gan.distribute.resolve_precision`; else ``float32``),
+                :func:`korean_gan.training.distribute.resolve_precision`; else ``float32``),
                 ``float32`` or a mixed policy. The weights stay float32 either way; bf16
                 glyphs differ from float32's by 0.2 grey levels on average. Pass ``float32``
                 for output that is the same on every machine's float32 kernels.
@@ -362,56 +141,26 @@ class Handwriting:
             HandwritingError: nothing loadable there, a file whose sha256 does not match the
                 model card, or a run of another model.
         """
-        from korean_gan._io import sha256_file
-        from korean_gan.distribute import dtype_policy, resolve_precision
-        from korean_gan.models import build_conditional_generator, with_fast_upsampling
+        from korean_gan.models.networks import build_conditional_generator, with_fast_upsampling
+        from korean_gan.training.distribute import dtype_policy, resolve_precision
 
         try:
             policy = resolve_precision(precision)
-        except ValueError as err:
+            model = read_conditional_model(source)
+        except ValueError as err:  # ArtifactError, an unknown precision
             raise HandwritingError(str(err)) from None
-        folder = model_folder(source)
-        config_path = folder / CONFIG_FILE
-        if not config_path.is_file():
-            raise HandwritingError(f"{folder} holds no {CONFIG_FILE}; it is not a run folder")
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise HandwritingError(f"{config_path} is not valid JSON ({err})") from None
-        if config.get("model") != "conditional":
-            raise HandwritingError(f"{folder} is a {config.get('model', 'dcgan')} run; write and "
-                                   "synth need a conditional one (--preset hangul); use "
-                                   "`korean-gan sample` for it")
-        for name in (GENERATOR_FILE, STYLES_FILE):
-            if not (folder / name).is_file():
-                raise HandwritingError(f"{folder} has no {name} yet (a run writes it when it "
-                                       "ends; resume or finish the run)")
-        card = {}
-        if (folder / MODEL_CARD).is_file():
-            card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
-            for name, digest in card.get("sha256", {}).items():
-                if sha256_file(folder / name) != digest:
-                    raise HandwritingError(f"{folder / name} does not match the sha256 in "
-                                           f"{MODEL_CARD} (changed or damaged); restore it from "
-                                           "the repository")
-        styles, fonts = read_styles(folder)
         with dtype_policy(policy):
-            generator = build_conditional_generator(
-                noise_dim=int(config.get("noise_dim", 64)), style_dim=int(styles.shape[1]),
-                image_size=int(card.get("image_size", config.get("image_size", 32))),
-                base_filters=int(config.get("g_filters", 128)),
-                block_filters=(tuple(int(f) for f in config["g_block_filters"])
-                               if config.get("g_block_filters") else None))
+            generator = build_conditional_generator(**model.generator_dims())
         try:
-            generator.load_weights(str(folder / GENERATOR_FILE))
+            generator.load_weights(str(model.generator_path))
         except Exception as err:  # h5py/Keras raise several types for foreign files
-            raise HandwritingError(f"{folder / GENERATOR_FILE} does not hold this model's "
+            raise HandwritingError(f"{model.generator_path} does not hold this model's "
                                    f"weights ({err})") from None
         # Sampling uses the generator's fast form: the same function, 2x the glyphs per second
         # (models.build_conditional_generator's fast_upsampling).
         generator = with_fast_upsampling(generator)
-        info = {"source": str(folder), "config": config, **card}
-        return cls(generator, styles, fonts, info)
+        info = {"source": str(model.folder), "config": model.config, **model.card}
+        return cls(generator, model.styles, model.fonts, info)
 
     # --- styles -------------------------------------------------------------------------------
 
@@ -452,7 +201,11 @@ class Handwriting:
             return np.repeat(self.styles.mean(axis=0, keepdims=True), n, axis=0)
         if isinstance(style, str) and (style.endswith(".npz") or
                                        (STYLE_DIR / f"{style}.npz").is_file()):
-            vector = load_style(style if style.endswith(".npz") else STYLE_DIR / f"{style}.npz")
+            try:
+                vector = load_style(style if style.endswith(".npz")
+                                    else STYLE_DIR / f"{style}.npz")
+            except ArtifactError as err:
+                raise HandwritingError(str(err)) from None
             if vector.shape != (self.style_dim,):
                 raise HandwritingError(f"style file for {style!r} holds {vector.size} numbers; "
                                        f"this model's styles have {self.style_dim}")
@@ -490,7 +243,7 @@ class Handwriting:
         """uint8 images (N, S, S), 255 = paper, batch by batch through one traced graph."""
         import tensorflow as tf
 
-        from korean_gan.images import from_model_output
+        from korean_gan.data.images import from_model_output
 
         if self._forward is None:
             generator = self.generator
@@ -586,7 +339,7 @@ class Handwriting:
 
     def _legibility_evaluator(self, charset):
         """The committed evaluator that reads ``charset``, for ``keep_legible``."""
-        from korean_gan.evaluate import EvaluationError, find_evaluator
+        from korean_gan.evaluation.evaluator import EvaluationError, find_evaluator
 
         try:
             evaluator = find_evaluator(charset)
@@ -613,8 +366,8 @@ class Handwriting:
                 work starts.
         """
         from korean_gan._io import write_json_atomic
-        from korean_gan.charsets import resolve_charset
-        from korean_gan.data import (
+        from korean_gan.data.charsets import resolve_charset
+        from korean_gan.data.dataset import (
             GlyphDataset,
             check_dataset_target,
             save_dataset,
@@ -700,3 +453,22 @@ class Handwriting:
         write_json_atomic(sidecar_paths(out, config.format)[0], manifest)
         return out, manifest
 
+
+def sample_images(generator, n: int, seed: int = 0, batch_size: int = 1024) -> np.ndarray:
+    """Generates ``n`` images of the reference (unconditional) generator as uint8 (n, S, S),
+    255 = paper, from seeded noise.
+
+    The same generator, ``n`` and ``seed`` give the same images.
+
+    Raises:
+        ValueError: ``n`` is not a positive integer.
+    """
+    from korean_gan.data.images import from_model_output
+
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"number of samples must be a positive integer, got {n!r}")
+    noise_dim = generator.input_shape[-1]
+    noise = np.random.default_rng(seed).standard_normal((n, noise_dim)).astype(np.float32)
+    out = [from_model_output(generator(noise[i:i + batch_size], training=False))
+           for i in range(0, n, batch_size)]
+    return np.concatenate(out)

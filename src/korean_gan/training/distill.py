@@ -14,32 +14,32 @@ next layer weighs most (a warm start, so the first steps already draw glyphs).
 
 The result is a model folder like a run's (``config.json`` with ``g_block_filters``,
 ``generator.weights.h5``, ``styles.npz``), which ``write``, ``synth`` and
-:class:`~korean_gan.handwriting.Handwriting` load like any other.
+:class:`~korean_gan.generate.Handwriting` load like any other.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from korean_gan.charsets import all11172, jamo_table
-from korean_gan.handwriting import (
-    CONFIG_FILE,
-    GENERATOR_FILE,
+from korean_gan.artifacts import (
     STYLES_FILE,
-    Handwriting,
-    HandwritingError,
-    mixed_styles,
+    ArtifactError,
     model_folder,
-    random_styles,
+    read_conditional_model,
+    write_model_folder,
 )
+from korean_gan.data.charsets import all11172, jamo_table
+from korean_gan.models.styles import mixed_styles, random_styles
 
-__all__ = ["DistillConfig", "DistillResult", "distill"]
+__all__ = ["DistillConfig", "DistillError", "DistillResult", "distill"]
+
+
+class DistillError(ValueError):
+    """A distillation request that cannot run, with the value at fault."""
 
 _BLOCKS = (1, 2, 3)
 
@@ -87,16 +87,17 @@ class DistillResult:
     seconds: float
 
 
-def _draw(writer: Handwriting, n: int, rng: np.random.Generator, jamo_all: np.ndarray):
+def _draw(table: np.ndarray, noise_dim: int, n: int, rng: np.random.Generator,
+          jamo_all: np.ndarray):
     """A batch of conditions: half font styles, a quarter random styles, a quarter blends of
     two fonts; syllables uniform over all 11,172; standard normal noise."""
     n_font, n_random = n // 2, n // 4
     styles = np.concatenate([
-        writer.styles[rng.integers(len(writer.styles), size=n_font)],
-        random_styles(writer.styles, n_random, int(rng.integers(2**31))),
-        mixed_styles(writer.styles, n - n_font - n_random, int(rng.integers(2**31)))])
+        table[rng.integers(len(table), size=n_font)],
+        random_styles(table, n_random, int(rng.integers(2**31))),
+        mixed_styles(table, n - n_font - n_random, int(rng.integers(2**31)))])
     jamo = jamo_all[rng.integers(len(jamo_all), size=n)]
-    noise = rng.standard_normal((n, writer.noise_dim)).astype(np.float32)
+    noise = rng.standard_normal((n, noise_dim)).astype(np.float32)
     return noise, jamo, styles.astype(np.float32)
 
 
@@ -134,14 +135,14 @@ def _check(config: DistillConfig) -> None:
     for name in ("steps", "batch_size", "validation_glyphs"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise HandwritingError(f"distill: {name} must be a positive integer, got {value!r}")
+            raise DistillError(f"distill: {name} must be a positive integer, got {value!r}")
     filters = tuple(config.block_filters)
     if len(filters) != 3 or not all(isinstance(f, int) and not isinstance(f, bool) and f > 0
                                     for f in filters):
-        raise HandwritingError(f"distill: block_filters must be three positive integers, got "
+        raise DistillError(f"distill: block_filters must be three positive integers, got "
                                f"{config.block_filters!r}")
     if not config.learning_rate > 0:
-        raise HandwritingError(f"distill: learning_rate must be positive, got "
+        raise DistillError(f"distill: learning_rate must be positive, got "
                                f"{config.learning_rate!r}")
 
 
@@ -157,41 +158,46 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
         A :class:`DistillResult`.
 
     Raises:
-        HandwritingError: the teacher cannot be loaded; ``block_filters`` wider than the
+        DistillError: the teacher cannot be loaded; ``block_filters`` wider than the
             teacher's or no narrower anywhere; bad numbers; all before any work starts.
     """
     config = DistillConfig(**{**asdict(config or DistillConfig()), **overrides})
     _check(config)
     config.block_filters = tuple(config.block_filters)
-    folder = model_folder(config.model)
-    out = Path(config.out)
-    if out.resolve() == folder.resolve():
-        raise HandwritingError(f"distill: the student's folder {out} is the teacher's; give "
+    try:
+        folder = model_folder(config.model)
+        out = Path(config.out)
+        if out.resolve() == folder.resolve():
+            raise DistillError(f"distill: the student's folder {out} is the teacher's; give "
                                "another --out")
-    teacher_writer = Handwriting.load(folder, precision="float32")
+        teacher_files = read_conditional_model(folder)
+    except ArtifactError as err:
+        raise DistillError(str(err)) from None
 
     import keras
     import tensorflow as tf
     from tqdm.auto import tqdm
 
-    from korean_gan.models import (
-        build_conditional_generator,
-        copy_layer_weights,
-        generator_dims,
-    )
+    from korean_gan.models.networks import build_conditional_generator, generator_dims
+    from korean_gan.training.distribute import dtype_policy
 
     # The plain (training) form of the teacher: its layers are the student's template.
-    dims = generator_dims(teacher_writer.generator)
+    with dtype_policy("float32"):
+        teacher = build_conditional_generator(**teacher_files.generator_dims())
+    try:
+        teacher.load_weights(str(teacher_files.generator_path))
+    except Exception as err:  # h5py/Keras raise several types for foreign files
+        raise DistillError(f"{teacher_files.generator_path} does not hold this model's "
+                           f"weights ({err})") from None
+    dims = generator_dims(teacher)
     widths = dims["block_filters"]
     if any(s > t for s, t in zip(config.block_filters, widths, strict=True)) or \
             config.block_filters == widths:
-        raise HandwritingError(f"distill: the teacher's blocks have {widths} channels; "
+        raise DistillError(f"distill: the teacher's blocks have {widths} channels; "
                                f"block_filters must be narrower somewhere and wider nowhere, "
                                f"got {config.block_filters}")
     first = next(b for b, s, t in zip(_BLOCKS, config.block_filters, widths, strict=True)
                  if s < t)
-    teacher = build_conditional_generator(**dims)
-    copy_layer_weights(teacher_writer.generator, teacher)  # already loaded: no second read
     student = build_conditional_generator(**{**dims, "block_filters": config.block_filters})
     _warm_start(teacher, student, first)
 
@@ -236,7 +242,8 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
         return tf.reduce_sum(tf.abs(image - target))
 
     jamo_all = jamo_table(all11172().chars)
-    held = _draw(teacher_writer, config.validation_glyphs,
+    table, noise_dim = teacher_files.styles, dims["noise_dim"]
+    held = _draw(table, noise_dim, config.validation_glyphs,
                  np.random.default_rng([config.seed, 1]), jamo_all)
 
     def grey_levels() -> float:
@@ -245,7 +252,7 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
             part = [tf.constant(a[start:start + config.batch_size]) for a in held]
             total += float(validation_error(*part))
         # [-1, 1] spans 255 grey levels.
-        return total * 127.5 / (config.validation_glyphs * teacher_writer.image_size ** 2)
+        return total * 127.5 / (config.validation_glyphs * dims["image_size"] ** 2)
 
     started = time.perf_counter()
     before = grey_levels()
@@ -254,7 +261,7 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
               disable=not config.progress) as bar:
         for step in range(config.steps):
             loss = train_step(*(tf.constant(a) for a in _draw(
-                teacher_writer, config.batch_size, rng, jamo_all)))
+                table, noise_dim, config.batch_size, rng, jamo_all)))
             if step % 50 == 0 or step == config.steps - 1:
                 bar.set_postfix(difference=f"{float(loss) * 127.5:.2f}")
             bar.update(1)
@@ -268,16 +275,12 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
 def _save(student, teacher_folder: Path, out: Path, config: DistillConfig,
           widths: tuple[int, int, int], before: float, after: float, seconds: float) -> None:
     """Writes the student's model folder whole, or not at all."""
-    from korean_gan._io import atomic_dir
+    from korean_gan.artifacts import run_settings
 
-    teacher_config = json.loads((teacher_folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    student_config = {**teacher_config, "g_block_filters": list(config.block_filters),
+    student_config = {**run_settings(teacher_folder), "g_block_filters": list(config.block_filters),
                       "distill": {**asdict(config), "teacher_block_filters": list(widths),
                                   "difference_start": round(before, 3),
                                   "difference_end": round(after, 3),
                                   "seconds": round(seconds, 1)}}
-    with atomic_dir(out) as tmp:
-        student.save_weights(str(tmp / GENERATOR_FILE))
-        shutil.copyfile(teacher_folder / STYLES_FILE, tmp / STYLES_FILE)
-        (tmp / CONFIG_FILE).write_text(
-            json.dumps(student_config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_model_folder(out, student_config, lambda path: student.save_weights(str(path)),
+                       teacher_folder / STYLES_FILE)

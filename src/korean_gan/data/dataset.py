@@ -42,10 +42,10 @@ from korean_gan._io import (
     sha256_file,
     write_json_atomic,
 )
-from korean_gan.augment import AugmentConfig, augment_glyph, augmentation_names
-from korean_gan.charsets import Charset, CharsetError, resolve_charset
-from korean_gan.fonts import FontFace, load_faces
-from korean_gan.render import GlyphRenderer, RenderConfig
+from korean_gan.data.augment import AugmentConfig, augment_glyph, augmentation_names
+from korean_gan.data.charsets import Charset, CharsetError, resolve_charset
+from korean_gan.data.fonts import FontFace, load_faces
+from korean_gan.data.render import GlyphRenderer, RenderConfig
 
 __all__ = [
     "BuildConfig",
@@ -81,9 +81,9 @@ class BuildConfig:
     """Everything that determines a dataset build.
 
     Attributes:
-        charset: A charset name, text file or literal syllables (see ``korean_gan.charsets``).
+        charset: A charset name, text file or literal syllables (see ``korean_gan.data.charsets``).
         fonts: Font files or folders; ``"bundled"`` is the bundled corpus.
-        augment: Augmentation policy names (see ``korean_gan.augment``); ``("seed",)`` is the
+        augment: Augmentation policy names (see ``korean_gan.data.augment``); ``("seed",)`` is the
             reference project's.
         copies: Variants per glyph for the random augmentation policies.
         size: Glyph side in pixels.
@@ -560,7 +560,7 @@ def preview_grid(dataset: GlyphDataset, path: str | os.PathLike, max_fonts: int 
     n_fonts = len(dataset.fonts)
     font_rows = np.unique(np.linspace(0, n_fonts - 1, min(max_fonts, n_fonts)).round().astype(int))
     labels = list(range(min(max_chars, len(dataset.charset))))
-    from korean_gan.images import tile
+    from korean_gan.data.images import tile
 
     lookup = {(int(f), int(lab)): i
               for i, (f, lab) in enumerate(zip(originals.font_ids, originals.labels, strict=True))}

@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from korean_gan.distribute import PRECISIONS, STRATEGIES
+from korean_gan.training.distribute import PRECISIONS, STRATEGIES
 
 __all__ = ["main", "build_parser"]
 
@@ -410,7 +410,7 @@ def _font_paths(args) -> tuple[str, ...]:
 
 
 def _cmd_data_build(args) -> int:
-    from korean_gan.data import BuildConfig, build_dataset
+    from korean_gan.data.dataset import BuildConfig, build_dataset
 
     config = BuildConfig(
         charset=args.charset, fonts=_font_paths(args),
@@ -442,7 +442,7 @@ def _cmd_data_build(args) -> int:
 def _cmd_data_info(args) -> int:
     import numpy as np
 
-    from korean_gan.data import load_dataset
+    from korean_gan.data.dataset import load_dataset
 
     ds = load_dataset(args.path)
     per_class = np.bincount(ds.labels, minlength=len(ds.charset))
@@ -456,8 +456,8 @@ def _cmd_data_info(args) -> int:
 
 
 def _cmd_fonts_list(args) -> int:
-    from korean_gan.charsets import resolve_charset
-    from korean_gan.fonts import drawn_syllables, load_faces
+    from korean_gan.data.charsets import resolve_charset
+    from korean_gan.data.fonts import drawn_syllables, load_faces
 
     charset = resolve_charset(args.charset)
     faces = load_faces(args.paths)
@@ -469,7 +469,7 @@ def _cmd_fonts_list(args) -> int:
 
 
 def _cmd_fonts_catalog(args) -> int:
-    from korean_gan.fonts import write_catalog
+    from korean_gan.data.fonts import write_catalog
 
     path = write_catalog(args.font_dir)
     print(f"wrote {path}")
@@ -479,8 +479,9 @@ def _cmd_fonts_catalog(args) -> int:
 def _cmd_train(args) -> int:
     from pathlib import Path
 
-    from korean_gan.data import parse_repeat_fonts
-    from korean_gan.train import TrainConfig, read_run_config, train
+    from korean_gan.data.dataset import parse_repeat_fonts
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import read_run_config, train
 
     verbose = 2 if args.quiet else "auto"
     if args.resume:
@@ -525,16 +526,17 @@ def _cmd_sample(args) -> int:
     import numpy as np
 
     from korean_gan._io import save_npz
-    from korean_gan.images import save_png, tile
-    from korean_gan.sampling import load_generator, sample_images
+    from korean_gan.artifacts import load_generator
+    from korean_gan.data.images import save_png, tile
+    from korean_gan.generate import sample_images
 
     out = args.out
     if not out.endswith((".png", ".npz")):
         raise ValueError(f"--out {out}: give a .png (grid) or .npz (images) file name")
     arrays = {}
     if args.run_dir and _run_model(args.run_dir) == "conditional":
-        from korean_gan.charsets import SEED16, resolve_charset
-        from korean_gan.handwriting import Handwriting
+        from korean_gan.data.charsets import SEED16, resolve_charset
+        from korean_gan.generate import Handwriting
 
         if args.n < 1:
             raise ValueError(f"--n must be a positive integer, got {args.n}")
@@ -555,7 +557,7 @@ def _cmd_sample(args) -> int:
 
 
 def _run_model(run_dir: str) -> str:
-    from korean_gan.sampling import run_settings
+    from korean_gan.artifacts import run_settings
 
     return run_settings(run_dir).get("model", "dcgan")
 
@@ -570,8 +572,8 @@ def _add_sampling_precision(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_write(args) -> int:
-    from korean_gan.handwriting import Handwriting
-    from korean_gan.images import save_png
+    from korean_gan.data.images import save_png
+    from korean_gan.generate import Handwriting
 
     if not args.out.lower().endswith(".png"):
         raise ValueError(f"--out {args.out}: give a .png file name")
@@ -592,7 +594,7 @@ def _style_arg(style: str) -> str:
 
 
 def _cmd_synth(args) -> int:
-    from korean_gan.handwriting import Handwriting, SynthConfig
+    from korean_gan.generate import Handwriting, SynthConfig
 
     writer = Handwriting.load(args.model, precision=args.precision)
     config = SynthConfig(charset=args.charset, per_class=args.per_class,
@@ -614,7 +616,7 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_styles(args) -> int:
-    from korean_gan.handwriting import Handwriting
+    from korean_gan.generate import Handwriting
 
     writer = Handwriting.load(args.model)
     print(f"styles of {writer.info['source']} (plus: random, mix, mean):")
@@ -626,7 +628,7 @@ def _cmd_styles(args) -> int:
 def _cmd_models(args) -> int:
     import textwrap
 
-    from korean_gan.handwriting import pretrained_models
+    from korean_gan.artifacts import pretrained_models
 
     for model in pretrained_models():
         names = ", ".join([model["name"], *model["aliases"]])
@@ -640,7 +642,7 @@ def _cmd_models(args) -> int:
 def _cmd_gif(args) -> int:
     from pathlib import Path
 
-    from korean_gan.images import frame_paths, write_gif
+    from korean_gan.data.images import frame_paths, write_gif
 
     run = Path(args.run_dir)
     frames = frame_paths(run / "samples")
@@ -663,7 +665,7 @@ def _int_list(text: str, flag: str) -> tuple[int, ...]:
 
 
 def _cmd_evaluator_train(args) -> int:
-    from korean_gan.evaluate import EvaluatorConfig, train_evaluator
+    from korean_gan.evaluation.evaluator import EvaluatorConfig, train_evaluator
 
     overrides = {key: value for key, value in (
         ("epochs", args.epochs), ("copies", args.copies),
@@ -681,7 +683,7 @@ def _cmd_evaluator_train(args) -> int:
 
 
 def _cmd_evaluator_info(args) -> int:
-    from korean_gan.evaluate import Evaluator
+    from korean_gan.evaluation.evaluator import Evaluator
 
     info = Evaluator.load(args.name).info
     print(f"{args.name}: {len(info['charset'])} syllables, held-out-font accuracy "
@@ -696,8 +698,8 @@ def _cmd_evaluate(args) -> int:
 
     import numpy as np
 
-    from korean_gan.data import load_dataset
-    from korean_gan.evaluate import (
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.evaluator import (
         CASConfig,
         Evaluator,
         classification_accuracy_score,
@@ -709,7 +711,8 @@ def _cmd_evaluate(args) -> int:
 
     labels = None
     if args.run_dir:
-        from korean_gan.sampling import load_generator, run_settings, sample_images
+        from korean_gan.artifacts import load_generator, run_settings
+        from korean_gan.generate import sample_images
 
         data_path = Path(args.data or run_settings(args.run_dir)["data"])
         images = sample_images(load_generator(run_dir=args.run_dir), args.n, seed=args.seed)
@@ -755,8 +758,8 @@ def _cmd_demo(args) -> int:
     import time
     from pathlib import Path
 
-    from korean_gan.data import build_dataset
-    from korean_gan.images import save_png, tile
+    from korean_gan.data.dataset import build_dataset
+    from korean_gan.data.images import save_png, tile
 
     started = time.perf_counter()
     built = build_dataset(fonts=tuple(args.fonts), out=args.data, progress=False)
@@ -764,8 +767,10 @@ def _cmd_demo(args) -> int:
           f"{built.n_classes} syllables from {built.n_fonts} fonts × "
           f"{len(built.manifest['augmentations'])} variants); preview {built.preview_path}")
 
-    from korean_gan.sampling import load_generator, sample_images
-    from korean_gan.train import TrainConfig, train
+    from korean_gan.artifacts import load_generator
+    from korean_gan.generate import sample_images
+    from korean_gan.training.config import TrainConfig
+    from korean_gan.training.trainer import train
 
     run_dir = Path(args.run_dir or time.strftime("runs/ganadalama-%Y%m%d-%H%M%S"))
     config = TrainConfig.from_preset("seed", data=str(built.path), run_dir=str(run_dir),
@@ -800,8 +805,8 @@ def _demo_sentence(path) -> str:
     """Writes DEMO_TEXT in two font styles and one random style, one line each."""
     import numpy as np
 
-    from korean_gan.handwriting import Handwriting
-    from korean_gan.images import save_png
+    from korean_gan.data.images import save_png
+    from korean_gan.generate import Handwriting
 
     writer = Handwriting.load("default")
     lines = [writer.write(DEMO_TEXT, style=style, seed=seed)
@@ -813,7 +818,7 @@ def _demo_sentence(path) -> str:
 
 
 def _cmd_template(args) -> int:
-    from korean_gan.template import TemplateConfig, write_template
+    from korean_gan.handwriting.template import TemplateConfig, write_template
 
     config = TemplateConfig(charset=args.charset, page=args.page, dpi=args.dpi,
                             box_mm=args.box_mm, out=args.out, font=args.font)
@@ -831,7 +836,7 @@ def _cmd_template(args) -> int:
 
 
 def _cmd_ingest(args) -> int:
-    from korean_gan.ingest import IngestConfig, ingest
+    from korean_gan.handwriting.ingest import IngestConfig, ingest
 
     config = IngestConfig(photos=tuple(args.photos), layout=args.layout, charset=args.charset,
                           page=args.page, box_mm=args.box_mm, dpi=args.dpi, out=args.out,
@@ -863,8 +868,8 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_adapt(args) -> int:
-    from korean_gan.adapt import AdaptConfig, adapt
-    from korean_gan.handwriting import STYLE_DIR
+    from korean_gan.artifacts import STYLE_DIR
+    from korean_gan.handwriting.adapt import AdaptConfig, adapt
 
     config = AdaptConfig(data=args.style_from, model=args.model, name=args.name, out=args.out,
                          steps=args.steps, seed=args.seed)
@@ -883,7 +888,7 @@ def _widths(filters) -> str:
 
 
 def _cmd_distill(args) -> int:
-    from korean_gan.distill import DistillConfig, distill
+    from korean_gan.training.distill import DistillConfig, distill
 
     try:
         filters = tuple(int(f) for f in args.filters.split(","))

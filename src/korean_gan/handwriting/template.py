@@ -2,10 +2,10 @@
 
 A *template* lays a charset out over one or more pages. Each *cell* is a small printed guide
 syllable (the syllable to write) above a square writing box with a light grey outline. Four
-ArUco markers at the page corners let :mod:`korean_gan.ingest` find the page in a photo and undo
-its perspective; two more at the bottom edge encode the page number and the template's code, so
-photos of several pages can be ingested together in any order, and a photo of another template
-is refused.
+ArUco markers at the page corners let :mod:`korean_gan.handwriting.ingest` find the page in a
+photo and undo its perspective; two more at the bottom edge encode the page number and the
+template's code, so photos of several pages can be ingested together in any order, and a photo of
+another template is refused.
 
 Marker ids (dictionary ``DICT_4X4_1000``):
 
@@ -36,8 +36,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from korean_gan._io import atomic_path, check_output_path, write_json_atomic
-from korean_gan.charsets import Charset, from_chars, resolve_charset
-from korean_gan.fonts import bundled_font_dir
+from korean_gan.data.charsets import Charset, from_chars, resolve_charset
+from korean_gan.data.fonts import bundled_font_dir
 
 __all__ = [
     "ARUCO_DICTIONARY",
@@ -279,7 +279,7 @@ def make_layout(charset: str | Charset, page: str = "A4", dpi: int = 200,
     """Lays a charset out over pages: the same arguments always give the same layout.
 
     Args:
-        charset: The syllables (anything :func:`korean_gan.charsets.resolve_charset` takes).
+        charset: The syllables (anything :func:`korean_gan.data.charsets.resolve_charset` takes).
         page: ``A4`` or ``letter``.
         dpi: Pixels per inch of the layout's coordinates (100 to 600).
         box_mm: Writing box side in millimetres (12 to 60).

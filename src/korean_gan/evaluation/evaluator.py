@@ -1,7 +1,8 @@
 """Evaluation: how good are generated glyphs, measured with a Hangul recogniser.
 
 The reference project judged its samples by eye. Here a small CNN recogniser (the *evaluator*,
-``korean_gan.models.build_evaluator``) trained on rendered glyphs, with whole fonts held out for
+``korean_gan.models.networks.build_evaluator``) trained on rendered glyphs, with whole fonts held
+out for
 its test, is the yardstick:
 
 * **FCD**, the Fréchet classifier distance: the Fréchet Inception Distance recipe (Heusel et al.
@@ -33,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from korean_gan import metrics
-from korean_gan.charsets import Charset, resolve_charset
-from korean_gan.data import GlyphDataset, load_dataset
+from korean_gan.data.charsets import Charset, resolve_charset
+from korean_gan.data.dataset import GlyphDataset, load_dataset
+from korean_gan.evaluation import metrics
 
 __all__ = [
     "CASConfig",
@@ -52,7 +53,7 @@ __all__ = [
     "train_evaluator",
 ]
 
-EVALUATOR_DIR = Path(__file__).resolve().parent / "evaluators"
+EVALUATOR_DIR = Path(__file__).resolve().parents[1] / "evaluators"
 #: Fonts the committed evaluators never see in training: one handwriting, one brush, one display.
 DEFAULT_HELD_OUT = ("NanumPenScript-Regular", "Dokdo-Regular", "BMYeonsung-Regular")
 #: Widths of the content loss's recogniser: the evaluators' (wider ones, 48/96/192, learned
@@ -123,7 +124,7 @@ def _as_uint8_batch(images: np.ndarray, size: int) -> np.ndarray:
         if low < -1.0 - 1e-3 or high > 1.0 + 1e-3:
             raise EvaluationError(f"float images must be in [-1, 1] (generator output); got "
                                   f"[{low:.3g}, {high:.3g}]")
-        from korean_gan.images import from_model_output
+        from korean_gan.data.images import from_model_output
 
         images = from_model_output(images)
     return images[..., None]
@@ -256,8 +257,8 @@ def _split_by_font(data: GlyphDataset, held_out: tuple[str, ...]) -> tuple[np.nd
 
 def _build(charset: Charset, image_size: int, jamo_heads: bool,
            widths: tuple[int, ...] = (32, 64, 128)):
-    from korean_gan.charsets import jamo_table
-    from korean_gan.models import build_evaluator
+    from korean_gan.data.charsets import jamo_table
+    from korean_gan.models.networks import build_evaluator
 
     table = jamo_table(charset.chars) if jamo_heads else None
     return build_evaluator(len(charset), image_size, jamo_table=table, widths=widths)
@@ -270,7 +271,7 @@ def _classifier_batches(images: np.ndarray, targets, batch_size: int, seed: int,
     Each epoch is a fresh shuffle of all glyphs (seeded), cut into ``ceil(N / batch_size)``
     batches of float32 images ``(B, S, S, 1)`` (255 = paper) and their ``targets``. With
     ``augment``, batch i of every epoch gets fresh random affine variants of its glyphs
-    (:func:`korean_gan.augment.random_affine_batch`) from the stateless seed (seed, i); the
+    (:func:`korean_gan.data.augment.random_affine_batch`) from the stateless seed (seed, i); the
     reshuffle puts other glyphs in it, so a glyph meets a new transform every epoch,
     reproducibly.
 
@@ -296,7 +297,7 @@ def _classifier_batches(images: np.ndarray, targets, batch_size: int, seed: int,
     """
     import tensorflow as tf
 
-    from korean_gan.augment import random_affine_batch
+    from korean_gan.data.augment import random_affine_batch
 
     steps = -(-len(images) // batch_size)
     # repeat() re-iterates the shuffle, which draws a new order each time; the skipped
@@ -344,7 +345,7 @@ def _fit_classifier(images: np.ndarray, labels: np.ndarray, charset: Charset, ep
     epoch's mean training loss."""
     import keras
 
-    from korean_gan.charsets import jamo_table
+    from korean_gan.data.charsets import jamo_table
 
     keras.utils.set_random_seed(seed)
     model = _build(charset, images.shape[1], jamo_heads, widths)
@@ -431,7 +432,7 @@ def train_evaluator(config: EvaluatorConfig | None = None, out: str | os.PathLik
         The evaluator and its report (held-out-font accuracy, fonts, timing).
     """
     from korean_gan._io import atomic_path, write_json_atomic
-    from korean_gan.data import build_dataset
+    from korean_gan.data.dataset import build_dataset
 
     config = config or EvaluatorConfig()
     charset = resolve_charset(config.charset)
@@ -594,7 +595,7 @@ class CASConfig:
             A classifier that generalises from ~20 styles to unseen fonts varies with its
             seed, so one seed cannot judge a generator.
         augment: Give the classifier fresh random affine variants of its glyphs every epoch
-            (:func:`korean_gan.augment.random_affine_batch`), which makes it generalise to
+            (:func:`korean_gan.data.augment.random_affine_batch`), which makes it generalise to
             new fonts better and vary less with its seed.
         real_plus_generated: Also train on real and generated glyphs together (the benefit of
             adding generated data), which costs as much as the other two together.
@@ -800,7 +801,7 @@ class EvaluationCallback(keras.callbacks.Callback):
                 or self.model.stop_training):  # an epoch cut short by a signal: on resume
             return
         from korean_gan._io import atomic_path, write_json_atomic
-        from korean_gan.images import from_model_output
+        from korean_gan.data.images import from_model_output
 
         # The model gives its own samples: unconditional ones, or labelled ones that cycle
         # through the charset (then content accuracy is measured too).

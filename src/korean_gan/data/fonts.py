@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from korean_gan._io import sha256_file
-from korean_gan.charsets import SYLLABLE_FIRST, SYLLABLE_LAST
+from korean_gan.data.charsets import SYLLABLE_FIRST, SYLLABLE_LAST
 
 __all__ = [
     "FONT_SUFFIXES",
@@ -90,10 +90,11 @@ def bundled_font_dir() -> Path:
     env = os.environ.get("KOREAN_GAN_FONTS")
     if env:
         return Path(env)
-    inside = Path(__file__).resolve().parent / "_fonts"
+    package = Path(__file__).resolve().parents[1]  # korean_gan/
+    inside = package / "_fonts"
     if inside.is_dir():
         return inside
-    return Path(__file__).resolve().parents[2] / "fonts"
+    return package.parents[1] / "fonts"
 
 
 def find_font_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -379,7 +380,7 @@ def read_catalog(path: str | os.PathLike | None = None) -> list[CatalogEntry]:
 
 def catalog_row(path: Path, curated: dict[str, str]) -> dict[str, str | int]:
     """Computes a catalog row for a font file: curated columns plus sha256 and drawn counts."""
-    from korean_gan.charsets import all11172, ks2350
+    from korean_gan.data.charsets import all11172, ks2350
 
     face = _check_face(path, 0, sha256_file(path), multi=False)
     ks = ks2350().chars

@@ -25,14 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from korean_gan.charsets import jamo_table
-from korean_gan.handwriting import (
-    STYLE_DIR,
-    Handwriting,
-    HandwritingError,
-    save_style,
-    style_gaussian,
-)
+from korean_gan.artifacts import STYLE_DIR, save_style
+from korean_gan.data.charsets import jamo_table
+from korean_gan.generate import Handwriting, HandwritingError
+from korean_gan.models.styles import style_gaussian
 
 __all__ = ["AdaptConfig", "AdaptResult", "adapt", "fit_style"]
 
@@ -184,7 +180,7 @@ def adapt(config: AdaptConfig | None = None, writer: Handwriting | None = None,
         HandwritingError, DatasetError, OutputError: a bad model, dataset, name or output.
     """
     from korean_gan._io import check_output_path
-    from korean_gan.data import load_dataset
+    from korean_gan.data.dataset import load_dataset
 
     config = AdaptConfig(**{**asdict(config or AdaptConfig()), **overrides})
     data = load_dataset(config.data)

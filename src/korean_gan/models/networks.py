@@ -7,7 +7,7 @@ that upsample it to a single-channel image in ``[-1, 1]``.
 
 The discriminator is the matching convolutional critic: two strided convolutions, a hidden
 fully connected layer, and a single output logit (no sigmoid; the losses in
-:mod:`korean_gan.losses` work on logits).
+:mod:`korean_gan.training.losses` work on logits).
 
 Both models are built with the Keras functional API and give every layer an explicit name, so
 that the architecture can be inspected and tested. The output layers compute in ``float32``,
@@ -417,7 +417,7 @@ class JamoComposer(layers.Layer):
 # --- the conditional model (content = jamo, style = a vector) ---------------------------------
 
 #: Hangul jamo vocabularies: 19 initial consonants, 21 vowels, 28 finals (index 0 = no final).
-#: (The same numbers as korean_gan.charsets; models import nothing else of the package.)
+#: (The same numbers as korean_gan.data.charsets; models import nothing else of the package.)
 JAMO_SIZES = (19, 21, 28)
 
 
@@ -508,7 +508,7 @@ def build_conditional_generator(noise_dim: int = 64, style_dim: int = 16, jamo_d
         block_filters: Channels of the three upsampling blocks (default ``base_filters``
             halved at each: ``(B/2, B/4, B/8)``). The last blocks work at the highest
             resolutions, so their widths set much of the sampling cost: a distilled generator
-            (``korean_gan.distill``) narrows them.
+            (``korean_gan.training.distill``) narrows them.
 
     Returns:
         A model mapping ``[noise (B, noise_dim), jamo (B, 3) int, style (B, style_dim)]`` to

@@ -1,0 +1,435 @@
+"""The model and run folder format: file names, config and model card, loading and exporting.
+
+This is the one module that knows what a run folder or a model folder holds; everything else
+calls it. A run folder (``korean-gan train``)::
+
+    runs/<name>/
+      config.json                  the run's training config (+ ``format_version``)
+      fixed_noise.npy              the noise of the 4×4 sample grid
+      samples/epoch_0001.png       the grid after each epoch (frames of the GIF)
+      samples.gif                  the GIF of those frames
+      log.csv                      one row per epoch: losses, seconds, other terms
+      eval.csv, best.json          periodic evaluation and the best epoch by FCD
+      generator.best.weights.h5    the generator of that best epoch
+      tensorboard/                 scalars and sample images
+      checkpoints/                 networks, optimizers, RNG states, epoch and step
+      snapshots/                   the generator (and styles) every N epochs
+      generator.weights.h5         the final (sampling) generator, weights only
+      styles.npz                   conditional model: the fonts' style vectors and names
+      recognizer.weights.h5        conditional model with a content loss: its recogniser
+
+A model folder (``korean_gan/pretrained/<name>``, or one that ``export_model`` or
+``korean-gan distill`` writes) holds ``config.json``, ``generator.weights.h5``, ``styles.npz``
+and a model card, ``model.json``, with the sha256 of each file, checked at load.
+
+Loading never runs code from a file: architectures are built from ``config.json`` and only
+weights are read (``.weights.h5`` or a TensorFlow checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CHECKPOINT_DIR",
+    "CONFIG_FILE",
+    "FORMAT_VERSION",
+    "GENERATOR_FILE",
+    "MODEL_CARD",
+    "PRETRAINED_ALIASES",
+    "PRETRAINED_DIR",
+    "STYLES_FILE",
+    "STYLE_DIR",
+    "ArtifactError",
+    "ConditionalModelFiles",
+    "export_model",
+    "write_model_folder",
+    "load_generator",
+    "load_style",
+    "model_folder",
+    "pretrained_models",
+    "read_conditional_model",
+    "read_styles",
+    "run_settings",
+    "save_style",
+    "save_weights",
+    "snapshot_files",
+]
+
+#: Written into the ``config.json`` of new runs; a config without it is version 1, which
+#: loads the same way.
+FORMAT_VERSION = 2
+
+CONFIG_FILE = "config.json"
+GENERATOR_FILE = "generator.weights.h5"
+STYLES_FILE = "styles.npz"
+MODEL_CARD = "model.json"
+CHECKPOINT_DIR = "checkpoints"
+NOISE_FILE = "fixed_noise.npy"
+LOG_FILE = "log.csv"
+EVAL_LOG_FILE = "eval.csv"
+BEST_FILE = "best.json"
+BEST_GENERATOR_FILE = "generator.best.weights.h5"
+SAMPLES_DIR = "samples"
+GIF_FILE = "samples.gif"
+TENSORBOARD_DIR = "tensorboard"
+SNAPSHOTS_DIR = "snapshots"
+RECOGNIZER_FILE = "recognizer.weights.h5"
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+#: Other names of committed models: ``default`` is what write and synth use; ``hangul-v2`` is
+#: the default model's earlier name.
+PRETRAINED_ALIASES = {"default": "hangul", "hangul-v2": "hangul"}
+#: Where styles of your own (``korean-gan adapt``) are kept: ``styles/<name>.npz`` in the
+#: working folder; ``--style <name>`` finds them there.
+STYLE_DIR = Path("styles")
+
+#: The ``config.json`` keys that an exported model folder keeps from its run.
+_EXPORTED_CONFIG = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
+                    "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss",
+                    "ema_decay", "diffaugment", "spectral_norm", "recon_weight",
+                    "content_weight", "recognizer_epochs", "recognizer_warmup_epochs",
+                    "repeat_fonts", "init_from", "epochs", "lr_decay_epochs", "seed", "data",
+                    "g_block_filters", "distill")
+
+
+class ArtifactError(ValueError):
+    """A run or model folder (or a file in it) that is missing, damaged or of another kind."""
+
+
+def snapshot_files(epoch: int) -> tuple[str, str]:
+    """The generator and styles file names that ``snapshots/`` keeps for ``epoch``."""
+    return (f"generator_epoch_{epoch:04d}.weights.h5", f"styles_epoch_{epoch:04d}.npz")
+
+
+# --- run folders ------------------------------------------------------------------------------
+
+def run_settings(run_dir: str | os.PathLike) -> dict:
+    """The saved configuration of a run or model folder, as a dict.
+
+    Raises:
+        ArtifactError: the folder has no ``config.json``, or it is not a JSON object.
+    """
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ArtifactError(f"{run_dir} holds no {CONFIG_FILE}; it is not a run folder")
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ArtifactError(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(settings, dict):
+        raise ArtifactError(f"{path} does not hold a run configuration (a JSON object)")
+    return settings
+
+
+def _image_size(settings: dict) -> int:
+    data = Path(settings.get("data", ""))
+    if data.is_file():
+        try:
+            with np.load(data, allow_pickle=False) as npz:
+                return int(npz["images"].shape[1])
+        except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
+            raise ArtifactError(f"the run's dataset {data} cannot be read "
+                                f"({type(err).__name__}: {err}); restore or rebuild it") from None
+    return 32
+
+
+def _load_weights(generator, path: Path) -> None:
+    """Reads weights only (HDF5 holds no code); any foreign or damaged file is an ArtifactError."""
+    try:
+        generator.load_weights(str(path))
+    except Exception as err:  # h5py/Keras raise several types for foreign files
+        # Keras's messages run over several lines; the first sentence says what failed.
+        reason = (str(err).strip().splitlines() or [""])[0].split(". Example")[0]
+        raise ArtifactError(f"{path} does not hold this generator's weights "
+                            f"({type(err).__name__}: {reason})") from None
+
+
+def load_generator(run_dir: str | os.PathLike | None = None,
+                   weights: str | os.PathLike | None = None):
+    """Builds a reference (DCGAN) run's generator and loads its trained weights.
+
+    Args:
+        run_dir: A run folder: its ``generator.weights.h5``, else its latest checkpoint.
+        weights: A ``.weights.h5`` file; its folder's ``config.json`` (if any) gives the noise
+            size, otherwise the reference generator (noise 100, 32×32) is assumed.
+
+    Returns:
+        The generator, a ``keras.Model``.
+
+    Raises:
+        ArtifactError: nothing to load at the given place.
+    """
+    from korean_gan.models.networks import build_generator
+
+    if weights is not None:
+        path = Path(weights)
+        if not path.is_file():
+            raise ArtifactError(f"weights file {path} does not exist")
+        settings = run_settings(path.parent) if (path.parent / CONFIG_FILE).is_file() else {}
+        generator = build_generator(noise_dim=settings.get("noise_dim", 100),
+                                    image_size=_image_size(settings) if settings else 32)
+        _load_weights(generator, path)
+        return generator
+    if run_dir is None:
+        raise ArtifactError("give a run folder (--run-dir) or a weights file (--weights)")
+    run_dir = Path(run_dir)
+    settings = run_settings(run_dir)
+    if settings.get("model", "dcgan") != "dcgan":
+        raise ArtifactError(f"{run_dir} is a {settings['model']} run; sampling it from the CLI "
+                            "is not available yet (use korean_gan.Handwriting in Python)")
+    generator = build_generator(noise_dim=settings.get("noise_dim", 100),
+                                image_size=_image_size(settings))
+    final = run_dir / GENERATOR_FILE
+    if final.is_file():
+        _load_weights(generator, final)
+        return generator
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    if latest is None:
+        raise ArtifactError(f"{run_dir} has neither {GENERATOR_FILE} nor a checkpoint yet")
+    try:
+        # A TensorFlow checkpoint holds tensors only; restoring it runs no code from the file.
+        tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+    except (tf.errors.OpError, ValueError, AssertionError) as err:
+        raise ArtifactError(f"checkpoint {latest} cannot be read ({type(err).__name__}: "
+                            f"{err}); resume the run to write a new one") from None
+    return generator
+
+
+# --- conditional model folders ----------------------------------------------------------------
+
+def model_folder(source: str | os.PathLike) -> Path:
+    """The folder of a conditional model: ``default`` (the committed one), a name under
+    ``korean_gan/pretrained`` (``hangul``, ``hangul-fast``, ``hangul-v1``, ``hangul-base``) or
+    one of ``PRETRAINED_ALIASES``, or a run folder.
+
+    Raises:
+        ArtifactError: ``source`` is none of these.
+    """
+    folder = Path(source)
+    if str(source) in PRETRAINED_ALIASES:
+        folder = PRETRAINED_DIR / PRETRAINED_ALIASES[str(source)]
+    elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
+        folder = PRETRAINED_DIR / str(source)
+    if not folder.is_dir():
+        raise ArtifactError(f"{source} is not a model folder (give `default` or a run "
+                            "folder of `korean-gan train --preset hangul`)")
+    return folder
+
+
+def read_styles(folder: Path) -> tuple[np.ndarray, list[str]]:
+    """A model folder's font styles ``(n_fonts, style_dim)`` float32 and the fonts' names.
+
+    Raises:
+        ArtifactError: the styles file is missing or cannot be read.
+    """
+    try:
+        with np.load(Path(folder) / STYLES_FILE, allow_pickle=False) as npz:
+            return np.asarray(npz["styles"], np.float32), [str(f) for f in npz["fonts"]]
+    except Exception as err:  # OSError, BadZipFile, KeyError, ValueError (pickled), ...
+        raise ArtifactError(f"{Path(folder) / STYLES_FILE} cannot be read ({err})") from None
+
+
+class ConditionalModelFiles:
+    """What a conditional model folder holds, checked: config, model card, styles and the path
+    of the generator's weights.
+
+    Attributes:
+        folder: The folder.
+        config: ``config.json``.
+        card: ``model.json`` (empty for a run folder).
+        styles: ``(F, D)`` style vectors of the training fonts.
+        fonts: The training fonts' names.
+        generator_path: ``generator.weights.h5``.
+    """
+
+    def __init__(self, folder: Path, config: dict, card: dict, styles: np.ndarray,
+                 fonts: list[str]):
+        self.folder, self.config, self.card = folder, config, card
+        self.styles, self.fonts = styles, fonts
+        self.generator_path = folder / GENERATOR_FILE
+
+    def generator_dims(self) -> dict:
+        """The keyword arguments of ``models.networks.build_conditional_generator`` for this
+        model."""
+        config, card = self.config, self.card
+        return {"noise_dim": int(config.get("noise_dim", 64)),
+                "style_dim": int(self.styles.shape[1]),
+                "image_size": int(card.get("image_size", config.get("image_size", 32))),
+                "base_filters": int(config.get("g_filters", 128)),
+                "block_filters": (tuple(int(f) for f in config["g_block_filters"])
+                                  if config.get("g_block_filters") else None)}
+
+
+def read_conditional_model(source: str | os.PathLike) -> ConditionalModelFiles:
+    """Reads and checks a conditional model folder (pretrained or a finished run).
+
+    Args:
+        source: ``default``, a pretrained model's name, or a folder.
+
+    Raises:
+        ArtifactError: nothing loadable there, a file whose sha256 does not match the model
+            card, or a run of another model.
+    """
+    from korean_gan._io import sha256_file
+
+    folder = model_folder(source)
+    if not (folder / CONFIG_FILE).is_file():
+        raise ArtifactError(f"{folder} holds no {CONFIG_FILE}; it is not a run folder")
+    config = run_settings(folder)
+    if config.get("model") != "conditional":
+        raise ArtifactError(f"{folder} is a {config.get('model', 'dcgan')} run; write and "
+                            "synth need a conditional one (--preset hangul); use "
+                            "`korean-gan sample` for it")
+    for name in (GENERATOR_FILE, STYLES_FILE):
+        if not (folder / name).is_file():
+            raise ArtifactError(f"{folder} has no {name} yet (a run writes it when it "
+                                "ends; resume or finish the run)")
+    card = {}
+    if (folder / MODEL_CARD).is_file():
+        card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
+        for name, digest in card.get("sha256", {}).items():
+            if sha256_file(folder / name) != digest:
+                raise ArtifactError(f"{folder / name} does not match the sha256 in "
+                                    f"{MODEL_CARD} (changed or damaged); restore it from "
+                                    "the repository")
+    styles, fonts = read_styles(folder)
+    return ConditionalModelFiles(folder, config, card, styles, fonts)
+
+
+def pretrained_models() -> list[dict]:
+    """The committed models, read from their model cards (no TensorFlow): one dict each with
+    ``name``, ``aliases`` (other names that load it, ``default`` among them for the default),
+    ``megabytes`` and ``description``, the default first, then by name."""
+    models = []
+    for folder in sorted(p for p in PRETRAINED_DIR.iterdir() if (p / MODEL_CARD).is_file()):
+        card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
+        models.append({
+            "name": folder.name,
+            "aliases": [a for a, name in PRETRAINED_ALIASES.items() if name == folder.name],
+            "megabytes": round(sum(f.stat().st_size for f in folder.iterdir()) / 2**20, 1),
+            "description": card.get("description", ""),
+        })
+    return sorted(models, key=lambda m: ("default" not in m["aliases"], m["name"]))
+
+
+def write_model_folder(out: str | os.PathLike, config: dict, generator, styles,
+                       card: dict | None = None) -> Path:
+    """Writes a conditional model folder whole, or not at all (``out`` is replaced).
+
+    Args:
+        out: The folder.
+        config: Its ``config.json``.
+        generator: A weights file to copy, or a callable that writes the weights to the path
+            it is given.
+        styles: A styles file to copy, or ``(styles (F, D), fonts)`` to save.
+        card: Model-card entries: with a card, ``model.json`` also holds the sha256 of every
+            file (checked at load); ``None`` writes no model card.
+    """
+    from korean_gan._io import atomic_dir, save_npz, sha256_file
+
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n",
+                                       encoding="utf-8")
+        if callable(generator):
+            generator(tmp / GENERATOR_FILE)
+        else:
+            shutil.copyfile(generator, tmp / GENERATOR_FILE)
+        if isinstance(styles, tuple):
+            save_npz(tmp / STYLES_FILE, {"styles": np.asarray(styles[0], np.float32),
+                                         "fonts": np.array(styles[1])})
+        else:
+            shutil.copyfile(styles, tmp / STYLES_FILE)
+        if card is not None:
+            files = {name: sha256_file(tmp / name)
+                     for name in (GENERATOR_FILE, STYLES_FILE, CONFIG_FILE)}
+            (tmp / MODEL_CARD).write_text(json.dumps({**card, "sha256": files},
+                                                     ensure_ascii=False, indent=2) + "\n",
+                                          encoding="utf-8")
+    return out
+
+
+def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
+                 card: dict | None = None, snapshot: int | None = None) -> Path:
+    """Copies a finished conditional run's sampling files into a model folder with a model card
+    (``model.json``: sha256 of every file, checked at load, plus ``card``'s entries).
+
+    This is how ``korean_gan/pretrained/hangul`` is made from a training run.
+
+    Args:
+        run_dir: The run folder (its ``config.json``, ``generator.weights.h5``, ``styles.npz``).
+        out: The model folder to write (replaced as a whole).
+        card: Extra model-card entries (training data, measured quality, commands).
+        snapshot: Export the generator and styles the run kept at the end of this epoch
+            (``train --snapshot-every``) instead of its final ones; the model's config then
+            says ``epochs``: this epoch.
+
+    Returns:
+        The folder.
+
+    Raises:
+        ArtifactError: not a finished conditional run, or no snapshot of that epoch.
+    """
+    run_dir = Path(run_dir)
+    model = read_conditional_model(run_dir)  # refuses anything but a finished conditional run
+    config = {k: model.config[k] for k in _EXPORTED_CONFIG if k in model.config}
+    if snapshot is None:
+        return write_model_folder(out, config, run_dir / GENERATOR_FILE, run_dir / STYLES_FILE,
+                                  card or {})
+    generator, styles_path = (run_dir / SNAPSHOTS_DIR / name for name in snapshot_files(snapshot))
+    missing = [str(p) for p in (generator, styles_path) if not p.is_file()]
+    if missing:
+        raise ArtifactError(f"{run_dir} has no snapshot of epoch {snapshot} "
+                            f"({missing[0]} is missing); train with --snapshot-every")
+    # A snapshot's styles file holds the styles only; the fonts are the run's.
+    with np.load(styles_path, allow_pickle=False) as npz:
+        styles = np.asarray(npz["styles"], np.float32)
+    if styles.shape[0] != len(model.fonts):
+        raise ArtifactError(f"{styles_path} holds {styles.shape[0]} styles for the run's "
+                            f"{len(model.fonts)} fonts")
+    config["epochs"] = snapshot
+    return write_model_folder(out, config, generator, (styles, model.fonts), card or {})
+
+
+def save_weights(model, path: str | os.PathLike) -> None:
+    """Saves a network's weights (weights only, ``.weights.h5``) atomically."""
+    from korean_gan._io import atomic_path
+
+    with atomic_path(path, suffix=".weights.h5") as tmp:
+        model.save_weights(str(tmp))
+
+
+# --- style files ------------------------------------------------------------------------------
+
+def load_style(path: str | os.PathLike) -> np.ndarray:
+    """A style vector saved with :func:`save_style` (an ``.npz`` with a ``style`` array).
+
+    Raises:
+        ArtifactError: a missing or unreadable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"style file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(npz["style"], np.float32).reshape(-1)
+    except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
+        raise ArtifactError(f"style file {path} cannot be read ({err})") from None
+
+
+def save_style(path: str | os.PathLike, vector: np.ndarray, **meta) -> Path:
+    """Saves a style vector (and scalar/string metadata) atomically as ``.npz``."""
+    from korean_gan._io import save_npz
+
+    arrays = {"style": np.asarray(vector, np.float32).reshape(-1)}
+    arrays.update({k: np.asarray(v) for k, v in meta.items()})
+    save_npz(path, arrays)
+    return Path(path)

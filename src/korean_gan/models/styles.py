@@ -1,0 +1,62 @@
+"""The learned style space of the conditional model: new styles drawn from the fonts' styles.
+
+Pure NumPy on ``(F, D)`` tables of style vectors (one row per training font); used by the
+trainer's sample grids and by :class:`korean_gan.generate.Handwriting`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["mixed_styles", "random_styles", "style_gaussian"]
+
+
+def style_gaussian(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``(D,)`` and covariance ``(D, D)`` (float64) of the fonts' style vectors ``(F, D)``
+    (the identity covariance for a single font)."""
+    table = np.asarray(table, dtype=np.float64)
+    cov = np.cov(table, rowvar=False) if len(table) > 1 else np.eye(table.shape[1])
+    return table.mean(axis=0), np.atleast_2d(cov)
+
+
+def random_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` new style vectors from a Gaussian fitted to the rows of ``table`` (the fonts'
+    learned styles), so new styles lie where the training fonts do.
+
+    Args:
+        table: ``(F, D)`` style vectors.
+        n: How many to draw.
+        seed: Seed of the draw.
+
+    Returns:
+        ``(n, D)`` float32.
+    """
+    mean, cov = style_gaussian(table)
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal(mean, cov, size=n, method="eigh").astype(np.float32)
+
+
+# A blend of two real styles, as mixup blends two examples (Zhang et al. 2018,
+# https://arxiv.org/abs/1710.09412), here in the learned style space: new styles that stay on
+# the segments between training fonts, where the generator learned to write.
+def mixed_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` new style vectors, each a convex blend ``(1 - t) a + t b`` of two different rows
+    ``a``, ``b`` of ``table`` (the fonts' learned styles) drawn at random, ``t ~ U(0, 1)``.
+
+    Args:
+        table: ``(F, D)`` style vectors (one row gives that row ``n`` times).
+        n: How many to make.
+        seed: Seed of the draw.
+
+    Returns:
+        ``(n, D)`` float32.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if len(table) < 2:
+        return np.repeat(table[:1], n, axis=0).astype(np.float32)
+    first = rng.integers(len(table), size=n)
+    # A second font other than the first: shift by 1..F-1 places.
+    second = (first + rng.integers(1, len(table), size=n)) % len(table)
+    t = rng.uniform(size=(n, 1))
+    return ((1.0 - t) * table[first] + t * table[second]).astype(np.float32)
