@@ -36,6 +36,7 @@ import numpy as np
 
 from korean_gan.data.charsets import Charset, resolve_charset
 from korean_gan.data.dataset import GlyphDataset, load_dataset
+from korean_gan.artifacts import BEST_FILE, BEST_GENERATOR_FILE, EVAL_LOG_FILE, TENSORBOARD_DIR
 from korean_gan.evaluation import metrics
 
 __all__ = [
@@ -786,13 +787,13 @@ class EvaluationCallback(keras.callbacks.Callback):
         noise_dim = self.model.noise_dim
         self.noise = np.random.default_rng(12345).standard_normal(
             (self.n, noise_dim)).astype(np.float32)
-        best = self.run_dir / "best.json"
+        best = self.run_dir / BEST_FILE
         if best.is_file():
             self.best = float(json.loads(best.read_text())["fcd"])
         if self.tensorboard:
             import tensorflow as tf
 
-            self.writer = tf.summary.create_file_writer(str(self.run_dir / "tensorboard" /
+            self.writer = tf.summary.create_file_writer(str(self.run_dir / TENSORBOARD_DIR /
                                                             "eval"))
 
     def on_epoch_end(self, epoch, logs=None):
@@ -818,7 +819,7 @@ class EvaluationCallback(keras.callbacks.Callback):
             result["unseen_content_accuracy"] = metrics.content_accuracy(
                 probs, to_eval[unseen_labels])
         row = {"epoch": number, **{k: result.get(k, "") for k in self.COLUMNS[1:]}}
-        path = self.run_dir / "eval.csv"
+        path = self.run_dir / EVAL_LOG_FILE
         import csv
 
         new = not path.is_file()
@@ -841,7 +842,7 @@ class EvaluationCallback(keras.callbacks.Callback):
                         tf.summary.scalar(f"eval/{key}", result[key], step=number)
         if result["fcd"] < self.best:
             self.best = result["fcd"]
-            with atomic_path(self.run_dir / "generator.best.weights.h5",
+            with atomic_path(self.run_dir / BEST_GENERATOR_FILE,
                              suffix=".weights.h5") as tmp:
                 self.model.sampling_generator.save_weights(str(tmp))
-            write_json_atomic(self.run_dir / "best.json", {"epoch": number, **row})
+            write_json_atomic(self.run_dir / BEST_FILE, {"epoch": number, **row})

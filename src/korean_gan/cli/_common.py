@@ -1,0 +1,29 @@
+"""What several command groups share: option helpers and the one-line output conventions."""
+
+from __future__ import annotations
+
+import argparse
+
+from korean_gan.training.distribute import PRECISIONS, STRATEGIES
+
+__all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "add_sampling_precision", "model_source"]
+
+#: --model of write and synth (``korean-gan models`` lists the committed ones).
+MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a distilled copy "
+               "of hangul-v1, 1.5x the glyphs per second), hangul-v1 (the default until "
+               "2026-12-01) or a conditional run folder")
+
+
+def add_sampling_precision(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--precision", default="auto",
+                        choices=PRECISIONS,
+                        help="what the generator computes in: auto (default: bf16 on CPUs "
+                             "where a timed matmul shows it faster than float32, glyphs within "
+                             "a few grey levels of float32's; float16 on GPUs; else float32) "
+                             "or float32 for the same bytes on every machine")
+
+
+def model_source(run_dir: str) -> str:
+    from korean_gan.artifacts import run_settings
+
+    return run_settings(run_dir).get("model", "dcgan")

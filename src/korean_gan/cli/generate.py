@@ -1,0 +1,134 @@
+"""`korean-gan write`, `synth`, `styles` and `models`: generated handwriting from a conditional
+model."""
+
+from __future__ import annotations
+
+from korean_gan.cli._common import MODEL_HELP, add_sampling_precision
+
+
+def add_parsers(sub) -> None:
+    """Adds ``write``, ``synth``, ``styles`` and ``models``."""
+    write = sub.add_parser(
+        "write", help="write Hangul text in generated handwriting (a PNG)",
+        description="Write a line of Hangul text (spaces kept; line breaks as \\n) in a "
+                    "generated handwriting style with the pretrained conditional model or "
+                    "your own run.")
+    write.add_argument("text", help='the text, e.g. "안녕하세요"')
+    write.add_argument("--style", default="random",
+                       help="a training font's number or name (see `korean-gan styles`), "
+                            "random (one new style, from --seed), mix (one new blend of two "
+                            "fonts) or mean (default random)")
+    write.add_argument("--model", default="default",
+                       help=MODEL_HELP)
+    write.add_argument("--seed", type=int, default=0, help="seed of noise and style")
+    write.add_argument("--scale", type=int, default=2, help="upscaling (default 2)")
+    write.add_argument("--out", required=True, help="the PNG to write")
+    add_sampling_precision(write)
+    write.set_defaults(handler=_cmd_write)
+
+    synth = sub.add_parser(
+        "synth", help="generate a labelled synthetic dataset for a classifier",
+        description="Generate --per-class images of every syllable of a charset in generated "
+                    "handwriting, written like `data build` output (.npz or class folders of "
+                    "PNG) with a manifest and a preview.")
+    synth.add_argument("--charset", default="ks2350",
+                       help="ks2350 (default), seed16, all11172, a file or literal syllables")
+    synth.add_argument("--per-class", type=int, default=100,
+                       help="images per syllable (default 100)")
+    synth.add_argument("--styles", default="fonts",
+                       help="comma-separated: fonts (every training font in turn), font numbers "
+                            "or names, random (a new style per image), mix (a new blend of two "
+                            "training fonts per image), mean (default fonts)")
+    synth.add_argument("--format", choices=("npz", "imagefolder"), default="npz")
+    synth.add_argument("--out", default=None,
+                       help="default data/synth-<charset>.npz (or a folder for imagefolder)")
+    synth.add_argument("--model", default="default",
+                       help=MODEL_HELP)
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--batch-size", type=int, default=1024)
+    synth.add_argument("--no-preview", action="store_true")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--keep-legible", action="store_true",
+                       help="keep only glyphs the committed evaluator reads as the syllable "
+                            "asked for (cleaner labels; some syllables get fewer images)")
+    add_sampling_precision(synth)
+    synth.set_defaults(handler=_cmd_synth)
+
+    styles = sub.add_parser("styles", help="list the styles (training fonts) of a model")
+    styles.add_argument("--model", default="default",
+                        help="default (the pretrained model) or a conditional run folder")
+    styles.set_defaults(handler=_cmd_styles)
+
+    models = sub.add_parser("models", help="list the committed pretrained models",
+                            description="List the models that --model takes by name: the "
+                                        "committed ones under korean_gan/pretrained, with "
+                                        "their other names, sizes and model cards' summaries.")
+    models.set_defaults(handler=_cmd_models)
+
+
+def _cmd_write(args) -> int:
+    from korean_gan.data.images import save_png
+    from korean_gan.generate import Handwriting
+
+    if not args.out.lower().endswith(".png"):
+        raise ValueError(f"--out {args.out}: give a .png file name")
+    if args.scale < 1:
+        raise ValueError(f"--scale must be a positive integer, got {args.scale}")
+    writer = Handwriting.load(args.model, precision=args.precision)
+    text = args.text.replace("\\n", "\n")
+    image = writer.write(text, style=_style_arg(args.style), seed=args.seed, scale=args.scale)
+    save_png(image, args.out)
+    print(f"wrote {args.out} ({image.shape[1]}×{image.shape[0]} px, style {args.style}, "
+          f"seed {args.seed})")
+    return 0
+
+
+def _style_arg(style: str) -> str:
+    # On the command line "random" and "mix" mean one new style for the whole text.
+    return {"random": "random-one", "mix": "mix-one"}.get(style, style)
+
+
+def _cmd_synth(args) -> int:
+    from korean_gan.generate import Handwriting, SynthConfig
+
+    writer = Handwriting.load(args.model, precision=args.precision)
+    config = SynthConfig(charset=args.charset, per_class=args.per_class,
+                         styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()),
+                         seed=args.seed, out=args.out, format=args.format,
+                         batch_size=args.batch_size, preview=not args.no_preview,
+                         progress=not args.quiet, keep_legible=args.keep_legible)
+    path, manifest = writer.synthesize(config)
+    counts, build = manifest["counts"], manifest["build"]
+    print(f"wrote {path}: {counts['images']:,} images of {counts['classes']} syllables × "
+          f"{counts['per_class']} ({counts['styles']} styles) in {build['seconds']:.1f} s "
+          f"({build['glyphs_per_second']:,.0f} glyphs/s)")
+    if manifest["keep_legible"]:
+        kept = manifest["keep_legible"]
+        print(f"keep-legible: dropped {kept['dropped']:,} glyphs the evaluator "
+              f"{kept['evaluator']} read as another syllable; "
+              f"{kept['syllables_without_images']} syllables have no image left")
+    return 0
+
+
+def _cmd_styles(args) -> int:
+    from korean_gan.generate import Handwriting
+
+    writer = Handwriting.load(args.model)
+    print(f"styles of {writer.info['source']} (plus: random, mix, mean):")
+    for i, font in enumerate(writer.fonts):
+        print(f"{i:3d}  {font}")
+    return 0
+
+
+def _cmd_models(args) -> int:
+    import textwrap
+
+    from korean_gan.artifacts import pretrained_models
+
+    for model in pretrained_models():
+        names = ", ".join([model["name"], *model["aliases"]])
+        print(f"{names}  ({model['megabytes']} MB)")
+        print(textwrap.fill(model["description"], width=92, initial_indent="    ",
+                            subsequent_indent="    ", break_on_hyphens=False))
+    print("Any run folder of `korean-gan train --preset hangul` works as --model too.")
+    return 0
