@@ -156,7 +156,7 @@ def test_stroke_on_a_single_line():
 # --- configuration and the combined call --------------------------------------------------------
 
 def test_augmentation_names_align_with_outputs(glyph):
-    config = AugmentConfig(("seed", "elastic", "affine", "stroke"), copies=2)
+    config = AugmentConfig(("reference", "elastic", "affine", "stroke"), copies=2)
     names = augmentation_names(config)
     assert names == ["orig", "rot+15", "rot-15", "shift-x27", "shift-y27", "elastic1",
                      "elastic2", "affine1", "affine2", "thick", "thin"]
@@ -174,7 +174,7 @@ def test_augmentation_names_align_with_outputs(glyph):
 
 @pytest.mark.parametrize("policies, copies, expected", [
     (("none",), 3, ["orig"]),
-    (("seed",), 3, ["orig", "rot+15", "rot-15", "shift-x27", "shift-y27"]),
+    (("reference",), 3, ["orig", "rot+15", "rot-15", "shift-x27", "shift-y27"]),
     (("elastic",), 3, ["orig", "elastic1", "elastic2", "elastic3"]),
     (("stroke", "affine"), 1, ["orig", "thick", "thin", "affine1"]),
 ])
@@ -185,13 +185,19 @@ def test_augmentation_names(policies, copies, expected, glyph):
 
 
 def test_policy_may_be_given_as_a_string():
-    assert AugmentConfig("seed").policies == ("seed",)
+    assert AugmentConfig("reference").policies == ("reference",)
+
+
+def test_the_old_policy_name_seed_still_works_with_a_warning():
+    with pytest.warns(FutureWarning, match="'seed' is now called 'reference'"):
+        config = AugmentConfig(("seed", "elastic"))
+    assert config.policies == ("reference", "elastic")
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"policies": ("mirror",)}, "unknown augmentation policy 'mirror'"),
-    ({"policies": ("seed", "flip")}, "'flip'"),
-    ({"policies": ("seed", "seed")}, "twice"),
+    ({"policies": ("reference", "flip")}, "'flip'"),
+    ({"policies": ("reference", "reference")}, "twice"),
     ({"copies": 0}, "copies"),
     ({"copies": -2}, "copies"),
     ({"copies": 1.5}, "copies"),

@@ -73,7 +73,7 @@ def test_build_manifest_and_preview(seed16_build, two_fonts):
     assert seed16_build.manifest_path.name == "seed16.json"
     assert manifest["charset"] == {"name": "seed16", "size": 16, "chars": SEED16}
     assert manifest["augmentations"] == SEED_AUGS
-    assert manifest["parameters"]["size"] == 32 and manifest["parameters"]["augment"] == ["seed"]
+    assert manifest["parameters"]["size"] == 32 and manifest["parameters"]["augment"] == ["reference"]
     assert manifest["counts"]["images"] == 160 and manifest["counts"]["glyphs"] == 32
     assert manifest["counts"]["fonts"] == 2 and manifest["counts"]["classes"] == 16
     assert manifest["counts"]["glyphs_skipped"] == 0 and manifest["counts"]["per_class_min"] == 10
@@ -96,7 +96,7 @@ def test_build_is_byte_identical_with_one_or_two_workers(tmp_path, two_fonts):
     charset.write_text("".join(ks2350().chars[:1100]), encoding="utf-8")
     results = [
         _build(two_fonts, tmp_path / f"w{workers}" / "set.npz", charset=str(charset),
-               augment=("seed", "elastic", "affine"), copies=1, workers=workers)
+               augment=("reference", "elastic", "affine"), copies=1, workers=workers)
         for workers in (1, 2)
     ]
     assert [r.manifest["build"]["workers"] for r in results] == [1, 2]

@@ -44,7 +44,7 @@ def tiny_data(tmp_path_factory, two_fonts):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("preset", ["seed", "hangul"])
+@pytest.mark.parametrize("preset", ["reference", "hangul"])
 def test_mirrored_run_on_two_logical_cpus_trains_and_its_checkpoint_loads_on_one(
         preset, tiny_data, tmp_path):
     run = tmp_path / "run"
@@ -126,11 +126,11 @@ def test_unknown_strategy_and_precision_are_refused(tiny_data, tmp_path):
     from korean_gan.training.trainer import train
 
     for field, value in (("strategy", "ring"), ("precision", "fp8")):
-        config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "r"),
+        config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "r"),
                                          **{field: value})
         with pytest.raises(TrainError, match=f"unknown {field} '{value}'; choose from"):
             train(config)
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "m"),
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "m"),
                                      strategy="multiworker", batch_size=16)
     with pytest.raises(ValueError, match="multiworker needs TF_CONFIG"):
         train(config)
@@ -144,7 +144,7 @@ def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_weights(tiny_data
     from korean_gan.training.config import TrainConfig
     from korean_gan.training.trainer import build_gan, train
 
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "bf"),
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "bf"),
                                      epochs=1, batch_size=16, precision="mixed_bfloat16",
                                      eval_every=0, verbose=0, tensorboard=False)
     gan = build_gan(config, 32)
@@ -165,7 +165,7 @@ def test_auto_precision_is_saved_as_the_precision_it_chose(tiny_data, tmp_path):
     from korean_gan.training.distribute import resolve_precision
     from korean_gan.training.trainer import read_run_config, train
 
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "a"),
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "a"),
                                      epochs=1, batch_size=16, precision="auto", eval_every=0,
                                      verbose=0, tensorboard=False)
     train(config)

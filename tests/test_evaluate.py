@@ -224,7 +224,7 @@ def test_training_callback_logs_metrics_and_keeps_the_best(two_fonts, tmp_path):
     build_dataset(charset="seed16", fonts=tuple(map(str, two_fonts)), augment=("none",),
                   out=str(data), workers=1, progress=False, preview=False)
     run = tmp_path / "run"
-    train(TrainConfig.from_preset("seed", data=str(data), run_dir=str(run), epochs=2,
+    train(TrainConfig.from_preset("reference", data=str(data), run_dir=str(run), epochs=2,
                                   batch_size=16, eval_every=1, eval_samples=64, verbose=0,
                                   tensorboard=False))
     with open(run / "eval.csv") as fh:
@@ -244,7 +244,7 @@ def test_train_evaluator_records_its_fonts_and_split(font_dir, tmp_path):
     fonts = ["CuteFont-Regular", "DoHyeon-Regular", "Gaegu-Regular"]
     config = EvaluatorConfig(charset="가나다", fonts=tuple(str(font_dir / f"{f}.ttf")
                                                           for f in fonts),
-                             held_out=("Gaegu-Regular",), augment=("seed",), epochs=1)
+                             held_out=("Gaegu-Regular",), augment=("reference",), epochs=1)
     out = tmp_path / "tiny.weights.h5"
     _, report = train_evaluator(config, out, verbose=0)
     info = json.loads((tmp_path / "tiny.json").read_text())

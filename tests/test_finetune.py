@@ -142,7 +142,7 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
         "CuteFont-Regular": 3}
 
     with pytest.raises(TrainError, match="content-weight is for the conditional model"):
-        train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(tmp_path / "s"),
+        train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "s"),
                                       content_weight=1.0))
     with pytest.raises(TrainError, match="content-weight must be 0 or positive"):
         train(TrainConfig.from_preset("hangul", run_dir=str(tmp_path / "n"),

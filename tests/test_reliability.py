@@ -249,7 +249,7 @@ def test_bad_dataset_stops_training_before_it_starts(tiny_data, tmp_path, damage
         np.savez(path, **arrays)
     run = tmp_path / "run"
     with pytest.raises(DatasetError) as info:
-        train(TrainConfig.from_preset("seed", data=str(path), run_dir=str(run), epochs=1,
+        train(TrainConfig.from_preset("reference", data=str(path), run_dir=str(run), epochs=1,
                                       batch_size=4, verbose=0, tensorboard=False))
     assert message in str(info.value) and str(path) in str(info.value)
     assert not run.exists()                            # nothing started, nothing written
@@ -277,7 +277,7 @@ def test_bad_training_configuration_is_named_before_training(tiny_data, tmp_path
     from korean_gan.training.trainer import train
 
     run = tmp_path / "run"
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), epochs=1,
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run), epochs=1,
                                      batch_size=4, verbose=0, tensorboard=False)
     for key, value in override.items():
         setattr(config, key, value)
@@ -293,7 +293,7 @@ def test_run_folder_that_is_a_file_or_not_writable(tiny_data, tmp_path, monkeypa
 
     def attempt(run_dir):
         with pytest.raises(TrainError) as info:
-            train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run_dir),
+            train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run_dir),
                                           epochs=1, batch_size=4, verbose=0, tensorboard=False))
         return str(info.value)
 
@@ -548,7 +548,7 @@ def handlers_kept():
 def _tiny_config(data: Path, run: Path, epochs: int = 3):
     from korean_gan.training.config import TrainConfig
 
-    return TrainConfig.from_preset("seed", data=str(data), run_dir=str(run), epochs=epochs,
+    return TrainConfig.from_preset("reference", data=str(data), run_dir=str(run), epochs=epochs,
                                    batch_size=8, checkpoint_every=1, verbose=0,
                                    tensorboard=False, eval_every=0)
 

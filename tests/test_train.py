@@ -35,12 +35,12 @@ def _weights(run_dir: Path) -> list[np.ndarray]:
 
 def test_train_writes_everything_into_the_run_folder(tiny_data, tmp_path):
     run = tmp_path / "run"
-    history = train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run),
+    history = train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run),
                                             **TINY))
     assert history.epoch == [0, 1]
     assert not history.interrupted
     saved = json.loads((run / "config.json").read_text())
-    assert saved["epochs"] == 2 and saved["batch_size"] == 8 and saved["preset"] == "seed"
+    assert saved["epochs"] == 2 and saved["batch_size"] == 8 and saved["preset"] == "reference"
     noise = np.load(run / "fixed_noise.npy")
     assert noise.shape == (16, 100) and noise.dtype == np.float32
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png",
@@ -77,9 +77,9 @@ def test_train_step_updates_both_networks(tiny_data):
 def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_data, tmp_path):
     tf.config.experimental.enable_op_determinism()
     whole, split = tmp_path / "whole", tmp_path / "split"
-    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(whole),
+    train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(whole),
                                   **{**TINY, "epochs": 4}))
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(split), **TINY)
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(split), **TINY)
     train(config)
     config.epochs = 4
     history = train(config, resume=True)
@@ -112,7 +112,7 @@ class _RecordRates(keras.callbacks.Callback):
 def test_learning_rates_decay_linearly_over_the_last_epochs_also_after_a_resume(tiny_data,
                                                                                tmp_path):
     run = tmp_path / "run"
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run),
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run),
                                      **{**TINY, "epochs": 3}, lr_decay_epochs=2,
                                      g_learning_rate=3e-4, d_learning_rate=6e-4)
     record = _RecordRates()
@@ -123,7 +123,7 @@ def test_learning_rates_decay_linearly_over_the_last_epochs_also_after_a_resume(
     # A resume may add a decay to a run trained at constant rates: the checkpoint restores
     # the optimizer's last rate, and the schedule overrides it from the first resumed epoch.
     constant = tmp_path / "constant"
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(constant),
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(constant),
                                      **TINY)
     train(config)
     record = _RecordRates()
@@ -143,7 +143,7 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
     tf.config.experimental.enable_op_determinism()
     settings = {**TINY, "epochs": 3, "batch_size": 4}  # 5 steps per epoch
     whole, split = tmp_path / "whole", tmp_path / "split"
-    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(whole), **settings))
+    train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(whole), **settings))
 
     class CtrlC(keras.callbacks.Callback):
         """Presses Ctrl-C during step 2 of epoch 2 (the trainer then finishes step 3)."""
@@ -155,7 +155,7 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
             if self.epoch == 1 and batch == 1:
                 os.kill(os.getpid(), signal.SIGINT)
 
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(split),
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(split),
                                      **settings)
     history = train(config, callbacks=[CtrlC()])
     assert history.interrupted
@@ -187,7 +187,7 @@ def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tmp_pa
     from korean_gan.training.trainer import _checkpoint
 
     run = tmp_path / "run"
-    config = TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), **TINY)
+    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run), **TINY)
     train(config)
     gan = build_gan(config, 32)
     epoch = tf.Variable(2, dtype=tf.int64)
@@ -206,7 +206,7 @@ def test_cli_resume_of_a_copied_run_continues_the_copy(tiny_data, tmp_path):
     from korean_gan.cli import main
 
     original, copy = tmp_path / "original", tmp_path / "copy"
-    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(original),
+    train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(original),
                                   **{**TINY, "epochs": 1}))
     shutil.copytree(original, copy)
     assert main(["train", "--resume", "--run-dir", str(copy), "--epochs", "2", "--quiet",
@@ -219,24 +219,24 @@ def test_cli_resume_of_a_copied_run_continues_the_copy(tiny_data, tmp_path):
 def test_training_refuses_bad_requests(tiny_data, tmp_path):
     base = dict(data=str(tiny_data), verbose=0, tensorboard=False)
     with pytest.raises(TrainError, match="epochs must be a positive integer, got 0"):
-        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "a"), epochs=0, **base))
+        train(TrainConfig.from_preset("reference", run_dir=str(tmp_path / "a"), epochs=0, **base))
     with pytest.raises(TrainError, match="batch size 256 is larger than the dataset"):
-        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "b"), epochs=1, **base))
+        train(TrainConfig.from_preset("reference", run_dir=str(tmp_path / "b"), epochs=1, **base))
     with pytest.raises(TrainError, match="unknown preset 'nope'"):
         TrainConfig.from_preset("nope")
     with pytest.raises(TrainError, match="not a run folder to resume"):
-        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "c"), epochs=1, **base),
+        train(TrainConfig.from_preset("reference", run_dir=str(tmp_path / "c"), epochs=1, **base),
               resume=True)
     (tmp_path / "file").write_text("x")
     with pytest.raises(TrainError, match="is a file"):
-        train(TrainConfig.from_preset("seed", run_dir=str(tmp_path / "file"), epochs=1,
+        train(TrainConfig.from_preset("reference", run_dir=str(tmp_path / "file"), epochs=1,
                                       batch_size=8, **base))
     run = tmp_path / "d"
-    train(TrainConfig.from_preset("seed", run_dir=str(run), epochs=1, batch_size=8, **base))
+    train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base))
     with pytest.raises(TrainError, match="already holds a run; pass --resume"):
-        train(TrainConfig.from_preset("seed", run_dir=str(run), epochs=1, batch_size=8, **base))
+        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base))
     with pytest.raises(TrainError, match="already finished 1 epochs"):
-        train(TrainConfig.from_preset("seed", run_dir=str(run), epochs=1, batch_size=8, **base),
+        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base),
               resume=True)
 
 
@@ -290,7 +290,7 @@ def test_cli_sample_and_gif(tiny_data, tmp_path):
     from korean_gan.cli import main
 
     run = tmp_path / "run"
-    train(TrainConfig.from_preset("seed", data=str(tiny_data), run_dir=str(run), **TINY))
+    train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run), **TINY))
     assert main(["sample", "--run-dir", str(run), "--n", "6", "--out",
                  str(tmp_path / "s.npz")]) == 0
     with np.load(tmp_path / "s.npz", allow_pickle=False) as npz:
@@ -321,3 +321,33 @@ def test_cli_demo_writes_the_gif_and_final_grid(two_fonts, tmp_path):
     assert sentence.height == 3 * 2 * (round(32 * 1.15) + 2 * 8)
     rows = _log_rows(tmp_path / "run")
     assert len(rows) == 1
+
+
+def test_each_model_has_its_own_config_and_the_old_preset_name_still_works():
+    from korean_gan.training.config import ConditionalConfig, ReferenceConfig
+
+    reference = TrainConfig.from_preset("reference")
+    assert type(reference) is ReferenceConfig and reference.model == "dcgan"
+    assert not hasattr(reference, "g_filters")
+    hangul = TrainConfig.from_preset("hangul", g_filters=64)
+    assert type(hangul) is ConditionalConfig and hangul.g_filters == 64
+    with pytest.warns(FutureWarning, match="'seed' is now called 'reference'"):
+        old = TrainConfig.from_preset("seed", epochs=3)
+    assert old == TrainConfig.from_preset("reference", epochs=3)
+    with pytest.raises(TrainError, match="g-filters is for the conditional model"):
+        TrainConfig.from_preset("reference", g_filters=64)
+
+
+def test_a_run_folder_of_the_previous_format_still_resumes_with_its_config(tmp_path):
+    from korean_gan.training.config import ReferenceConfig
+    from korean_gan.training.trainer import read_run_config
+
+    # Before each model had its own config, a reference run saved every field of both models
+    # and called its preset "seed".
+    old = {"preset": "seed", "data": "data/seed16.npz", "run_dir": "runs/seed", "epochs": 50,
+           "model": "dcgan", "noise_dim": 100, "batch_size": 256, "g_filters": 256,
+           "content_weight": 0.0, "init_from": "", "seed": 3}
+    (tmp_path / "config.json").write_text(json.dumps(old), encoding="utf-8")
+    config = read_run_config(tmp_path)
+    assert type(config) is ReferenceConfig
+    assert (config.preset, config.seed, config.noise_dim) == ("reference", 3, 100)

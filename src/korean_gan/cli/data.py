@@ -26,8 +26,8 @@ def _add_data_parsers(sub) -> None:
     build.add_argument("--font-dir", action="append", default=[], metavar="DIR",
                        help="a folder of .ttf/.otf/.ttc fonts to use (repeatable); with --fonts "
                             "bundled it adds to the corpus")
-    build.add_argument("--augment", default="seed",
-                       help="comma-separated policies: none, seed (default: the reference's "
+    build.add_argument("--augment", default="reference",
+                       help="comma-separated policies: none, reference (default: the reference's "
                             "±15° rotations and wrap shifts), elastic, affine, stroke")
     build.add_argument("--copies", type=int, default=3,
                        help="variants per glyph for the random policies (default 3)")

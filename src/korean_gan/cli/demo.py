@@ -45,7 +45,7 @@ def _cmd_demo(args) -> int:
     from korean_gan.training.trainer import train
 
     run_dir = Path(args.run_dir or time.strftime("runs/ganadalama-%Y%m%d-%H%M%S"))
-    config = TrainConfig.from_preset("seed", data=str(built.path), run_dir=str(run_dir),
+    config = TrainConfig.from_preset("reference", data=str(built.path), run_dir=str(run_dir),
                                      epochs=args.epochs,
                                      batch_size=min(256, built.n_images), verbose=2)
     print(f"2/4 training the reference DCGAN for {args.epochs} epochs into {run_dir} "

@@ -14,7 +14,7 @@ def add_parsers(sub) -> None:
     ev_train.add_argument("--fonts", nargs="+", default=["bundled"], metavar="PATH")
     ev_train.add_argument("--epochs", type=int, default=None, help="default 30")
     ev_train.add_argument("--augment", default=None,
-                          help="training augmentation policies (default seed,affine,elastic,"
+                          help="training augmentation policies (default reference,affine,elastic,"
                                "stroke)")
     ev_train.add_argument("--copies", type=int, default=None,
                           help="variants per random policy (default 2)")

@@ -11,6 +11,26 @@ from korean_gan.artifacts import (
 )
 from korean_gan.cli._common import PRECISIONS, STRATEGIES, model_source
 
+#: ``train``'s options (argparse dests) -> the config field each sets
+#: (:mod:`korean_gan.training.config`); a test checks that together with :data:`PRESET_ONLY`
+#: they cover every field of every model's config.
+OPTION_FIELDS = {
+    "preset": "preset", "data": "data", "run_dir": "run_dir", "epochs": "epochs",
+    "batch_size": "batch_size", "g_lr": "g_learning_rate", "d_lr": "d_learning_rate",
+    "lr_decay_epochs": "lr_decay_epochs", "g_filters": "g_filters", "d_filters": "d_filters",
+    "content_weight": "content_weight", "recognizer_epochs": "recognizer_epochs",
+    "recognizer_warmup": "recognizer_warmup_epochs", "repeat_font": "repeat_fonts",
+    "init_from": "init_from", "seed": "seed", "checkpoint_every": "checkpoint_every",
+    "snapshot_every": "snapshot_every", "eval_every": "eval_every", "precision": "precision",
+    "strategy": "strategy", "no_tensorboard": "tensorboard", "quiet": "verbose",
+}
+#: Config fields that only a preset or the Python API sets: the model's architecture and loss
+#: are the preset's, and the rest rarely needs changing.
+PRESET_ONLY = frozenset({
+    "model", "noise_dim", "beta_1", "beta_2", "loss", "keep_checkpoints", "sample_every",
+    "eval_samples", "ema_decay", "diffaugment", "spectral_norm", "aux_weight", "recon_weight",
+})
+
 
 def add_parsers(sub) -> None:
     """Adds ``train``, ``sample``, ``gif`` and ``distill``."""
@@ -19,8 +39,8 @@ def add_parsers(sub) -> None:
         description="Train a GAN; everything the run writes (config, samples, GIF, log, "
                     "TensorBoard, checkpoints, final generator) goes into its run folder.",
     )
-    train.add_argument("--preset", default="seed",
-                       help="model and hyperparameters: seed (the reference DCGAN with the "
+    train.add_argument("--preset", default="reference",
+                       help="model and hyperparameters: reference (the reference DCGAN with the "
                             "TensorFlow DCGAN tutorial's Adam 1e-4, batch 256); hangul (the "
                             "conditional model: jamo + style conditioning)")
     train.add_argument("--data", default=None,

@@ -6,8 +6,8 @@ with paper = 1, as scikit-image expects and as the reference project did, and ar
 Policies (combine several; the original image is always kept once):
 
 * ``none``: the original only.
-* ``seed``: the reference project's four transforms, exactly: ``rotate(img, 15, cval=1)``,
-  ``rotate(img, -15, cval=1)``, ``warp(img, AffineTransform(translation=(27, 0)), mode="wrap")``
+* ``reference`` (earlier name ``seed``): the reference project's four transforms, exactly:
+  ``rotate(img, 15, cval=1)``, ``rotate(img, -15, cval=1)``, ``warp(img, AffineTransform(translation=(27, 0)), mode="wrap")``
   and ``warp(img, AffineTransform(translation=(0, 27)), mode="wrap")``.
 * ``elastic``: the IBM tensorflow-hangul-recognition elastic distortion (alpha 30-36,
   sigma 5-6 at 64 px, scaled to the image size), ``copies`` random variants.
@@ -37,6 +37,7 @@ __all__ = [
     "random_affine",
     "random_affine_batch",
     "seed_transforms",
+    "canonical_policy",
     "stroke_variants",
     "to_unit",
 ]
@@ -167,7 +168,8 @@ def _names_copies(prefix: str) -> Callable[[int], list[str]]:
 POLICIES: dict[str, tuple[Callable[[int], list[str]],
                           Callable[[np.ndarray, np.random.Generator, int], list[np.ndarray]]]] = {
     "none": (lambda copies: [], lambda image, rng, copies: []),
-    "seed": (_names_seed, lambda image, rng, copies: [v for _, v in seed_transforms(image)]),
+    "reference": (_names_seed,
+                  lambda image, rng, copies: [v for _, v in seed_transforms(image)]),
     "elastic": (_names_copies("elastic"),
                 lambda image, rng, copies: [elastic_distort(image, rng) for _ in range(copies)]),
     "affine": (_names_copies("affine"),
@@ -175,6 +177,22 @@ POLICIES: dict[str, tuple[Callable[[int], list[str]],
     "stroke": (lambda copies: ["thick", "thin"],
                lambda image, rng, copies: [v for _, v in stroke_variants(image)]),
 }
+
+
+#: Earlier names of policies, still accepted (with a FutureWarning).
+POLICY_ALIASES = {"seed": "reference"}
+
+
+def canonical_policy(name: str) -> str:
+    """A policy's current name; an earlier name gives a FutureWarning naming the new one."""
+    if name in POLICY_ALIASES:
+        import warnings
+
+        warnings.warn(f"augmentation policy {name!r} is now called "
+                      f"{POLICY_ALIASES[name]!r}; the old name will be removed",
+                      FutureWarning, stacklevel=3)
+        return POLICY_ALIASES[name]
+    return name
 
 
 @dataclass(frozen=True)
@@ -187,11 +205,12 @@ class AugmentConfig:
             recipe made 3 elastic copies.
     """
 
-    policies: tuple[str, ...] = ("seed",)
+    policies: tuple[str, ...] = ("reference",)
     copies: int = 3
 
     def __post_init__(self) -> None:
         policies = (self.policies,) if isinstance(self.policies, str) else tuple(self.policies)
+        policies = tuple(canonical_policy(name) for name in policies)
         object.__setattr__(self, "policies", policies)
         for name in policies:
             if name not in POLICIES:

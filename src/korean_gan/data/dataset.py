@@ -83,8 +83,8 @@ class BuildConfig:
     Attributes:
         charset: A charset name, text file or literal syllables (see ``korean_gan.data.charsets``).
         fonts: Font files or folders; ``"bundled"`` is the bundled corpus.
-        augment: Augmentation policy names (see ``korean_gan.data.augment``); ``("seed",)`` is the
-            reference project's.
+        augment: Augmentation policy names (see ``korean_gan.data.augment``);
+            ``("reference",)`` is the reference project's.
         copies: Variants per glyph for the random augmentation policies.
         size: Glyph side in pixels.
         seed: Seed of the random augmentations.
@@ -105,7 +105,7 @@ class BuildConfig:
 
     charset: str = "seed16"
     fonts: tuple[str, ...] = ("bundled",)
-    augment: tuple[str, ...] = ("seed",)
+    augment: tuple[str, ...] = ("reference",)
     copies: int = 3
     size: int = 32
     seed: int = 0

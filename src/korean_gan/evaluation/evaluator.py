@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from korean_gan.artifacts import BEST_FILE, BEST_GENERATOR_FILE, EVAL_LOG_FILE, TENSORBOARD_DIR
 from korean_gan.data.charsets import Charset, resolve_charset
 from korean_gan.data.dataset import GlyphDataset, load_dataset
-from korean_gan.artifacts import BEST_FILE, BEST_GENERATOR_FILE, EVAL_LOG_FILE, TENSORBOARD_DIR
 from korean_gan.evaluation import metrics
 
 __all__ = [
@@ -89,7 +89,7 @@ class EvaluatorConfig:
     charset: str = "seed16"
     fonts: tuple[str, ...] = ("bundled",)
     held_out: tuple[str, ...] = DEFAULT_HELD_OUT
-    augment: tuple[str, ...] = ("seed", "affine", "elastic", "stroke")
+    augment: tuple[str, ...] = ("reference", "affine", "elastic", "stroke")
     copies: int = 2
     epochs: int = 30
     batch_size: int = 128

@@ -8,10 +8,19 @@ reference notebook's own are not public; ``hangul`` is the conditional model.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-__all__ = ["MODELS", "PRESETS", "TrainConfig", "TrainError"]
+__all__ = [
+    "MODELS",
+    "PRESETS",
+    "PRESET_ALIASES",
+    "ConditionalConfig",
+    "ReferenceConfig",
+    "TrainConfig",
+    "TrainError",
+    "config_class",
+]
 
 
 class TrainError(ValueError):
@@ -22,8 +31,9 @@ class TrainError(ValueError):
 PRESETS: dict[str, dict] = {
     # The reference DCGAN (Radford et al. 2015, https://arxiv.org/abs/1511.06434) with the
     # TensorFlow DCGAN tutorial's training set-up.
-    "seed": dict(model="dcgan", noise_dim=100, batch_size=256, g_learning_rate=1e-4,
-                 d_learning_rate=1e-4, beta_1=0.9, beta_2=0.999, loss="nonsaturating"),
+    "reference": dict(model="dcgan", noise_dim=100, batch_size=256, g_learning_rate=1e-4,
+                      d_learning_rate=1e-4, beta_1=0.9, beta_2=0.999,
+                      loss="nonsaturating"),
     # The conditional model (korean_gan.training.conditional): jamo + font conditioning,
     # spectral norm, projection critic, hinge loss, DiffAugment, EMA; Adam(2e-4, β₁ = 0, β₂ =
     # 0.99) as in SN-GAN (Miyato et al. 2018). Generator 256 → 32 filters: at 128 → 16 it underfits
@@ -34,11 +44,16 @@ PRESETS: dict[str, dict] = {
                    g_filters=256, d_filters=32, aux_weight=0.0, recon_weight=20.0),
 }
 MODELS = ("dcgan", "conditional")
+#: Earlier names of presets, still accepted (with a FutureWarning).
+PRESET_ALIASES = {"seed": "reference"}
 
 
 @dataclass
 class TrainConfig:
-    """Everything that determines a training run.
+    """What every model's training run shares: data, run folder, optimiser, schedule, hardware.
+
+    Each model has its own subclass (:class:`ReferenceConfig`, :class:`ConditionalConfig`);
+    :meth:`from_preset` gives the right one.
 
     Attributes:
         preset: Named model and hyperparameters (see :data:`PRESETS`).
@@ -55,29 +70,9 @@ class TrainConfig:
         lr_decay_epochs: Decay both learning rates linearly towards 0 over the last this many
             epochs (pix2pix's schedule); 0 keeps them constant. A resume may change it.
         loss: Loss family (``nonsaturating`` or ``hinge``; see ``korean_gan.training.losses``).
-        ema_decay: Conditional model: decay of the generator's weight average used to sample.
-        diffaugment: Conditional model: DiffAugment policy before the critic ("" = none).
-        spectral_norm: Conditional model: spectral normalisation on the critic's layers
-            (Miyato et al. 2018); ``False`` only to measure what it does.
-        g_filters: Conditional model: channels of the generator's first feature map.
-        d_filters: Conditional model: channels of the critic's first block.
-        aux_weight: Conditional model: weight of the critic's auxiliary jamo classifiers
-            (AC-GAN) in both losses; 0 leaves content to the projection term alone.
-        recon_weight: Conditional model: weight of the L1 distance between a real glyph and
-            the generated glyph of the same syllable and font (pix2pix/zi2zi); 0 turns it off.
-        content_weight: Conditional model: weight of a content loss, the jamo cross-entropy of
-            a frozen recogniser reading the generated glyphs (ScrabbleGAN); the recogniser is
-            trained on the run's own training glyphs when the run starts and kept in the run
-            folder (``recognizer.weights.h5``); 0 turns it off.
-        recognizer_epochs: Conditional model with a content loss: epochs of that recogniser.
-        recognizer_warmup_epochs: Epochs over which the recogniser's learning rate rises
-            linearly from 0 before its cosine decay (0: none, as the shipped model's had).
         repeat_fonts: Font name -> how many times that font's training glyphs appear in
             every epoch (``--repeat-font NAME=K``): more steps on a style the model draws
             badly. Empty: each glyph once.
-        init_from: Conditional model: start the generator, its weight average and the font
-            styles from a trained model folder (``default`` = the pretrained model, or a run
-            folder) instead of at random: fine-tuning; the critic starts fresh. "" = scratch.
         precision: ``float32``, ``mixed_bfloat16`` (CPUs with AVX512-BF16/AMX),
             ``mixed_float16`` (GPUs; with loss scaling) or ``auto`` (by hardware); see
             ``korean_gan.training.distribute``.
@@ -97,9 +92,9 @@ class TrainConfig:
         verbose: Keras progress output: ``"auto"``, 0 (silent), 1 (bar) or 2 (line per epoch).
     """
 
-    preset: str = "seed"
+    preset: str = "reference"
     data: str = "data/seed16.npz"
-    run_dir: str = "runs/seed"
+    run_dir: str = "runs/reference"
     epochs: int = 50
     model: str = "dcgan"
     noise_dim: int = 100
@@ -110,18 +105,7 @@ class TrainConfig:
     beta_2: float = 0.999
     lr_decay_epochs: int = 0  # constant learning rates, as the reference and SN-GAN train
     loss: str = "nonsaturating"
-    ema_decay: float = 0.999
-    diffaugment: str = "translation,cutout"
-    spectral_norm: bool = True  # on the critic's layers; off only to ablate it
-    g_filters: int = 256
-    d_filters: int = 32
-    aux_weight: float = 0.0
-    recon_weight: float = 20.0
-    content_weight: float = 0.0  # off: the published presets have no recogniser
-    recognizer_epochs: int = 30  # with random affine variants every epoch; 10 read 81% of vowels
-    recognizer_warmup_epochs: float = 0.0  # 0 keeps the shipped model's recogniser
     repeat_fonts: dict[str, int] = field(default_factory=dict)  # every glyph once
-    init_from: str = ""  # train from scratch
     precision: str = "float32"
     strategy: str = "default"
     seed: int = 0
@@ -135,12 +119,31 @@ class TrainConfig:
     verbose: int | str = "auto"
 
     @classmethod
-    def from_preset(cls, preset: str = "seed", **overrides) -> TrainConfig:
-        """A config with the preset's values, then ``overrides`` (None values are ignored)."""
+    def from_preset(cls, preset: str = "reference", **overrides) -> TrainConfig:
+        """The config of a preset's model with the preset's values, then ``overrides`` (None
+        values are ignored).
+
+        Raises:
+            TrainError: an unknown preset, or an override that the preset's model has not.
+        """
+        if preset in PRESET_ALIASES:
+            import warnings
+
+            warnings.warn(f"preset {preset!r} is now called {PRESET_ALIASES[preset]!r}; the old "
+                          "name will be removed", FutureWarning, stacklevel=2)
+            preset = PRESET_ALIASES[preset]
         if preset not in PRESETS:
             raise TrainError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
         values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
-        return cls(preset=preset, **values)
+        target = config_class(values["model"])
+        known = {f.name for f in fields(target)}
+        for name in values:
+            if name not in known:
+                conditional = name in {f.name for f in fields(ConditionalConfig)}
+                raise TrainError(f"{name.replace('_', '-')} is for the conditional model "
+                                 "(--preset hangul)" if conditional else
+                                 f"unknown training setting {name!r}")
+        return target(preset=preset, **values)
 
     def validate(self) -> None:
         """Raises TrainError naming the first value that cannot work."""
@@ -150,26 +153,16 @@ class TrainConfig:
                 raise TrainError(f"{name.replace('_', '-')} must be 0 or a positive integer, "
                                  f"got {value!r}")
         for name in ("epochs", "batch_size", "noise_dim", "checkpoint_every", "sample_every",
-                     "keep_checkpoints", "g_filters", "d_filters", "recognizer_epochs"):
+                     "keep_checkpoints"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
                                  f"{value!r}")
-        if not isinstance(self.recognizer_warmup_epochs, (int, float)) \
-                or isinstance(self.recognizer_warmup_epochs, bool) \
-                or not 0 <= self.recognizer_warmup_epochs < self.recognizer_epochs:
-            raise TrainError(f"recognizer-warmup must be a number from 0 to below "
-                             f"recognizer-epochs ({self.recognizer_epochs}), got "
-                             f"{self.recognizer_warmup_epochs!r}")
         if not isinstance(self.repeat_fonts, dict) or not all(
                 isinstance(k, int) and not isinstance(k, bool) and k >= 1
                 for k in self.repeat_fonts.values()):
             raise TrainError(f"repeat-font: give each font a whole number of repeats (1 or "
                              f"more), got {self.repeat_fonts!r}")
-        if self.model == "conditional" and self.g_filters < 8:
-            # Halved at each of the generator's three upsamplings: fewer than 8 leaves none.
-            raise TrainError(f"g-filters must be at least 8 for the conditional model, got "
-                             f"{self.g_filters}")
         for name in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, name) > 0:
                 raise TrainError(f"{name.replace('_', '-')} must be positive")
@@ -183,17 +176,11 @@ class TrainConfig:
         if self.strategy not in STRATEGIES:
             raise TrainError(f"unknown strategy {self.strategy!r}; choose from "
                              f"{', '.join(STRATEGIES)}")
-        if self.model != "conditional":
-            for name, off in (("content_weight", 0.0), ("init_from", "")):
-                if getattr(self, name) != off:
-                    raise TrainError(f"{name.replace('_', '-')} is for the conditional model "
-                                     "(--preset hangul)")
-        for name in ("aux_weight", "recon_weight", "content_weight"):
-            if not getattr(self, name) >= 0:
-                raise TrainError(f"{name.replace('_', '-')} must be 0 or positive, got "
-                                 f"{getattr(self, name)!r}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
+        expected = config_class(self.model)
+        if not isinstance(self, expected) and not (type(self) is TrainConfig
+                                                   and self.model == "dcgan"):
+            raise TrainError(f"a {type(self).__name__} cannot train the {self.model} model; use "
+                             f"{expected.__name__} or TrainConfig.from_preset")
         from korean_gan.training.losses import get_losses
 
         get_losses(self.loss)
@@ -203,12 +190,6 @@ class TrainConfig:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise TrainError(f"{name.replace('_', '-')} must be in [0, 1), got {value!r}")
-        from korean_gan.training.diffaugment import POLICIES as DIFFAUGMENT_POLICIES
-
-        for name in self.diffaugment.split(","):
-            if name and name not in DIFFAUGMENT_POLICIES:
-                raise TrainError(f"unknown DiffAugment transform {name!r} in diffaugment; "
-                                 f"choose from {', '.join(DIFFAUGMENT_POLICIES)}")
         # The run folder, or the nearest existing folder above it, must be a writable folder:
         # fail now, naming the path, rather than after the data is loaded and the model built.
 
@@ -220,3 +201,97 @@ class TrainConfig:
         if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
             raise TrainError(f"run folder {run_dir}: {existing} is not writable; choose another "
                              "--run-dir")
+
+
+@dataclass
+class ReferenceConfig(TrainConfig):
+    """The reference DCGAN's training (``--preset reference``); its settings are
+    :class:`TrainConfig`'s."""
+
+    model: str = "dcgan"
+
+
+@dataclass
+class ConditionalConfig(TrainConfig):
+    """The conditional model's training (``--preset hangul``): :class:`TrainConfig`'s settings
+    and the model's own.
+
+    Attributes:
+        ema_decay: Decay of the generator's weight average used to sample.
+        diffaugment: DiffAugment policy before the critic ("" = none).
+        spectral_norm: Spectral normalisation on the critic's layers (Miyato et al. 2018);
+            ``False`` only to measure what it does.
+        g_filters: Channels of the generator's first feature map.
+        d_filters: Channels of the critic's first block.
+        aux_weight: Weight of the critic's auxiliary jamo classifiers (AC-GAN) in both losses;
+            0 leaves content to the projection term alone.
+        recon_weight: Weight of the L1 distance between a real glyph and the generated glyph
+            of the same syllable and font (pix2pix/zi2zi); 0 turns it off.
+        content_weight: Weight of a content loss, the jamo cross-entropy of a frozen recogniser
+            reading the generated glyphs (ScrabbleGAN); the recogniser is trained on the run's
+            own training glyphs when the run starts and kept in the run folder; 0 turns it off.
+        recognizer_epochs: Epochs of that recogniser.
+        recognizer_warmup_epochs: Epochs over which the recogniser's learning rate rises
+            linearly from 0 before its cosine decay (0: none, as the shipped model's had).
+        init_from: Start the generator, its weight average and the font styles from a trained
+            model folder (``default`` = the pretrained model, or a run folder) instead of at
+            random: fine-tuning; the critic starts fresh. "" = scratch.
+    """
+
+    preset: str = "hangul"
+    run_dir: str = "runs/hangul"
+    model: str = "conditional"
+    ema_decay: float = 0.999
+    diffaugment: str = "translation,cutout"
+    spectral_norm: bool = True  # on the critic's layers; off only to ablate it
+    g_filters: int = 256
+    d_filters: int = 32
+    aux_weight: float = 0.0
+    recon_weight: float = 20.0
+    content_weight: float = 0.0  # off: the published presets have no recogniser
+    recognizer_epochs: int = 30  # with random affine variants every epoch; 10 read 81% of vowels
+    recognizer_warmup_epochs: float = 0.0  # 0 keeps the shipped model's recogniser
+    init_from: str = ""  # train from scratch
+
+    def validate(self) -> None:
+        """Raises TrainError naming the first value that cannot work."""
+        super().validate()
+        for name in ("g_filters", "d_filters", "recognizer_epochs"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise TrainError(f"{name.replace('_', '-')} must be a positive integer, got "
+                                 f"{value!r}")
+        if not isinstance(self.recognizer_warmup_epochs, (int, float)) \
+                or isinstance(self.recognizer_warmup_epochs, bool) \
+                or not 0 <= self.recognizer_warmup_epochs < self.recognizer_epochs:
+            raise TrainError(f"recognizer-warmup must be a number from 0 to below "
+                             f"recognizer-epochs ({self.recognizer_epochs}), got "
+                             f"{self.recognizer_warmup_epochs!r}")
+        if self.g_filters < 8:
+            # Halved at each of the generator's three upsamplings: fewer than 8 leaves none.
+            raise TrainError(f"g-filters must be at least 8 for the conditional model, got "
+                             f"{self.g_filters}")
+        for name in ("aux_weight", "recon_weight", "content_weight"):
+            if not getattr(self, name) >= 0:
+                raise TrainError(f"{name.replace('_', '-')} must be 0 or positive, got "
+                                 f"{getattr(self, name)!r}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
+        from korean_gan.training.diffaugment import POLICIES as DIFFAUGMENT_POLICIES
+
+        for name in self.diffaugment.split(","):
+            if name and name not in DIFFAUGMENT_POLICIES:
+                raise TrainError(f"unknown DiffAugment transform {name!r} in diffaugment; "
+                                 f"choose from {', '.join(DIFFAUGMENT_POLICIES)}")
+
+
+def config_class(model: str) -> type[TrainConfig]:
+    """The config dataclass of a model family (``dcgan`` or ``conditional``).
+
+    Raises:
+        TrainError: an unknown model.
+    """
+    classes = {"dcgan": ReferenceConfig, "conditional": ConditionalConfig}
+    if model not in classes:
+        raise TrainError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    return classes[model]

@@ -41,7 +41,14 @@ from korean_gan.training.callbacks import (
     SampleGrid,
     stops_if_unwritable,
 )
-from korean_gan.training.config import PRESETS, TrainConfig, TrainError
+from korean_gan.training.config import (
+    PRESET_ALIASES,
+    PRESETS,
+    ConditionalConfig,
+    TrainConfig,
+    TrainError,
+    config_class,
+)
 from korean_gan.training.distribute import (
     dtype_policy,
     is_chief,
@@ -123,8 +130,14 @@ def read_run_config(run_dir: Path) -> TrainConfig:
     if not path.is_file():
         raise TrainError(f"{run_dir} holds no {CONFIG_FILE}; it is not a run folder to resume")
     values = json.loads(path.read_text(encoding="utf-8"))
-    known = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in values.items() if k in known})
+    if not isinstance(values, dict):
+        raise TrainError(f"{path} does not hold a run configuration (a JSON object)")
+    # Runs written before the presets' renaming say "seed"; runs of either model written
+    # before each model had its own config hold the other model's fields too.
+    values["preset"] = PRESET_ALIASES.get(values.get("preset"), values.get("preset"))
+    target = config_class(values.get("model", "dcgan"))
+    known = {f.name for f in fields(target)}
+    return target(**{k: v for k, v in values.items() if k in known})
 
 
 def prepare_run(config: TrainConfig, resume: bool) -> TrainConfig:
@@ -181,9 +194,9 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     """
     from korean_gan.data.dataset import load_dataset
 
-    config = config or TrainConfig.from_preset("seed")
+    config = config or TrainConfig.from_preset("reference")
     if overrides:
-        config = TrainConfig(**{**asdict(config), **overrides})
+        config = replace(config, **overrides)
     config.validate()
     config = prepare_run(config, resume)
     config.validate()
@@ -208,13 +221,13 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     from korean_gan._io import write_json_atomic
 
     recognizer_path = None
-    if config.model == "conditional" and config.content_weight > 0:
+    if isinstance(config, ConditionalConfig) and config.content_weight > 0:
         recognizer_path = _training_recognizer(config, dataset, run_dir)
     with strategy.scope():
         gan = build_gan(config, dataset.image_size, dataset)
         if recognizer_path is not None:
             gan.set_recognizer(_load_recognizer(recognizer_path, dataset))
-        if config.init_from and not resume:
+        if isinstance(config, ConditionalConfig) and config.init_from and not resume:
             try:
                 gan.start_from(config.init_from)
             except ValueError as err:
