@@ -32,7 +32,7 @@ def run(out: Path, precision: str, seed: int, epochs: int, eval_every: int) -> P
     if (run_dir / "generator.weights.h5").is_file():
         return run_dir
     exe = Path(sys.executable).with_name("korean-gan")
-    subprocess.run([str(exe), "train", "--preset", "seed", "--data", "data/seed16.npz",
+    subprocess.run([str(exe), "train", "--preset", "reference", "--data", "data/seed16.npz",
                     "--run-dir", str(run_dir), "--epochs", str(epochs), "--eval-every",
                     str(eval_every), "--seed", str(seed), "--precision", precision, "--quiet",
                     "--no-tensorboard"], check=True)

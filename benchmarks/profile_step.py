@@ -12,7 +12,7 @@ trace back (the XSpace protobuf the profiler writes) to print, per step:
 
 The trace stays in ``--logdir`` for TensorBoard's profile plugin (``tensorboard_plugin_profile``).
 
-    python benchmarks/profile_step.py [--preset seed|hangul] [--precision float32|mixed_bfloat16]
+    python benchmarks/profile_step.py [--preset reference|hangul] [--precision float32|mixed_bfloat16]
                                       [--steps 10] [--logdir /tmp/korean-gan-profile]
 
 Run it on an otherwise idle machine; the figures are the trace's, not a timing benchmark's.
