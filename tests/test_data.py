@@ -73,7 +73,8 @@ def test_build_manifest_and_preview(seed16_build, two_fonts):
     assert seed16_build.manifest_path.name == "seed16.json"
     assert manifest["charset"] == {"name": "seed16", "size": 16, "chars": SEED16}
     assert manifest["augmentations"] == SEED_AUGS
-    assert manifest["parameters"]["size"] == 32 and manifest["parameters"]["augment"] == ["reference"]
+    assert manifest["parameters"]["size"] == 32
+    assert manifest["parameters"]["augment"] == ["reference"]
     assert manifest["counts"]["images"] == 160 and manifest["counts"]["glyphs"] == 32
     assert manifest["counts"]["fonts"] == 2 and manifest["counts"]["classes"] == 16
     assert manifest["counts"]["glyphs_skipped"] == 0 and manifest["counts"]["per_class_min"] == 10

@@ -29,7 +29,8 @@ def _own_set(path, chars="다가각", style="mine", size=32):
 
 def test_extra_glyphs_join_the_build_as_their_own_style(tmp_path, two_fonts):
     images = _own_set(tmp_path / "mine.npz")
-    result = build_dataset(charset="가나다", fonts=tuple(map(str, two_fonts)), augment=("reference",),
+    result = build_dataset(charset="가나다", fonts=tuple(map(str, two_fonts)),
+                           augment=("reference",),
                            extra=(str(tmp_path / "mine.npz"),), out=str(tmp_path / "b.npz"),
                            progress=False)
     data = load_dataset(result.path)

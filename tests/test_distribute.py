@@ -126,8 +126,8 @@ def test_unknown_strategy_and_precision_are_refused(tiny_data, tmp_path):
     from korean_gan.training.trainer import train
 
     for field, value in (("strategy", "ring"), ("precision", "fp8")):
-        config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "r"),
-                                         **{field: value})
+        config = TrainConfig.from_preset("reference", data=str(tiny_data),
+                                         run_dir=str(tmp_path / "r"), **{field: value})
         with pytest.raises(TrainError, match=f"unknown {field} '{value}'; choose from"):
             train(config)
     config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(tmp_path / "m"),

@@ -35,7 +35,7 @@ def test_default_and_the_old_name_hangul_v2_are_the_hangul_folder():
 
     assert model_folder("default") == model_folder("hangul-v2") == PRETRAINED_DIR / "hangul"
     config = Handwriting.load("default").info["config"]
-    # hangul-v1 fine-tuned with its weakest style repeated (the README's "hangul-v2" section).
+    # hangul-v1 fine-tuned with its weakest style repeated (its model card and docs/conditional.md).
     assert config["init_from"] == "hangul-v1"
     assert config["repeat_fonts"] == {"NanumBrushScript-Regular": 4}
 

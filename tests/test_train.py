@@ -234,10 +234,11 @@ def test_training_refuses_bad_requests(tiny_data, tmp_path):
     run = tmp_path / "d"
     train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base))
     with pytest.raises(TrainError, match="already holds a run; pass --resume"):
-        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base))
+        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8,
+                                      **base))
     with pytest.raises(TrainError, match="already finished 1 epochs"):
-        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base),
-              resume=True)
+        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8,
+                                      **base), resume=True)
 
 
 # --- real processes ---------------------------------------------------------------------------

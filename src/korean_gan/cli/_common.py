@@ -10,8 +10,8 @@ __all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "add_sampling_precision", "
 
 #: --model of write and synth (``korean-gan models`` lists the committed ones).
 MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a distilled copy "
-               "of hangul-v1, 1.5x the glyphs per second), hangul-v1 (the default until "
-               "2026-12-01) or a conditional run folder")
+               "of hangul-v1, 1.5x the glyphs per second), hangul-v1 (the previous "
+               "default) or a conditional run folder")
 
 
 def add_sampling_precision(parser: argparse.ArgumentParser) -> None:

@@ -37,7 +37,7 @@ PRESETS: dict[str, dict] = {
     # The conditional model (korean_gan.training.conditional): jamo + font conditioning,
     # spectral norm, projection critic, hinge loss, DiffAugment, EMA; Adam(2e-4, β₁ = 0, β₂ =
     # 0.99) as in SN-GAN (Miyato et al. 2018). Generator 256 → 32 filters: at 128 → 16 it underfits
-    # (drops the y-vowels' second stroke; README "Generator width"); a narrow critic (32 → 128)
+    # (drops the y-vowels' second stroke; docs/conditional.md); a narrow critic (32 → 128)
     # is enough.
     "hangul": dict(model="conditional", noise_dim=64, batch_size=128, g_learning_rate=2e-4,
                    d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge",

@@ -11,10 +11,12 @@
 * Mixed precision (Micikevicius et al. 2017, https://arxiv.org/abs/1710.03740; the Keras
   mixed-precision guide): ``mixed_bfloat16`` on CPUs with AVX512-BF16 or AMX, ``mixed_float16``
   (with dynamic loss scaling) on GPUs; variables and model outputs stay float32. A CPU's
-  bfloat16 flags do not say that bfloat16 is fast there (one CPU here ran a bf16 matmul at
-  2× its float32 speed, another of the same family at 0.55×), so ``auto`` times both once.
+  bfloat16 flags do not say that bfloat16 is fast there (CPUs with AMX run a bf16 matmul at
+  about 2× their float32 speed, CPUs with only AVX512-BF16 at about half), so ``auto`` times
+  both once.
 
-Only the trainer uses this module; it imports TensorFlow lazily.
+The trainer and the high-level API (sampling precision) use this module; it imports
+TensorFlow lazily.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ __all__ = [
 STRATEGIES = ("default", "mirrored", "multiworker")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 # ``auto`` takes bfloat16 on a CPU only when its matmul is at least this much faster than
-# float32's: the two CPUs measured so far gave 2.0× and 0.55×, far on either side, so the
-# choice does not flicker with load on one machine.
+# float32's: CPUs with AMX measure about 2×, CPUs with only AVX512-BF16 about 0.55×, far on
+# either side, so the choice does not flicker with the machine's load.
 BF16_MIN_SPEEDUP = 1.25
 
 
@@ -148,8 +150,8 @@ def make_strategy(name: str = "default"):
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices)
     if not os.environ.get("TF_CONFIG"):
-        raise ValueError("strategy multiworker needs TF_CONFIG describing the cluster (see the "
-                         "README's Scaling section)")
+        raise ValueError("strategy multiworker needs TF_CONFIG describing the cluster (see "
+                         "docs/scaling.md)")
     try:
         json.loads(os.environ["TF_CONFIG"])
     except json.JSONDecodeError as err:
