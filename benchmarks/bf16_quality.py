@@ -1,6 +1,6 @@
 """Sample quality of mixed_bfloat16 training against float32 at the same number of steps.
 
-Trains the reference model (``seed`` preset, seed16, the demo's 170 epochs) once per precision
+Trains the reference model (``reference`` preset, seed16, the demo's 170 epochs) once per precision
 and seed, measuring FCD, KID and legibility every ``--eval-every`` epochs with the committed
 evaluator, then prints, per precision, the final values, the mean of the last three evaluations
 and the best FCD, over the seeds::

@@ -1,4 +1,4 @@
-"""Dataset build speed: ks2350 × the bundled fonts with the reference ("seed") augmentation.
+"""Dataset build speed: ks2350 × the bundled fonts with the reference augmentation.
 
 Builds into a temporary folder (deleted afterwards) with one worker process per CPU core and
 prints fonts, glyphs, images, seconds and images/s. With ``--compare`` it also times a plain
@@ -70,7 +70,8 @@ def main() -> None:
                         help="font files or folders (default: the bundled corpus)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="worker processes (default: all cores)")
-    parser.add_argument("--augment", default="seed", help="augmentation policies (default seed)")
+    parser.add_argument("--augment", default="reference",
+                        help="augmentation policies (default reference)")
     parser.add_argument("--compare", action="store_true",
                         help="also time a plain single-process Pillow + scikit-image loop")
     parser.add_argument("--compare-chars", type=int, default=300,

@@ -88,7 +88,7 @@ def main() -> None:
     if args.summarise is None:
         for seed in args.seeds:
             if not (reference_dir / f"float32-s{seed}" / "generator.weights.h5").is_file():
-                train(out / f"float32-s{seed}", "seed", seed, REFERENCE_EPOCHS, 34)
+                train(out / f"float32-s{seed}", "reference", seed, REFERENCE_EPOCHS, 34)
             train(out / f"hangul-s{seed}", "hangul", seed, args.epochs, args.eval_every)
 
     references = {p.name: curve(p) for p in sorted(reference_dir.glob("float32-s*"))

@@ -12,8 +12,9 @@ trace back (the XSpace protobuf the profiler writes) to print, per step:
 
 The trace stays in ``--logdir`` for TensorBoard's profile plugin (``tensorboard_plugin_profile``).
 
-    python benchmarks/profile_step.py [--preset reference|hangul] [--precision float32|mixed_bfloat16]
-                                      [--steps 10] [--logdir /tmp/korean-gan-profile]
+    python benchmarks/profile_step.py [--preset reference|hangul]
+                                      [--precision float32|mixed_bfloat16] [--steps 10]
+                                      [--logdir /tmp/korean-gan-profile]
 
 Run it on an otherwise idle machine; the figures are the trace's, not a timing benchmark's.
 """
@@ -93,7 +94,7 @@ def summarise(ops, steps, waits, n_steps: int, top: int = 12) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", default="seed", choices=("seed", "hangul"))
+    parser.add_argument("--preset", default="reference", choices=("reference", "hangul"))
     parser.add_argument("--data", type=Path, default=None,
                         help="dataset (default data/seed16.npz or data/ks2350-train.npz)")
     parser.add_argument("--precision", default="float32")
@@ -109,7 +110,7 @@ def main() -> None:
     from korean_gan.training.pipeline import training_dataset
     from korean_gan.training.trainer import build_gan
 
-    data = args.data or Path("data/seed16.npz" if args.preset == "seed"
+    data = args.data or Path("data/seed16.npz" if args.preset == "reference"
                              else "data/ks2350-train.npz")
     if not data.is_file():
         raise SystemExit(f"{data} not found: build it with `korean-gan data build`")

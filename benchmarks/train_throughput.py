@@ -165,8 +165,7 @@ def plain_conditional_loop(dataset, seconds: float, epochs: int) -> tuple[float,
 
 def trainer(preset: str, data: Path, precision: str, epochs: int, batch: int) -> float:
     """(b)/(c) Images/s of korean_gan.training.trainer.train, from its per-epoch wall times
-    (median of
-    the epochs after the first, which traces the step)."""
+    (median of the epochs after the first, which traces the step)."""
     import csv
 
     from korean_gan.data.dataset import load_dataset
@@ -229,8 +228,8 @@ def main() -> None:
     report["seed_a"], report["seed_a_step"] = plain_dcgan_loop(seed.images, args.seconds,
                                                                args.epochs)
     report["seed_a_xla"], _ = plain_dcgan_loop(seed.images, args.seconds / 2, 3, jit=True)
-    report["seed_b"] = trainer("seed", args.seed_data, "float32", args.epochs, 256)
-    report["seed_c"] = trainer("seed", args.seed_data, "mixed_bfloat16", args.epochs, 256)
+    report["seed_b"] = trainer("reference", args.seed_data, "float32", args.epochs, 256)
+    report["seed_c"] = trainer("reference", args.seed_data, "mixed_bfloat16", args.epochs, 256)
     print(f"seed: a {report['seed_a']:.0f} img/s, b {report['seed_b']:.0f}, "
           f"c {report['seed_c']:.0f}", flush=True)
 
