@@ -7,9 +7,8 @@ preset, batch 128), in one run:
     ``tf.data`` pipeline, fp32, timed per epoch (for the reference model, the TensorFlow DCGAN
     tutorial's loop and its ``from_tensor_slices().shuffle().batch(256)`` pipeline, written
     out here); also its step alone, the median step on batches already in memory;
-(b) the project's trainer: ``korean_gan.training.trainer.train`` (``fit`` with its callbacks and
-input
-    pipeline), fp32;
+(b) the project's trainer: ``korean_gan.training.trainer.train`` (``fit`` with its callbacks
+    and input pipeline), fp32;
 (c) the same trainer with mixed precision (``mixed_bfloat16`` on this CPU).
 
 It prints images/s, the ratios b/a and c/a, and achieved GFLOP/s against a dense-matmul peak

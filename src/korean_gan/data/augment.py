@@ -8,7 +8,8 @@ Policies (combine several; the original image is always kept once):
 * ``none``: the original only.
 * ``reference`` (earlier name ``seed``): the reference project's four transforms, exactly:
   ``rotate(img, 15, cval=1)``, ``rotate(img, -15, cval=1)``,
-  ``warp(img, AffineTransform(translation=(27, 0)), mode="wrap")`` and ``warp(img, AffineTransform(translation=(0, 27)), mode="wrap")``.
+  ``warp(img, AffineTransform(translation=(27, 0)), mode="wrap")`` and
+  ``warp(img, AffineTransform(translation=(0, 27)), mode="wrap")``.
 * ``elastic``: the IBM tensorflow-hangul-recognition elastic distortion (alpha 30-36,
   sigma 5-6 at 64 px, scaled to the image size), ``copies`` random variants.
 * ``affine``: small random rotation, shear, scale and shift without wrap, ``copies`` variants.

@@ -2,8 +2,7 @@
 
 The reference project judged its samples by eye. Here a small CNN recogniser (the *evaluator*,
 ``korean_gan.models.networks.build_evaluator``) trained on rendered glyphs, with whole fonts held
-out for
-its test, is the yardstick:
+out for its test, is the yardstick:
 
 * **FCD**, the Fréchet classifier distance: the Fréchet Inception Distance recipe (Heusel et al.
   2017, https://arxiv.org/abs/1706.08500) in the evaluator's 256-d penultimate features, beside
