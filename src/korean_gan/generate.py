@@ -91,80 +91,25 @@ class SynthConfig:
     keep_legible: bool = False
 
 
-class Handwriting:
-    """A conditional generator with its font styles, ready to write.
+#: Style specifications that make new styles instead of naming a training font's.
+NEW_STYLES = ("random", "random-one", "mix", "mix-one", "mean")
+
+
+class StyleTable:
+    """The learned style vectors of a model's training fonts, and what a style specification
+    (a font's number or name, ``random``, ``mix``, ``mean``, a style file, a vector) means.
 
     Args:
-        generator: The conditional generator (``models.build_conditional_generator``).
-        styles: ``(F, D)`` style vectors of the training fonts.
+        styles: ``(F, D)`` style vectors.
         fonts: The training fonts' names (row order of ``styles``).
-        info: Where the model came from and what it was trained on.
     """
 
-    def __init__(self, generator, styles: np.ndarray, fonts: list[str], info: dict):
-        self.generator = generator
+    def __init__(self, styles: np.ndarray, fonts: list[str]):
         self.styles = np.asarray(styles, np.float32)
         self.fonts = list(fonts)
-        self.info = info
-        self.noise_dim = int(generator.inputs[0].shape[-1])
-        self.style_dim = int(generator.inputs[2].shape[-1])
-        self.image_size = int(generator.output_shape[1])
-        if self.styles.shape != (len(self.fonts), self.style_dim):
-            raise HandwritingError(f"styles have shape {self.styles.shape}; the generator needs "
-                                   f"({len(self.fonts)}, {self.style_dim})")
-        self._forward = None
+        self.style_dim = int(self.styles.shape[1])
 
-    @property
-    def precision(self) -> str:
-        """The dtype policy the generator computes in (``float32``, ``mixed_bfloat16``, ...)."""
-        return self.generator.dtype_policy.name
-
-    # --- loading ------------------------------------------------------------------------------
-
-    @classmethod
-    def load(cls, source: str | os.PathLike = "default",
-             precision: str = "auto") -> Handwriting:
-        """Loads the pretrained model (``default``) or a conditional run folder.
-
-        Args:
-            source: ``default`` (the committed model), a name under ``korean_gan/pretrained``,
-                or a run folder of ``korean-gan train --preset hangul`` (its final
-                ``generator.weights.h5`` and ``styles.npz``).
-            precision: What the generator computes in: ``auto`` (``mixed_float16`` with a
-                GPU; ``mixed_bfloat16`` on a CPU where bf16 is measured faster, see
-                :func:`korean_gan.training.distribute.resolve_precision`; else ``float32``),
-                ``float32`` or a mixed policy. The weights stay float32 either way; bf16
-                glyphs differ from float32's by 0.2 grey levels on average. Pass ``float32``
-                for output that is the same on every machine's float32 kernels.
-
-        Raises:
-            HandwritingError: nothing loadable there, a file whose sha256 does not match the
-                model card, or a run of another model.
-        """
-        from korean_gan.models.networks import build_conditional_generator, with_fast_upsampling
-        from korean_gan.training.distribute import dtype_policy, resolve_precision
-
-        try:
-            policy = resolve_precision(precision)
-            model = read_conditional_model(source)
-        except ValueError as err:  # ArtifactError, an unknown precision
-            raise HandwritingError(str(err)) from None
-        with dtype_policy(policy):
-            generator = build_conditional_generator(**model.generator_dims())
-        try:
-            generator.load_weights(str(model.generator_path))
-        except Exception as err:  # h5py/Keras raise several types for foreign files
-            raise HandwritingError(f"{model.generator_path} does not hold this model's "
-                                   f"weights ({err})") from None
-        # Sampling uses the generator's fast form: the same function, 2x the glyphs per second
-        # (models.build_conditional_generator's fast_upsampling).
-        generator = with_fast_upsampling(generator)
-        info = {"source": str(model.folder), "config": model.config, **model.card}
-        return cls(generator, model.styles, model.fonts, info)
-
-    # --- styles -------------------------------------------------------------------------------
-
-    def style_vectors(self, style, n: int, seed: int = 0) -> np.ndarray:
+    def vectors(self, style, n: int, seed: int = 0) -> np.ndarray:
         """``(n, D)`` style vectors for a style specification.
 
         Args:
@@ -222,21 +167,107 @@ class Handwriting:
         raise HandwritingError(f"unknown style {style!r}; give a number 0-{len(self.fonts) - 1}, "
                                f"a font name ({', '.join(self.fonts)}), random, mix or mean")
 
-    def style_name(self, style: str) -> str:
+    def name(self, style: str) -> str:
         """The canonical name of a style specification: the font's name for a font's number
         or name prefix, else the specification itself (``random``, ``mean``).
 
         Raises:
             HandwritingError: an unknown style.
         """
-        vector = self.style_vectors(style, 1)
-        if style not in ("random", "random-one", "mix", "mix-one", "mean"):
+        vector = self.vectors(style, 1)
+        if style not in NEW_STYLES:
             for font, row in zip(self.fonts, self.styles, strict=True):
                 if np.array_equal(row, vector[0]):
                     return font
         return style
 
-    # --- generating ---------------------------------------------------------------------------
+
+class Handwriting:
+    """A conditional generator with its font styles, ready to write.
+
+    Args:
+        generator: The conditional generator (``models.build_conditional_generator``).
+        styles: ``(F, D)`` style vectors of the training fonts.
+        fonts: The training fonts' names (row order of ``styles``).
+        info: Where the model came from and what it was trained on.
+    """
+
+    def __init__(self, generator, styles: np.ndarray, fonts: list[str], info: dict):
+        self.generator = generator
+        self.styles = np.asarray(styles, np.float32)
+        self.fonts = list(fonts)
+        self.info = info
+        self.noise_dim = int(generator.inputs[0].shape[-1])
+        self.style_dim = int(generator.inputs[2].shape[-1])
+        self.image_size = int(generator.output_shape[1])
+        if self.styles.shape != (len(self.fonts), self.style_dim):
+            raise HandwritingError(f"styles have shape {self.styles.shape}; the generator needs "
+                                   f"({len(self.fonts)}, {self.style_dim})")
+        self.style_table = StyleTable(self.styles, self.fonts)
+        self._forward = None
+
+    @property
+    def precision(self) -> str:
+        """The dtype policy the generator computes in (``float32``, ``mixed_bfloat16``, ...)."""
+        return self.generator.dtype_policy.name
+
+    # --- loading ------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, source: str | os.PathLike = "default",
+             precision: str = "auto") -> Handwriting:
+        """Loads the pretrained model (``default``) or a conditional run folder.
+
+        Args:
+            source: ``default`` (the committed model), a name under ``korean_gan/pretrained``,
+                or a run folder of ``korean-gan train --preset hangul`` (its final
+                ``generator.weights.h5`` and ``styles.npz``).
+            precision: What the generator computes in: ``auto`` (``mixed_float16`` with a
+                GPU; ``mixed_bfloat16`` on a CPU where bf16 is measured faster, see
+                :func:`korean_gan.training.distribute.resolve_precision`; else ``float32``),
+                ``float32`` or a mixed policy. The weights stay float32 either way; bf16
+                glyphs differ from float32's by 0.2 grey levels on average. Pass ``float32``
+                for output that is the same on every machine's float32 kernels.
+
+        Raises:
+            HandwritingError: nothing loadable there, a file whose sha256 does not match the
+                model card, or a run of another model.
+        """
+        from korean_gan.models.networks import build_conditional_generator, with_fast_upsampling
+        from korean_gan.training.distribute import dtype_policy, resolve_precision
+
+        try:
+            policy = resolve_precision(precision)
+            model = read_conditional_model(source)
+        except ValueError as err:  # ArtifactError, an unknown precision
+            raise HandwritingError(str(err)) from None
+        with dtype_policy(policy):
+            generator = build_conditional_generator(**model.generator_dims())
+        try:
+            generator.load_weights(str(model.generator_path))
+        except Exception as err:  # h5py/Keras raise several types for foreign files
+            raise HandwritingError(f"{model.generator_path} does not hold this model's "
+                                   f"weights ({err})") from None
+        # Sampling uses the generator's fast form: the same function, 2x the glyphs per second
+        # (models.build_conditional_generator's fast_upsampling).
+        generator = with_fast_upsampling(generator)
+        info = {"source": str(model.folder), "config": model.config, **model.card}
+        return cls(generator, model.styles, model.fonts, info)
+
+    # --- styles -------------------------------------------------------------------------------
+
+    def style_vectors(self, style, n: int, seed: int = 0) -> np.ndarray:
+        """``(n, D)`` style vectors for a style specification (see :meth:`StyleTable.vectors`).
+
+        Raises:
+            HandwritingError: an unknown style, or a style file of another size.
+        """
+        return self.style_table.vectors(style, n, seed)
+
+    def style_name(self, style: str) -> str:
+        """The canonical name of a style specification (see :meth:`StyleTable.name`)."""
+        return self.style_table.name(style)
+
 
     def _generate(self, jamo: np.ndarray, styles: np.ndarray, noise: np.ndarray,
                   batch_size: int = 1024, progress=None) -> np.ndarray:
@@ -385,12 +416,63 @@ class Handwriting:
             f"synth-{charset.name}.npz" if config.format == "npz" else f"synth-{charset.name}")
         check_dataset_target(out, config.format)
         evaluator = self._legibility_evaluator(charset) if config.keep_legible else None
+        started = time.perf_counter()
+        n_classes = len(charset)
+        labels, font_ids, copy, names, styles = self._synth_plan(config, n_classes)
+        jamo = jamo_table(charset.chars)[labels]
+        noise = np.random.default_rng([config.seed, 1]).standard_normal(
+            (len(labels), self.noise_dim)).astype(np.float32)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(labels), unit="glyph", desc="synth",
+                  disable=not config.progress) as bar:
+            images = self._generate(jamo, styles, noise, config.batch_size, bar)
+        seconds = time.perf_counter() - started
+        generated = len(images)
+        legibility = None
+        if evaluator is not None:
+            keep, legibility = _legible(evaluator, charset, images, labels)
+            images, labels, font_ids, copy = (a[keep] for a in (images, labels, font_ids, copy))
+        n_copies = int(copy.max()) + 1
+        dataset = GlyphDataset(images, labels, Charset(charset.name, charset.chars), names,
+                               font_ids, [f"gen{i:03d}" for i in range(n_copies)], copy)
+        manifest = {
+            "format_version": 1,
+            "kind": "synthetic",
+            "charset": {"name": charset.name, "size": n_classes,
+                        "chars": charset.text if n_classes <= 2350 else None},
+            "model": {"source": self.info.get("source"), "sha256": self.info.get("sha256", {}),
+                      "fonts": self.fonts, "precision": self.precision},
+            "parameters": {**asdict(config), "out": str(out)},
+            "styles": names,
+            "augmentations_mean": "sample number within its (syllable, style)",
+            "counts": {"images": int(len(images)), "classes": n_classes,
+                       "per_class": config.per_class, "styles": len(names)},
+            "keep_legible": legibility,
+            "build": {"seconds": round(seconds, 3),
+                      "glyphs_per_second": round(generated / max(seconds, 1e-9), 1),
+                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+        }
+        save_dataset(dataset, out, manifest, config.format, config.preview)
+        write_json_atomic(sidecar_paths(out, config.format)[0], manifest)
+        return out, manifest
+
+    def _synth_plan(self, config: SynthConfig, n_classes: int):
+        """Which syllable, style and copy number each image of a synthetic set has.
+
+        Returns:
+            ``(labels, font_ids, copy, names, styles)``: per image its class, its style
+            entry's index into ``names``, its number within its (syllable, style), the style
+            entries' names, and its style vector ``(N, D)``.
+
+        Raises:
+            HandwritingError: an unknown style.
+        """
         entries: list[str] = []
         for spec in config.styles or ("fonts",):
             # Font numbers and prefixes become the font's name (refusing unknown styles now).
             entries.extend(self.fonts if spec == "fonts" else [self.style_name(str(spec))])
-        started = time.perf_counter()
-        n_classes, per = len(charset), config.per_class
+        per = config.per_class
         labels = np.repeat(np.arange(n_classes, dtype=np.int32), per)
         slot = np.tile(np.arange(per), n_classes)
         # Each syllable's images go to the style entries in turn, each syllable going on from
@@ -408,50 +490,26 @@ class Handwriting:
             rows = font_ids == font_id
             styles[rows] = self.style_vectors(name, int(rows.sum()),
                                               int(rng.integers(2**31)))
-        jamo = jamo_table(charset.chars)[labels]
-        noise = np.random.default_rng([config.seed, 1]).standard_normal(
-            (len(labels), self.noise_dim)).astype(np.float32)
-        from tqdm.auto import tqdm
+        return labels, font_ids, copy, names, styles
 
-        with tqdm(total=len(labels), unit="glyph", desc="synth",
-                  disable=not config.progress) as bar:
-            images = self._generate(jamo, styles, noise, config.batch_size, bar)
-        seconds = time.perf_counter() - started
-        generated = len(images)
-        legibility = None
-        if evaluator is not None:
-            _, probs = evaluator.predict(images)
-            keep = probs.argmax(axis=1) == evaluator.label_map(charset)[labels]
-            images, labels, font_ids, copy = (a[keep] for a in (images, labels, font_ids, copy))
-            legibility = {"evaluator": evaluator.name, "kept": int(keep.sum()),
-                          "dropped": int((~keep).sum()),
-                          "syllables_without_images": int(n_classes - len(np.unique(labels)))}
-            if not len(images):
-                raise HandwritingError(f"keep-legible: the evaluator {evaluator.name} read none "
-                                       "of the glyphs as asked; nothing was written")
-        n_copies = int(copy.max()) + 1
-        dataset = GlyphDataset(images, labels, Charset(charset.name, charset.chars), names,
-                               font_ids, [f"gen{i:03d}" for i in range(n_copies)], copy)
-        manifest = {
-            "format_version": 1,
-            "kind": "synthetic",
-            "charset": {"name": charset.name, "size": n_classes,
-                        "chars": charset.text if n_classes <= 2350 else None},
-            "model": {"source": self.info.get("source"), "sha256": self.info.get("sha256", {}),
-                      "fonts": self.fonts, "precision": self.precision},
-            "parameters": {**asdict(config), "out": str(out)},
-            "styles": names,
-            "augmentations_mean": "sample number within its (syllable, style)",
-            "counts": {"images": int(len(images)), "classes": n_classes,
-                       "per_class": per, "styles": len(names)},
-            "keep_legible": legibility,
-            "build": {"seconds": round(seconds, 3),
-                      "glyphs_per_second": round(generated / max(seconds, 1e-9), 1),
-                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-        }
-        save_dataset(dataset, out, manifest, config.format, config.preview)
-        write_json_atomic(sidecar_paths(out, config.format)[0], manifest)
-        return out, manifest
+
+def _legible(evaluator, charset: Charset, images: np.ndarray,
+             labels: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Which glyphs the evaluator reads as the syllable asked for, and a summary for the
+    manifest.
+
+    Raises:
+        HandwritingError: it reads none of them as asked.
+    """
+    _, probs = evaluator.predict(images)
+    keep = probs.argmax(axis=1) == evaluator.label_map(charset)[labels]
+    if not keep.any():
+        raise HandwritingError(f"keep-legible: the evaluator {evaluator.name} read none "
+                               "of the glyphs as asked; nothing was written")
+    summary = {"evaluator": evaluator.name, "kept": int(keep.sum()),
+               "dropped": int((~keep).sum()),
+               "syllables_without_images": int(len(charset) - len(np.unique(labels[keep])))}
+    return keep, summary
 
 
 def sample_images(generator, n: int, seed: int = 0, batch_size: int = 1024) -> np.ndarray:

@@ -77,6 +77,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         warnings.showwarning = previous
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -180,32 +180,26 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     """Trains a GAN; writes everything into ``config.run_dir``.
 
     Args:
-        config: The run's configuration (default: the ``seed`` preset).
+        config: The run's configuration (default: the ``reference`` preset).
         resume: Continue the run in ``config.run_dir`` from its last checkpoint, with its saved
             configuration, fixed noise and RNG states; ``config.epochs`` may raise the total.
         callbacks: Extra Keras callbacks.
         **overrides: TrainConfig fields to change.
 
     Returns:
-        The Keras History of this call's epochs.
+        The Keras History of this call's epochs; ``history.interrupted`` is True when a signal
+        stopped the run early (it was checkpointed; ``resume=True`` continues it).
 
     Raises:
         TrainError, DatasetError: bad configuration or data, before any training.
     """
-    from korean_gan.data.dataset import load_dataset
-
     config = config or TrainConfig.from_preset("reference")
     if overrides:
         config = replace(config, **overrides)
     config.validate()
     config = prepare_run(config, resume)
     config.validate()
-    dataset = load_dataset(config.data)
-    if config.repeat_fonts:
-        dataset = dataset.repeat_fonts(config.repeat_fonts)
-    if config.batch_size > len(dataset):
-        raise TrainError(f"batch size {config.batch_size} is larger than the dataset "
-                         f"{config.data} ({len(dataset)} images); lower --batch-size")
+    dataset = _training_data(config)
     strategy = make_strategy(config.strategy)
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
@@ -217,8 +211,6 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     chief = is_chief(strategy)
     run_dir = chief_dir if chief else Path(tempfile.mkdtemp(prefix="korean-gan-worker-"))
     run_dir.mkdir(parents=True, exist_ok=True)
-
-    from korean_gan._io import write_json_atomic
 
     recognizer_path = None
     if isinstance(config, ConditionalConfig) and config.content_weight > 0:
@@ -237,35 +229,15 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     checkpoint = _checkpoint(gan, epoch_var, step_var)
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / CHECKPOINT_DIR),
                                          max_to_keep=config.keep_checkpoints)
-    noise_path = chief_dir / NOISE_FILE
-    first_epoch = first_step = 0
     if resume:
-        latest = tf.train.latest_checkpoint(str(chief_dir / CHECKPOINT_DIR))
-        if latest is None:
-            raise TrainError(f"{chief_dir} has no checkpoint yet; start it again without "
-                             "--resume")
-        try:
-            names = {name for name, _ in tf.train.list_variables(latest)}
-            source = (checkpoint if "epoch_step/.ATTRIBUTES/VARIABLE_VALUE" in names
-                      else _checkpoint(gan, epoch_var, None))
-            source.restore(latest).assert_existing_objects_matched()
-            first_epoch, first_step = int(epoch_var.numpy()), int(step_var.numpy())
-            noise = np.load(noise_path, allow_pickle=False)
-        except (tf.errors.OpError, AssertionError, ValueError, OSError) as err:
-            raise TrainError(f"cannot resume {chief_dir}: its checkpoint {latest} or "
-                             f"{NOISE_FILE} is damaged or from another model "
-                             f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                             "delete the damaged checkpoint files to fall back to an earlier "
-                             "one, or start a new run") from None
+        first_epoch, first_step, noise = _restore(gan, checkpoint, epoch_var, step_var,
+                                                  chief_dir)
     else:
-        noise = np.random.default_rng(config.seed).standard_normal(
-            (16, config.noise_dim)).astype(np.float32)
-        from korean_gan._io import atomic_path
-
-        if chief:
-            with atomic_path(noise_path, suffix=".npy") as tmp:
-                np.save(tmp, noise, allow_pickle=False)
+        first_epoch = first_step = 0
+        noise = _fixed_noise(config, chief_dir / NOISE_FILE, write=chief)
     if chief:
+        from korean_gan._io import write_json_atomic
+
         write_json_atomic(run_dir / CONFIG_FILE,
                           {**asdict(config), "format_version": FORMAT_VERSION})
     if first_epoch >= config.epochs:
@@ -276,9 +248,96 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     loss_log = LossLog(run_dir / LOG_FILE, first_epoch)
     checkpointer = Checkpointer(manager, epoch_var, step_var, config.checkpoint_every,
                                 config.epochs, steps)
+    all_callbacks = _callbacks(config, run_dir, chief, noise, loss_log, checkpointer,
+                               callbacks)
+    batches = _batches(config, dataset, strategy)
+    # A run stopped mid-epoch first finishes that epoch's remaining steps in a fit() of its
+    # own (fit's epochs all have the same number of steps), then goes on as usual.
+    parts = [(first_epoch, first_epoch + 1, first_step)] if first_step else []
+    if first_epoch + bool(first_step) < config.epochs:
+        parts.append((first_epoch + bool(first_step), config.epochs, 0))
+    history = None
+    try:
+        for start, stop, skip in parts:
+            loss_log.first_epoch, checkpointer.step_offset = start, skip
+            part = gan.fit(batches(start, stop, skip), epochs=stop, initial_epoch=start,
+                           steps_per_epoch=steps - skip, verbose=config.verbose, shuffle=False,
+                           callbacks=all_callbacks)
+            history = part if history is None else _joined(history, part)
+            if checkpointer.stop_requested:
+                break
+    finally:
+        # fit() skips on_train_end when a callback raises: hand Ctrl-C back regardless.
+        checkpointer._restore_signals()
+    if chief:
+        with stops_if_unwritable(None, run_dir):
+            gan.export(run_dir)
+    else:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
+    history.interrupted = checkpointer.stop_requested
+    return history
+
+
+def _training_data(config: TrainConfig):
+    """The run's GlyphDataset, its fonts repeated as the config asks, checked against the
+    batch size."""
+    from korean_gan.data.dataset import load_dataset
+
+    dataset = load_dataset(config.data)
+    if config.repeat_fonts:
+        dataset = dataset.repeat_fonts(config.repeat_fonts)
+    if config.batch_size > len(dataset):
+        raise TrainError(f"batch size {config.batch_size} is larger than the dataset "
+                         f"{config.data} ({len(dataset)} images); lower --batch-size")
+    return dataset
+
+
+def _restore(gan, checkpoint: tf.train.Checkpoint, epoch_var: tf.Variable,
+             step_var: tf.Variable, run_dir: Path) -> tuple[int, int, np.ndarray]:
+    """Restores a run's latest checkpoint; returns (epochs done, steps done of the next epoch,
+    the sample grid's fixed noise).
+
+    Raises:
+        TrainError: no checkpoint, or a damaged one (naming what to do).
+    """
+    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
+    if latest is None:
+        raise TrainError(f"{run_dir} has no checkpoint yet; start it again without --resume")
+    try:
+        names = {name for name, _ in tf.train.list_variables(latest)}
+        source = (checkpoint if "epoch_step/.ATTRIBUTES/VARIABLE_VALUE" in names
+                  else _checkpoint(gan, epoch_var, None))
+        source.restore(latest).assert_existing_objects_matched()
+        noise = np.load(run_dir / NOISE_FILE, allow_pickle=False)
+    except (tf.errors.OpError, AssertionError, ValueError, OSError) as err:
+        raise TrainError(f"cannot resume {run_dir}: its checkpoint {latest} or "
+                         f"{NOISE_FILE} is damaged or from another model "
+                         f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                         "delete the damaged checkpoint files to fall back to an earlier "
+                         "one, or start a new run") from None
+    return int(epoch_var.numpy()), int(step_var.numpy()), noise
+
+
+def _fixed_noise(config: TrainConfig, path: Path, write: bool) -> np.ndarray:
+    """The sample grid's noise, the same every epoch (and saved for a resume)."""
+    noise = np.random.default_rng(config.seed).standard_normal(
+        (16, config.noise_dim)).astype(np.float32)
+    if write:
+        from korean_gan._io import atomic_path
+
+        with atomic_path(path, suffix=".npy") as tmp:
+            np.save(tmp, noise, allow_pickle=False)
+    return noise
+
+
+def _callbacks(config: TrainConfig, run_dir: Path, chief: bool, noise: np.ndarray,
+               loss_log: LossLog, checkpointer: Checkpointer, extra) -> list:
+    """The run's callbacks, in the order they must run at the end of an epoch."""
     # The per-epoch writers come before the checkpointer: it sets stop_training at the end of
     # an epoch a signal stopped, and they must still write that (complete) epoch.
-    all_callbacks = [
+    callbacks = [
         LearningRateDecay(config.g_learning_rate, config.d_learning_rate, config.epochs,
                           config.lr_decay_epochs),
         loss_log,
@@ -286,26 +345,32 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
                    run_dir / TENSORBOARD_DIR / "images" if config.tensorboard else None),
         checkpointer,
         GifOnEnd(run_dir / SAMPLES_DIR, run_dir / GIF_FILE),
-        *callbacks,
+        *extra,
     ]
     if config.eval_every and chief:
         from korean_gan.evaluation.evaluator import EvaluationCallback
 
         # Before the loss log and checkpointer, so the epoch's metrics are in place first.
-        all_callbacks.insert(0, EvaluationCallback(
+        callbacks.insert(0, EvaluationCallback(
             run_dir, config.data, config.eval_every, config.eval_samples, config.epochs,
             tensorboard=config.tensorboard))
     if config.snapshot_every:
-        all_callbacks.insert(all_callbacks.index(checkpointer),
-                             GeneratorSnapshots(run_dir / SNAPSHOTS_DIR, config.snapshot_every))
+        callbacks.insert(callbacks.index(checkpointer),
+                         GeneratorSnapshots(run_dir / SNAPSHOTS_DIR, config.snapshot_every))
     if config.tensorboard and chief:
-        all_callbacks.append(keras.callbacks.TensorBoard(str(run_dir / TENSORBOARD_DIR),
-                                                         write_graph=False))
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / TENSORBOARD_DIR),
+                                                     write_graph=False))
+    return callbacks
+
+
+def _batches(config: TrainConfig, dataset, strategy):
+    """``batches(first_epoch, stop_epoch, steps_to_skip)``: the input of one ``fit()``."""
     labels = None
     if config.model == "conditional":
         from korean_gan.training.conditional import condition_labels
 
         labels = condition_labels(dataset)
+    replicas = strategy.num_replicas_in_sync
 
     def batches(start: int, stop: int, skip: int):
         if replicas == 1:
@@ -322,38 +387,16 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
 
         return strategy.distribute_datasets_from_function(per_worker)
 
-    # A run stopped mid-epoch first finishes that epoch's remaining steps in a fit() of its
-    # own (fit's epochs all have the same number of steps), then goes on as usual.
-    parts = [(first_epoch, first_epoch + 1, first_step)] if first_step else []
-    if first_epoch + bool(first_step) < config.epochs:
-        parts.append((first_epoch + bool(first_step), config.epochs, 0))
-    history = None
-    try:
-        for start, stop, skip in parts:
-            loss_log.first_epoch, checkpointer.step_offset = start, skip
-            part = gan.fit(batches(start, stop, skip), epochs=stop, initial_epoch=start,
-                           steps_per_epoch=steps - skip, verbose=config.verbose, shuffle=False,
-                           callbacks=all_callbacks)
-            if history is not None:  # one History for the whole call
-                part.epoch = history.epoch + part.epoch
-                for key, values in history.history.items():
-                    part.history[key] = values + part.history.get(key, [])
-            history = part
-            if checkpointer.stop_requested:
-                break
-    finally:
-        # fit() skips on_train_end when a callback raises: hand Ctrl-C back regardless.
-        checkpointer._restore_signals()
-    if chief:
-        with stops_if_unwritable(None, run_dir):
-            gan.export(run_dir)
-    else:
-        import shutil
+    return batches
 
-        shutil.rmtree(run_dir, ignore_errors=True)
-    # True when a signal stopped the run early (it was checkpointed; --resume continues it).
-    history.interrupted = checkpointer.stop_requested
-    return history
+
+def _joined(first: keras.callbacks.History,
+            then: keras.callbacks.History) -> keras.callbacks.History:
+    """One History for two fit() calls (``then`` extended backwards with ``first``)."""
+    then.epoch = first.epoch + then.epoch
+    for key, values in first.history.items():
+        then.history[key] = values + then.history.get(key, [])
+    return then
 
 
 def _training_recognizer(config: TrainConfig, dataset, run_dir: Path) -> Path:
