@@ -258,29 +258,10 @@ class ConditionalGAN(keras.Model):
                 real_logits, fake_logits = real_out, fake_out
             g_loss = self.g_loss_fn(fake_logits)
             d_loss = self.d_loss_fn(real_logits, fake_logits)
-            if self.aux_weight > 0:
-                # The critic learns to read jamo from real glyphs; the generator is pushed to
-                # write glyphs it reads as the jamo asked for.
-                real_ce = jamo_cross_entropy(real_jamo, jamo)
-                fake_ce = jamo_cross_entropy(fake_jamo, jamo)
-                d_loss += self.aux_weight * real_ce
-                g_loss += self.aux_weight * fake_ce
-            if self.recon_weight > 0:
-                # Each real glyph is *the* glyph of its (syllable, font): the same condition's
-                # fake is pulled towards it (the L1 term of pix2pix, Isola et al. 2017,
-                # https://arxiv.org/abs/1611.07004, and of zi2zi's font transfer), which
-                # teaches content from the first step; the critic keeps strokes sharp.
-                l1 = tf.reduce_mean(tf.abs(tf.cast(fake_images, tf.float32) - real_images))
-                g_loss += self.recon_weight * l1
-            if self.content_weight > 0:
-                # The recogniser was trained on real glyphs and is frozen: the generator is
-                # pushed to write strokes that make each jamo readable (the y-vowels' second
-                # stroke, which L1 and the critic let it drop).
-                read = self.recognizer((tf.cast(fake_images, tf.float32) + 1.0) * 127.5,
-                                       training=False)
-                content_ce = jamo_cross_entropy(
-                    [tf.math.log(read[part] + 1e-7) for part in JAMO_PARTS], jamo)
-                g_loss += self.content_weight * content_ce
+            g_loss, d_loss, terms = self._add_extra_losses(
+                g_loss, d_loss, real_images, fake_images,
+                real_jamo if self.aux_weight > 0 else None,
+                fake_jamo if self.aux_weight > 0 else None, jamo)
             g_scaled = scaled_loss(g_loss, self.g_optimizer)
             d_scaled = scaled_loss(d_loss, self.d_optimizer)
         g_vars = self.generator_variables
@@ -297,14 +278,49 @@ class ConditionalGAN(keras.Model):
             self._after_step()
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        if self.aux_weight > 0:
-            self.real_aux_tracker.update_state(real_ce)
-            self.fake_aux_tracker.update_state(fake_ce)
-        if self.recon_weight > 0:
-            self.recon_tracker.update_state(l1)
-        if self.content_weight > 0:
-            self.content_tracker.update_state(content_ce)
+        for tracker, value in terms:
+            tracker.update_state(value)
         return step_logs(self.metrics)
+
+    def _add_extra_losses(self, g_loss, d_loss, real_images, fake_images, real_jamo,
+                          fake_jamo, jamo):
+        """Adds the loss terms besides the adversarial ones to the generator's and critic's
+        losses; returns both and the ``(tracker, value)`` pairs that log the terms.
+
+        Args:
+            g_loss, d_loss: The adversarial losses.
+            real_images, fake_images: The step's batches in [-1, 1].
+            real_jamo, fake_jamo: The critic's auxiliary jamo logits (None without them).
+            jamo: ``(B, 3)`` the jamo asked for.
+        """
+        terms = []
+        if self.aux_weight > 0:
+            # The critic learns to read jamo from real glyphs; the generator is pushed to
+            # write glyphs it reads as the jamo asked for.
+            real_ce = jamo_cross_entropy(real_jamo, jamo)
+            fake_ce = jamo_cross_entropy(fake_jamo, jamo)
+            d_loss += self.aux_weight * real_ce
+            g_loss += self.aux_weight * fake_ce
+            terms += [(self.real_aux_tracker, real_ce), (self.fake_aux_tracker, fake_ce)]
+        if self.recon_weight > 0:
+            # Each real glyph is *the* glyph of its (syllable, font): the same condition's
+            # fake is pulled towards it (the L1 term of pix2pix, Isola et al. 2017,
+            # https://arxiv.org/abs/1611.07004, and of zi2zi's font transfer), which
+            # teaches content from the first step; the critic keeps strokes sharp.
+            l1 = tf.reduce_mean(tf.abs(tf.cast(fake_images, tf.float32) - real_images))
+            g_loss += self.recon_weight * l1
+            terms.append((self.recon_tracker, l1))
+        if self.content_weight > 0:
+            # The recogniser was trained on real glyphs and is frozen: the generator is
+            # pushed to write strokes that make each jamo readable (the y-vowels' second
+            # stroke, which L1 and the critic let it drop).
+            read = self.recognizer((tf.cast(fake_images, tf.float32) + 1.0) * 127.5,
+                                   training=False)
+            content_ce = jamo_cross_entropy(
+                [tf.math.log(read[part] + 1e-7) for part in JAMO_PARTS], jamo)
+            g_loss += self.content_weight * content_ce
+            terms.append((self.content_tracker, content_ce))
+        return g_loss, d_loss, terms
 
     def _after_step(self) -> None:
         self.update_ema()
