@@ -171,7 +171,7 @@ def _cmd_train(args) -> int:
         config.precision = args.precision or config.precision
     else:
         config = TrainConfig.from_preset(
-            args.preset, data=args.data, run_dir=args.run_dir or f"runs/{args.preset}",
+            args.preset, data=args.data, run_dir=args.run_dir,
             epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
             d_learning_rate=args.d_lr, lr_decay_epochs=args.lr_decay_epochs,
             g_filters=args.g_filters, d_filters=args.d_filters,

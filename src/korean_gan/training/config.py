@@ -7,8 +7,9 @@ reference notebook's own are not public; ``hangul`` is the conditional model.
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 __all__ = [
@@ -27,22 +28,6 @@ class TrainError(ValueError):
     """A training request that cannot run, with the value at fault and what to do."""
 
 
-# Each preset fills every TrainConfig field it names; the user's explicit values win.
-PRESETS: dict[str, dict] = {
-    # The reference DCGAN (Radford et al. 2015, https://arxiv.org/abs/1511.06434) with the
-    # TensorFlow DCGAN tutorial's training set-up.
-    "reference": dict(model="dcgan", noise_dim=100, batch_size=256, g_learning_rate=1e-4,
-                      d_learning_rate=1e-4, beta_1=0.9, beta_2=0.999,
-                      loss="nonsaturating"),
-    # The conditional model (korean_gan.training.conditional): jamo + font conditioning,
-    # spectral norm, projection critic, hinge loss, DiffAugment, EMA; Adam(2e-4, β₁ = 0, β₂ =
-    # 0.99) as in SN-GAN (Miyato et al. 2018). Generator 256 → 32 filters: at 128 → 16 it underfits
-    # (drops the y-vowels' second stroke; docs/conditional.md); a narrow critic (32 → 128)
-    # is enough.
-    "hangul": dict(model="conditional", noise_dim=64, batch_size=128, g_learning_rate=2e-4,
-                   d_learning_rate=2e-4, beta_1=0.0, beta_2=0.99, loss="hinge",
-                   g_filters=256, d_filters=32, aux_weight=0.0, recon_weight=20.0),
-}
 MODELS = ("dcgan", "conditional")
 #: Earlier names of presets, still accepted (with a FutureWarning).
 PRESET_ALIASES = {"seed": "reference"}
@@ -134,16 +119,17 @@ class TrainConfig:
             preset = PRESET_ALIASES[preset]
         if preset not in PRESETS:
             raise TrainError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
-        values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
-        target = config_class(values["model"])
-        known = {f.name for f in fields(target)}
+        values = {k: v for k, v in overrides.items() if v is not None}
+        base = PRESETS[preset]
+        known = {f.name for f in fields(base)}
         for name in values:
             if name not in known:
                 conditional = name in {f.name for f in fields(ConditionalConfig)}
                 raise TrainError(f"{name.replace('_', '-')} is for the conditional model "
                                  "(--preset hangul)" if conditional else
                                  f"unknown training setting {name!r}")
-        return target(preset=preset, **values)
+        # A deep copy: the preset's dict fields must not be shared with the new config.
+        return replace(copy.deepcopy(base), **values)
 
     def validate(self) -> None:
         """Raises TrainError naming the first value that cannot work."""
@@ -241,9 +227,20 @@ class ConditionalConfig(TrainConfig):
     preset: str = "hangul"
     run_dir: str = "runs/hangul"
     model: str = "conditional"
+    # Adam(2e-4, β₁ = 0, β₂ = 0.99) for both networks and the hinge loss, as in SN-GAN
+    # (Miyato et al. 2018, https://arxiv.org/abs/1802.05957).
+    noise_dim: int = 64
+    batch_size: int = 128
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.0
+    beta_2: float = 0.99
+    loss: str = "hinge"
     ema_decay: float = 0.999
     diffaugment: str = "translation,cutout"
     spectral_norm: bool = True  # on the critic's layers; off only to ablate it
+    # Generator 256 → 32 filters: at 128 → 16 it underfits (drops the y-vowels' second stroke;
+    # docs/conditional.md); a narrow critic (32 → 128) is enough.
     g_filters: int = 256
     d_filters: int = 32
     aux_weight: float = 0.0
@@ -295,3 +292,15 @@ def config_class(model: str) -> type[TrainConfig]:
     if model not in classes:
         raise TrainError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
     return classes[model]
+
+
+#: The named presets, each a complete config; :meth:`TrainConfig.from_preset` changes the
+#: fields a user sets.
+PRESETS: dict[str, TrainConfig] = {
+    # The reference DCGAN (Radford et al. 2015, https://arxiv.org/abs/1511.06434) with the
+    # TensorFlow DCGAN tutorial's training set-up.
+    "reference": ReferenceConfig(),
+    # The conditional model (korean_gan.training.conditional): jamo + font conditioning,
+    # spectral norm, projection critic, hinge loss, DiffAugment, EMA.
+    "hangul": ConditionalConfig(),
+}
