@@ -14,7 +14,7 @@ from korean_gan.data.augment import (
     elastic_distort,
     from_unit,
     random_affine,
-    seed_transforms,
+    reference_transforms,
     stroke_variants,
     to_unit,
 )
@@ -57,7 +57,7 @@ def _ink(image: np.ndarray) -> float:
 @pytest.mark.parametrize("which", ["glyph", "noise"])
 def test_seed_policy_equals_scikit_image_reference(which, request):
     image = request.getfixturevalue(which)
-    ours = seed_transforms(image)
+    ours = reference_transforms(image)
     assert [name for name, _ in ours] == ["rot+15", "rot-15", "shift-x27", "shift-y27"]
     for (name, out), ref in zip(ours, _reference_seed(image), strict=True):
         assert out.dtype == np.uint8 and out.shape == image.shape, name
@@ -65,7 +65,7 @@ def test_seed_policy_equals_scikit_image_reference(which, request):
 
 
 def test_seed_shifts_are_cyclic_whole_pixel_moves(noise):
-    _, _, shift_x, shift_y = (img for _, img in seed_transforms(noise))
+    _, _, shift_x, shift_y = (img for _, img in reference_transforms(noise))
     # warp maps output (x, y) to input (x + 27, y): column j of the output is column j + 27.
     assert np.array_equal(shift_x[:, 0], noise[:, 27])
     assert np.array_equal(shift_y[0, :], noise[27, :])
@@ -73,7 +73,7 @@ def test_seed_shifts_are_cyclic_whole_pixel_moves(noise):
 
 
 def test_seed_rotations_fill_corners_with_paper(glyph):
-    rot_plus, rot_minus = (img for _, img in seed_transforms(glyph)[:2])
+    rot_plus, rot_minus = (img for _, img in reference_transforms(glyph)[:2])
     for image in (rot_plus, rot_minus):
         assert image[0, 0] == image[-1, -1] == 255
     assert (rot_plus != rot_minus).any()
@@ -163,7 +163,7 @@ def test_augmentation_names_align_with_outputs(glyph):
     outs = augment_glyph(glyph, config, np.random.default_rng(7))
     assert len(outs) == len(names)
     assert outs[0] is glyph
-    for out, (_, ref) in zip(outs[1:5], seed_transforms(glyph), strict=True):
+    for out, (_, ref) in zip(outs[1:5], reference_transforms(glyph), strict=True):
         assert np.array_equal(out, ref)
     for out, (_, ref) in zip(outs[-2:], stroke_variants(glyph), strict=True):
         assert np.array_equal(out, ref)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from korean_gan.data.augment import seed_transforms
+from korean_gan.data.augment import reference_transforms
 from korean_gan.data.charsets import SEED16, ks2350
 from korean_gan.data.dataset import DatasetError, build_dataset, load_dataset, to_tf_dataset
 from korean_gan.data.fonts import load_faces
@@ -61,7 +61,7 @@ def test_build_images_are_the_rendered_and_augmented_glyphs(seed16_build, two_fo
     faces = load_faces(two_fonts)
     for font_id, label in [(0, 0), (1, 15), (0, 13)]:
         glyph = GlyphRenderer(faces[font_id]).render(SEED16[label])
-        expected = [glyph] + [img for _, img in seed_transforms(glyph)]
+        expected = [glyph] + [img for _, img in reference_transforms(glyph)]
         for aug_id, image in enumerate(expected):
             (index,) = np.flatnonzero((data.font_ids == font_id) & (data.labels == label)
                                       & (data.aug_ids == aug_id))
@@ -108,8 +108,8 @@ def test_build_is_byte_identical_with_one_or_two_workers(tmp_path, two_fonts):
 
 
 def test_build_with_another_seed_differs_only_in_random_variants(tmp_path, two_fonts):
-    a = _build(two_fonts, tmp_path / "a.npz", augment="seed,elastic", copies=1, preview=False)
-    b = _build(two_fonts, tmp_path / "b.npz", augment="seed,elastic", copies=1, preview=False,
+    a = _build(two_fonts, tmp_path / "a.npz", augment="reference,elastic", copies=1, preview=False)
+    b = _build(two_fonts, tmp_path / "b.npz", augment="reference,elastic", copies=1, preview=False,
                seed=1)
     da, db = load_dataset(a.path), load_dataset(b.path)
     elastic = da.augmentations.index("elastic1")
@@ -146,7 +146,7 @@ def test_bad_build_requests(tmp_path, two_fonts):
     with pytest.raises(OSError, match="is a folder"):
         _build(two_fonts, tmp_path / "folder.npz")
     with pytest.raises(ValueError, match="unknown augmentation policy"):
-        _build(two_fonts, tmp_path / "x.npz", augment="seed,mirror")
+        _build(two_fonts, tmp_path / "x.npz", augment="reference,mirror")
 
 
 # --- atomic writes ------------------------------------------------------------------------------

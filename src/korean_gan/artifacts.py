@@ -124,6 +124,10 @@ def run_settings(run_dir: str | os.PathLike) -> dict:
         raise ArtifactError(f"{path} is not valid JSON ({err})") from None
     if not isinstance(settings, dict):
         raise ArtifactError(f"{path} does not hold a run configuration (a JSON object)")
+    version = settings.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
+        raise ArtifactError(f"{path}: format_version {version!r} is not one this korean-gan "
+                            f"reads (1 to {FORMAT_VERSION}); upgrade korean-gan")
     return settings
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "from_unit",
     "random_affine",
     "random_affine_batch",
+    "reference_transforms",
     "seed_transforms",
     "canonical_policy",
     "stroke_variants",
@@ -56,7 +57,7 @@ def from_unit(image: np.ndarray) -> np.ndarray:
 
 # The reference project's augmentation (ganadalama, after the IBM recipe's idea of growing a
 # font-rendered set with geometric transforms).
-def seed_transforms(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+def reference_transforms(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """The reference's four transforms of one uint8 glyph, in its order.
 
     The wrap shifts are whole-pixel translations, which scikit-image's ``warp`` with
@@ -157,7 +158,16 @@ def stroke_variants(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return [("thick", from_unit(thick)), ("thin", from_unit(thin))]
 
 
-def _names_seed(copies: int) -> list[str]:
+def seed_transforms(image: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The earlier name of :func:`reference_transforms` (a FutureWarning says so)."""
+    import warnings
+
+    warnings.warn("seed_transforms is now called reference_transforms; the old name will be "
+                  "removed", FutureWarning, stacklevel=2)
+    return reference_transforms(image)
+
+
+def _names_reference(copies: int) -> list[str]:
     return ["rot+15", "rot-15", "shift-x27", "shift-y27"]
 
 
@@ -169,8 +179,8 @@ def _names_copies(prefix: str) -> Callable[[int], list[str]]:
 POLICIES: dict[str, tuple[Callable[[int], list[str]],
                           Callable[[np.ndarray, np.random.Generator, int], list[np.ndarray]]]] = {
     "none": (lambda copies: [], lambda image, rng, copies: []),
-    "reference": (_names_seed,
-                  lambda image, rng, copies: [v for _, v in seed_transforms(image)]),
+    "reference": (_names_reference,
+                  lambda image, rng, copies: [v for _, v in reference_transforms(image)]),
     "elastic": (_names_copies("elastic"),
                 lambda image, rng, copies: [elastic_distort(image, rng) for _ in range(copies)]),
     "affine": (_names_copies("affine"),

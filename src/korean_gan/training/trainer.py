@@ -71,8 +71,10 @@ __all__ = [
 ]
 
 
-def build_gan(config: TrainConfig, image_size: int, dataset=None) -> GAN:
-    """The GAN of a config, compiled with its optimizers and losses.
+def build_gan(config: TrainConfig, image_size: int, dataset=None) -> keras.Model:
+    """The GAN of a config, compiled with its optimizers and losses: a
+    :class:`~korean_gan.training.reference.GAN` for the reference model, a
+    :class:`~korean_gan.training.conditional.ConditionalGAN` for the conditional one.
 
     Args:
         config: The run's configuration.
