@@ -271,6 +271,23 @@ class ConditionalModelFiles:
                 "block_filters": (tuple(int(f) for f in config["g_block_filters"])
                                   if config.get("g_block_filters") else None)}
 
+    def build_generator(self):
+        """The conditional generator (its training form) with this folder's weights, built
+        in the current Keras dtype policy.
+
+        Raises:
+            ArtifactError: the weights file does not fit the architecture the config gives.
+        """
+        from korean_gan.models.networks import build_conditional_generator
+
+        generator = build_conditional_generator(**self.generator_dims())
+        try:
+            generator.load_weights(str(self.generator_path))
+        except Exception as err:  # h5py/Keras raise several types for foreign files
+            raise ArtifactError(f"{self.generator_path} does not hold this model's weights "
+                                f"({err})") from None
+        return generator
+
 
 def read_conditional_model(source: str | os.PathLike) -> ConditionalModelFiles:
     """Reads and checks a conditional model folder (pretrained or a finished run).

@@ -233,21 +233,16 @@ class Handwriting:
             HandwritingError: nothing loadable there, a file whose sha256 does not match the
                 model card, or a run of another model.
         """
-        from korean_gan.models.networks import build_conditional_generator, with_fast_upsampling
+        from korean_gan.models.networks import with_fast_upsampling
         from korean_gan.training.distribute import dtype_policy, resolve_precision
 
         try:
             policy = resolve_precision(precision)
             model = read_conditional_model(source)
+            with dtype_policy(policy):
+                generator = model.build_generator()
         except ValueError as err:  # ArtifactError, an unknown precision
             raise HandwritingError(str(err)) from None
-        with dtype_policy(policy):
-            generator = build_conditional_generator(**model.generator_dims())
-        try:
-            generator.load_weights(str(model.generator_path))
-        except Exception as err:  # h5py/Keras raise several types for foreign files
-            raise HandwritingError(f"{model.generator_path} does not hold this model's "
-                                   f"weights ({err})") from None
         # Sampling uses the generator's fast form: the same function, 2x the glyphs per second
         # (models.build_conditional_generator's fast_upsampling).
         generator = with_fast_upsampling(generator)

@@ -182,13 +182,11 @@ def distill(config: DistillConfig | None = None, **overrides) -> DistillResult:
     from korean_gan.training.distribute import dtype_policy
 
     # The plain (training) form of the teacher: its layers are the student's template.
-    with dtype_policy("float32"):
-        teacher = build_conditional_generator(**teacher_files.generator_dims())
     try:
-        teacher.load_weights(str(teacher_files.generator_path))
-    except Exception as err:  # h5py/Keras raise several types for foreign files
-        raise DistillError(f"{teacher_files.generator_path} does not hold this model's "
-                           f"weights ({err})") from None
+        with dtype_policy("float32"):
+            teacher = teacher_files.build_generator()
+    except ArtifactError as err:
+        raise DistillError(str(err)) from None
     dims = generator_dims(teacher)
     widths = dims["block_filters"]
     if any(s > t for s, t in zip(config.block_filters, widths, strict=True)) or \
