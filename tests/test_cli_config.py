@@ -1,30 +1,54 @@
-"""The ``train`` command's options and the training configs stay in step: a new config field
-cannot be forgotten in the CLI."""
+"""Every command that fills a library config stays in step with it: each config field is set
+by an option or named as set by the Python API only, and each option maps onto a field or is
+named as one that sets none. A new field cannot be forgotten in the CLI."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import fields
 
-from korean_gan.cli import build_parser
-from korean_gan.cli.train import OPTION_FIELDS, PRESET_ONLY
-from korean_gan.training.config import ConditionalConfig, ReferenceConfig
+import pytest
+
+from korean_gan.cli import _GROUPS, build_parser
+
+MAPS = [m for group in _GROUPS for m in getattr(group, "CONFIG_OPTIONS", ())]
 
 
-def _train_parser():
+def _subparser(words):
     parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    return sub.choices["train"]
+    for word in words:
+        action = next(a for a in parser._actions if getattr(a, "choices", None)
+                      and isinstance(a.choices, dict) and word in a.choices)
+        parser = action.choices[word]
+    return parser
 
 
-def test_every_config_field_has_an_option_or_is_named_preset_only():
-    config_fields = {f.name for cls in (ReferenceConfig, ConditionalConfig) for f in fields(cls)}
-    assert len(config_fields) > 30
-    covered = set(OPTION_FIELDS.values()) | PRESET_ONLY
-    assert config_fields - covered == set(), "add an option or list the field in PRESET_ONLY"
-    assert covered - config_fields == set(), "an option or PRESET_ONLY names no config field"
-    assert not set(OPTION_FIELDS.values()) & PRESET_ONLY
+def _config_fields(paths) -> set[str]:
+    names = set()
+    for path in paths:
+        module, name = path.rsplit(".", 1)
+        names |= {f.name for f in fields(getattr(importlib.import_module(module), name))}
+    return names
 
 
-def test_every_mapped_option_exists_in_the_train_parser():
-    dests = {a.dest for a in _train_parser()._actions} - {"help", "handler", "resume"}
-    assert set(OPTION_FIELDS) == dests
+def test_the_commands_that_fill_configs_are_all_mapped():
+    assert {m.command for m in MAPS} == {("train",), ("distill",), ("synth",), ("template",),
+                                         ("ingest",), ("adapt",), ("data", "build"),
+                                         ("evaluator", "train")}
+
+
+@pytest.mark.parametrize("mapping", MAPS, ids=lambda m: " ".join(m.command))
+def test_every_config_field_has_an_option_or_is_api_only(mapping):
+    config_fields = _config_fields(mapping.configs)
+    assert len(config_fields) >= 5
+    mapped = set(mapping.options.values())
+    assert config_fields - mapped - mapping.api_only == set(), \
+        "give the field an option, or name it in api_only"
+    assert (mapped | mapping.api_only) - config_fields == set(), "a mapping names no field"
+    assert not mapped & mapping.api_only
+
+
+@pytest.mark.parametrize("mapping", MAPS, ids=lambda m: " ".join(m.command))
+def test_every_option_maps_onto_a_field_or_is_cli_only(mapping):
+    dests = {a.dest for a in _subparser(mapping.command)._actions} - {"help"}
+    assert dests == set(mapping.options) | mapping.cli_only

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 
 from korean_gan.training.distribute import PRECISIONS, STRATEGIES
 
-__all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "add_sampling_precision", "model_source"]
+__all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "ConfigOptions", "add_sampling_precision",
+           "model_source"]
+
+
+@dataclass(frozen=True)
+class ConfigOptions:
+    """How a command's options map onto the fields of the library config it fills; a test
+    checks every command's map against the dataclass fields and the parser, so that a new
+    field cannot be forgotten in the CLI.
+
+    Attributes:
+        command: The command's words, e.g. ``("data", "build")``.
+        configs: Dotted paths of the config dataclasses (their fields are united).
+        options: Option (argparse dest) -> the field it sets.
+        api_only: Fields that no option sets (the Python API or a preset does).
+        cli_only: Options that set no field (which model to load, its precision, ...).
+    """
+
+    command: tuple[str, ...]
+    configs: tuple[str, ...]
+    options: dict[str, str]
+    api_only: frozenset[str] = field(default_factory=frozenset)
+    cli_only: frozenset[str] = field(default_factory=frozenset)
 
 #: --model of write and synth (``korean-gan models`` lists the committed ones).
 MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a distilled copy "

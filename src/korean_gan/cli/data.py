@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from korean_gan.cli._common import ConfigOptions
+
+CONFIG_OPTIONS = (
+    ConfigOptions(
+        ("data", "build"), ("korean_gan.data.dataset.BuildConfig",),
+        {**{name: name for name in ("charset", "fonts", "augment", "copies", "size", "seed",
+                                    "out", "format", "workers", "strict", "exclude_fonts",
+                                    "extra")},
+         "no_preview": "preview", "quiet": "progress"},
+        # --font-dir adds folders to --fonts.
+        cli_only=frozenset({"font_dir"})),
+)
+
 
 def add_parsers(sub) -> None:
     """Adds the ``data`` and ``fonts`` command groups."""

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from korean_gan.cli._common import ConfigOptions
+
+CONFIG_OPTIONS = (
+    ConfigOptions(
+        ("evaluator", "train"), ("korean_gan.evaluation.evaluator.EvaluatorConfig",),
+        {name: name for name in ("charset", "fonts", "augment", "copies", "epochs", "seed",
+                                 "widths")},
+        # The committed evaluators' held-out fonts, batch, learning rate and heads.
+        api_only=frozenset({"held_out", "batch_size", "learning_rate", "jamo_heads"}),
+        cli_only=frozenset({"out", "quiet"})),
+)
+
 
 def add_parsers(sub) -> None:
     """Adds ``evaluator`` and ``evaluate``."""

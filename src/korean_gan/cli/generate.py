@@ -3,7 +3,16 @@ model."""
 
 from __future__ import annotations
 
-from korean_gan.cli._common import MODEL_HELP, add_sampling_precision
+from korean_gan.cli._common import MODEL_HELP, ConfigOptions, add_sampling_precision
+
+CONFIG_OPTIONS = (
+    ConfigOptions(
+        ("synth",), ("korean_gan.generate.SynthConfig",),
+        {"charset": "charset", "per_class": "per_class", "styles": "styles", "seed": "seed",
+         "out": "out", "format": "format", "batch_size": "batch_size", "no_preview": "preview",
+         "quiet": "progress", "keep_legible": "keep_legible"},
+        cli_only=frozenset({"model", "precision"})),
+)
 
 
 def add_parsers(sub) -> None:

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from korean_gan.cli._common import ConfigOptions
+
+CONFIG_OPTIONS = (
+    ConfigOptions(
+        ("template",), ("korean_gan.handwriting.template.TemplateConfig",),
+        {name: name for name in ("charset", "page", "dpi", "box_mm", "out", "font")}),
+    ConfigOptions(
+        ("ingest",), ("korean_gan.handwriting.ingest.IngestConfig",),
+        {**{name: name for name in ("photos", "layout", "charset", "page", "dpi", "box_mm",
+                                    "out", "style", "size")}, "no_preview": "preview"}),
+    ConfigOptions(
+        ("adapt",), ("korean_gan.handwriting.adapt.AdaptConfig",),
+        {"style_from": "data", "model": "model", "name": "name", "out": "out",
+         "steps": "steps", "seed": "seed"},
+        api_only=frozenset({"learning_rate", "noise_samples", "prior_weight"})),
+)
+
 
 def add_parsers(sub) -> None:
     """Adds ``template``, ``ingest`` and ``adapt``."""

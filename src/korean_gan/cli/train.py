@@ -9,27 +9,33 @@ from korean_gan.artifacts import (
     LOG_FILE,
     SAMPLES_DIR,
 )
-from korean_gan.cli._common import PRECISIONS, STRATEGIES, model_source
+from korean_gan.cli._common import PRECISIONS, STRATEGIES, ConfigOptions, model_source
 
-#: ``train``'s options (argparse dests) -> the config field each sets
-#: (:mod:`korean_gan.training.config`); a test checks that together with :data:`PRESET_ONLY`
-#: they cover every field of every model's config.
-OPTION_FIELDS = {
-    "preset": "preset", "data": "data", "run_dir": "run_dir", "epochs": "epochs",
-    "batch_size": "batch_size", "g_lr": "g_learning_rate", "d_lr": "d_learning_rate",
-    "lr_decay_epochs": "lr_decay_epochs", "g_filters": "g_filters", "d_filters": "d_filters",
-    "content_weight": "content_weight", "recognizer_epochs": "recognizer_epochs",
-    "recognizer_warmup": "recognizer_warmup_epochs", "repeat_font": "repeat_fonts",
-    "init_from": "init_from", "seed": "seed", "checkpoint_every": "checkpoint_every",
-    "snapshot_every": "snapshot_every", "eval_every": "eval_every", "precision": "precision",
-    "strategy": "strategy", "no_tensorboard": "tensorboard", "quiet": "verbose",
-}
-#: Config fields that only a preset or the Python API sets: the model's architecture and loss
-#: are the preset's, and the rest rarely needs changing.
-PRESET_ONLY = frozenset({
-    "model", "noise_dim", "beta_1", "beta_2", "loss", "keep_checkpoints", "sample_every",
-    "eval_samples", "ema_decay", "diffaugment", "spectral_norm", "aux_weight", "recon_weight",
-})
+CONFIG_OPTIONS = (
+    ConfigOptions(
+        ("train",), ("korean_gan.training.config.ReferenceConfig",
+                     "korean_gan.training.config.ConditionalConfig"),
+        {"preset": "preset", "data": "data", "run_dir": "run_dir", "epochs": "epochs",
+         "batch_size": "batch_size", "g_lr": "g_learning_rate", "d_lr": "d_learning_rate",
+         "lr_decay_epochs": "lr_decay_epochs", "g_filters": "g_filters",
+         "d_filters": "d_filters", "content_weight": "content_weight",
+         "recognizer_epochs": "recognizer_epochs",
+         "recognizer_warmup": "recognizer_warmup_epochs", "repeat_font": "repeat_fonts",
+         "init_from": "init_from", "seed": "seed", "checkpoint_every": "checkpoint_every",
+         "snapshot_every": "snapshot_every", "eval_every": "eval_every",
+         "precision": "precision", "strategy": "strategy", "no_tensorboard": "tensorboard",
+         "quiet": "verbose"},
+        # The model's architecture and loss are its preset's; the rest rarely needs changing.
+        api_only=frozenset({"model", "noise_dim", "beta_1", "beta_2", "loss",
+                            "keep_checkpoints", "sample_every", "eval_samples", "ema_decay",
+                            "diffaugment", "spectral_norm", "aux_weight", "recon_weight"}),
+        cli_only=frozenset({"resume"})),
+    ConfigOptions(
+        ("distill",), ("korean_gan.training.distill.DistillConfig",),
+        {"model": "model", "out": "out", "filters": "block_filters", "steps": "steps",
+         "seed": "seed", "quiet": "progress"},
+        api_only=frozenset({"batch_size", "learning_rate", "validation_glyphs"})),
+)
 
 
 def add_parsers(sub) -> None:
