@@ -188,7 +188,7 @@ def test_duplicate_syllable_is_refused():
 
 @pytest.mark.parametrize("spec", ["   \n", "\t"])
 def test_whitespace_only_literal_is_refused(spec):
-    with pytest.raises(CharsetError):
+    with pytest.raises(CharsetError, match="unknown charset"):
         resolve_charset(spec)
 
 

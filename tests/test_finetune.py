@@ -98,6 +98,7 @@ def test_start_from_copies_the_generator_and_each_fonts_style_by_name(tmp_path):
         wider.start_from(tmp_path / "src")
 
 
+@pytest.mark.slow
 def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_path, capsys):
     from korean_gan.data.dataset import load_dataset
     from korean_gan.training.config import TrainConfig, TrainError
@@ -154,7 +155,7 @@ def test_the_trainer_fine_tunes_with_a_content_loss_and_resumes(tiny_data, tmp_p
 
 
 def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_config):
-    from korean_gan.training.config import TrainConfig, TrainError
+    from korean_gan.training.config import ConditionalConfig, TrainConfig, TrainError
 
     args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
     config = cli_train_config(*args, "--content-weight", "0.5", "--init-from", "default",
@@ -163,7 +164,8 @@ def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_co
             config.recognizer_warmup_epochs) == (0.5, "default", 3, 0.5)
     config = cli_train_config(*args)
     assert (config.content_weight, config.init_from, config.recognizer_epochs,
-            config.recognizer_warmup_epochs) == (0.0, "", TrainConfig.recognizer_epochs, 0.0)
+            config.recognizer_warmup_epochs) == (0.0, "", ConditionalConfig.recognizer_epochs,
+                                                 0.0)
     with pytest.raises(TrainError, match="recognizer-warmup must be a number from 0 to below "
                                          r"recognizer-epochs \(3\), got 3"):
         TrainConfig.from_preset("hangul", data=tiny_data, recognizer_epochs=3,

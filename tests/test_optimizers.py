@@ -40,6 +40,7 @@ def test_fused_adam_updates_as_keras_adam_does(sparse):
     for a, b, start in zip(keras_weights, fused_weights, initial, strict=True):
         assert np.abs(b - start).max() > 1e-3  # the weights moved
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    assert len(keras_state) == len(fused_state) == 6  # iterations, learning rate, 2 × (m, v)
     for a, b in zip(keras_state, fused_state, strict=True):  # iterations, m and v alike
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
 

@@ -94,7 +94,7 @@ def test_write_result_failure_keeps_previous_file(tmp_path):
     path = tmp_path / "r.json"
     helper.write_result(path, {"a": 1})
     previous = path.read_text(encoding="utf-8")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="not JSON serializable"):
         helper.write_result(path, {"a": object()})
     assert path.read_text(encoding="utf-8") == previous
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

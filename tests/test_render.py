@@ -14,12 +14,18 @@ SYLLABLES = "가힝를"
 
 @pytest.fixture(scope="module")
 def faces(two_fonts):
-    return load_faces(two_fonts)
+    faces = load_faces(two_fonts)
+    assert [f.name for f in faces] == ["CuteFont-Regular", "DoHyeon-Regular"]
+    return faces
 
 
 @pytest.fixture(scope="module")
 def all_faces(font_dir):
-    return load_faces([font_dir / entry.file for entry in read_catalog()])
+    catalog = read_catalog()
+    faces = load_faces([font_dir / entry.file for entry in catalog])
+    # Every catalogued font loads (none skipped), so the loops below see the whole corpus.
+    assert len(catalog) >= 20 and len(faces) == len(catalog)
+    return faces
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -75,14 +81,21 @@ def test_other_sizes(faces, size, box_margin):
 def test_render_glyph_convenience_matches_renderer(faces):
     for size in (32, 64):
         direct = GlyphRenderer(faces[1], RenderConfig(size=size)).render("정")
+        assert direct is not None and direct.shape == (size, size) and direct.min() < 64
         assert np.array_equal(render_glyph(faces[1], "정", size=size), direct)
 
 
 def test_rendering_is_deterministic(faces):
     first = [GlyphRenderer(f).render(c) for f in faces for c in SYLLABLES]
     second = [GlyphRenderer(f).render(c) for f in faces for c in SYLLABLES]
+    # Real glyphs (None == None would also be "equal"): 2 fonts x 3 syllables, all with ink.
+    assert len(first) == 2 * len(SYLLABLES)
+    assert all(a is not None and a.shape == (32, 32) and a.min() < 64 for a in first)
     for a, b in zip(first, second, strict=True):
+        assert b is not None and a.dtype == b.dtype == np.uint8
         assert np.array_equal(a, b)
+    # ... and different syllables give different images: the comparison can fail.
+    assert len({a.tobytes() for a in first}) == len(first)
 
 
 def test_different_fonts_and_syllables_differ(faces):
@@ -112,6 +125,7 @@ def test_mapped_but_undrawn_syllable_is_none(font_dir):
         assert renderer.render(char) is None
         # FreeType agrees that nothing is drawn: the unchecked rendering is blank too.
         assert renderer.render_unchecked(char) is None
+    assert len(drawn) >= 10, "BM Jua draws the KS X 1001 syllables of U+AC00-U+ACFF"
     for char in drawn[:10]:
         image = renderer.render(char)
         assert image is not None and image.min() < 64

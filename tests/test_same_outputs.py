@@ -27,7 +27,7 @@ def _pixels(path: Path) -> np.ndarray:
 
 def _same_arrays(path: Path, golden: Path) -> None:
     with np.load(path, allow_pickle=False) as now, np.load(golden, allow_pickle=False) as then:
-        assert sorted(now.files) == sorted(then.files)
+        assert then.files and sorted(now.files) == sorted(then.files)
         for key in then.files:
             assert now[key].dtype == then[key].dtype, key
             assert np.array_equal(now[key], then[key]), key

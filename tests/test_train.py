@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import signal
 import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +34,72 @@ def _log_rows(run_dir: Path) -> list[dict]:
 
 
 def _weights(run_dir: Path) -> list[np.ndarray]:
-    return load_generator(run_dir).get_weights()
+    weights = load_generator(run_dir).get_weights()
+    assert len(weights) > 5  # the comparisons below zip over these
+    return weights
 
 
-def test_train_writes_everything_into_the_run_folder(tiny_data, tmp_path):
-    run = tmp_path / "run"
-    history = train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run),
-                                            **TINY))
-    assert history.epoch == [0, 1]
-    assert not history.interrupted
+@dataclass(frozen=True)
+class TinyRun:
+    """A finished run of the reference preset with the ``TINY`` settings on ``tiny_data``.
+
+    Attributes:
+        path: The run folder, alone in a folder of its own. Tests only read it; a test that
+            changes a run works on a copy (:func:`_copy_run`).
+        epochs: ``train``'s ``history.epoch``.
+        interrupted: ``train``'s ``history.interrupted``.
+    """
+
+    path: Path
+    epochs: list[int]
+    interrupted: bool
+
+
+@contextmanager
+def _locked(path: Path):
+    """Holds an exclusive lock on ``path`` (created if missing) while the block runs."""
+    import fcntl
+
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_data, tmp_path_factory) -> TinyRun:
+    """The TINY run, trained once per test session and shared by the tests that only read it
+    or copy it (each test used to train its own).
+
+    Under pytest-xdist the first worker to need it trains it into the folder that all workers
+    of the session share; the others wait for it and use it.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # this session's folder, above each worker's own
+    run, record = shared / "tiny-run" / "run", shared / "tiny-run.json"
+    with _locked(shared / "tiny-run.lock"):
+        if not record.is_file():
+            history = train(TrainConfig.from_preset("reference", data=str(tiny_data),
+                                                    run_dir=str(run), **TINY))
+            record.write_text(json.dumps({"epochs": history.epoch,
+                                          "interrupted": history.interrupted}))
+    done = json.loads(record.read_text())
+    return TinyRun(run, done["epochs"], done["interrupted"])
+
+
+def _copy_run(tiny_run: TinyRun, to: Path) -> Path:
+    """A copy of the TINY run at ``to``, for a test that changes it."""
+    shutil.copytree(tiny_run.path, to)
+    return to
+
+
+def test_train_writes_everything_into_the_run_folder(tiny_run):
+    run = tiny_run.path
+    assert tiny_run.epochs == [0, 1]
+    assert not tiny_run.interrupted
     saved = json.loads((run / "config.json").read_text())
     assert saved["epochs"] == 2 and saved["batch_size"] == 8 and saved["preset"] == "reference"
     noise = np.load(run / "fixed_noise.npy")
@@ -53,12 +114,16 @@ def test_train_writes_everything_into_the_run_folder(tiny_data, tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert all(np.isfinite(float(r["d_loss"])) and np.isfinite(float(r["g_loss"])) for r in rows)
     assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-2")
+    # The sample metrics (measured every 10 epochs and after the last), and the best generator.
+    with open(run / "eval.csv", newline="") as fh:
+        assert [int(r["epoch"]) for r in csv.DictReader(fh)] == [2]
+    assert (run / "best.json").is_file() and (run / "generator.best.weights.h5").is_file()
     images = sample_images(load_generator(run), 5, seed=3)
     assert images.shape == (5, 32, 32) and images.dtype == np.uint8
     # Same seed, same samples.
     np.testing.assert_array_equal(images, sample_images(load_generator(run), 5, seed=3))
     # Nothing written outside the run folder.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert sorted(p.name for p in run.parent.iterdir()) == ["run"]
 
 
 def test_train_step_updates_both_networks(tiny_data):
@@ -74,6 +139,7 @@ def test_train_step_updates_both_networks(tiny_data):
     assert isinstance(gan, GAN)
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_data, tmp_path):
     tf.config.experimental.enable_op_determinism()
     whole, split = tmp_path / "whole", tmp_path / "split"
@@ -110,6 +176,7 @@ class _RecordRates(keras.callbacks.Callback):
 
 
 def test_learning_rates_decay_linearly_over_the_last_epochs_also_after_a_resume(tiny_data,
+                                                                               tiny_run,
                                                                                tmp_path):
     run = tmp_path / "run"
     config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run),
@@ -122,10 +189,7 @@ def test_learning_rates_decay_linearly_over_the_last_epochs_also_after_a_resume(
                                rtol=1e-6)
     # A resume may add a decay to a run trained at constant rates: the checkpoint restores
     # the optimizer's last rate, and the schedule overrides it from the first resumed epoch.
-    constant = tmp_path / "constant"
-    config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(constant),
-                                     **TINY)
-    train(config)
+    constant = _copy_run(tiny_run, tmp_path / "constant")  # 2 epochs at constant rates
     record = _RecordRates()
     train(TrainConfig(run_dir=str(constant), epochs=5, lr_decay_epochs=3, verbose=0),
           resume=True, callbacks=[record])
@@ -134,10 +198,9 @@ def test_learning_rates_decay_linearly_over_the_last_epochs_also_after_a_resume(
     assert json.loads((constant / "config.json").read_text())["lr_decay_epochs"] == 3
 
 
+@pytest.mark.slow
 def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tiny_data,
                                                                             tmp_path):
-    import os
-
     import keras
 
     tf.config.experimental.enable_op_determinism()
@@ -182,13 +245,12 @@ def test_a_signal_mid_epoch_checkpoints_that_step_and_resume_goes_on_exactly(tin
                                rtol=1e-4)
 
 
-def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tmp_path):
+def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tiny_run, tmp_path):
     """Checkpoints written before runs could stop mid-epoch hold no step variable."""
     from korean_gan.training.trainer import _checkpoint
 
-    run = tmp_path / "run"
+    run = _copy_run(tiny_run, tmp_path / "run")
     config = TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run), **TINY)
-    train(config)
     gan = build_gan(config, 32)
     epoch = tf.Variable(2, dtype=tf.int64)
     old = _checkpoint(gan, epoch, None)
@@ -200,23 +262,20 @@ def test_a_run_checkpointed_without_a_step_count_still_resumes(tiny_data, tmp_pa
     assert train(config, resume=True).epoch == [2]
 
 
-def test_cli_resume_of_a_copied_run_continues_the_copy(tiny_data, tmp_path):
-    import shutil
-
+def test_cli_resume_of_a_copied_run_continues_the_copy(tiny_run, tmp_path):
     from korean_gan.cli import main
 
-    original, copy = tmp_path / "original", tmp_path / "copy"
-    train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(original),
-                                  **{**TINY, "epochs": 1}))
-    shutil.copytree(original, copy)
-    assert main(["train", "--resume", "--run-dir", str(copy), "--epochs", "2", "--quiet",
+    original = tiny_run.path
+    copy = _copy_run(tiny_run, tmp_path / "copy")
+    assert main(["train", "--resume", "--run-dir", str(copy), "--epochs", "3", "--quiet",
                  "--no-tensorboard"]) == 0
-    assert [int(r["epoch"]) for r in _log_rows(copy)] == [1, 2]
-    assert [int(r["epoch"]) for r in _log_rows(original)] == [1]  # untouched
+    assert [int(r["epoch"]) for r in _log_rows(copy)] == [1, 2, 3]
+    assert [int(r["epoch"]) for r in _log_rows(original)] == [1, 2]  # untouched
+    assert json.loads((original / "config.json").read_text())["run_dir"] == str(original)
     assert json.loads((copy / "config.json").read_text())["run_dir"] == str(copy)
 
 
-def test_training_refuses_bad_requests(tiny_data, tmp_path):
+def test_training_refuses_bad_requests(tiny_data, tiny_run, tmp_path):
     base = dict(data=str(tiny_data), verbose=0, tensorboard=False)
     with pytest.raises(TrainError, match="epochs must be a positive integer, got 0"):
         train(TrainConfig.from_preset("reference", run_dir=str(tmp_path / "a"), epochs=0, **base))
@@ -231,13 +290,12 @@ def test_training_refuses_bad_requests(tiny_data, tmp_path):
     with pytest.raises(TrainError, match="is a file"):
         train(TrainConfig.from_preset("reference", run_dir=str(tmp_path / "file"), epochs=1,
                                       batch_size=8, **base))
-    run = tmp_path / "d"
-    train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8, **base))
+    run = _copy_run(tiny_run, tmp_path / "d")  # a finished run of 2 epochs
     with pytest.raises(TrainError, match="already holds a run; pass --resume"):
-        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8,
+        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=2, batch_size=8,
                                       **base))
-    with pytest.raises(TrainError, match="already finished 1 epochs"):
-        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=1, batch_size=8,
+    with pytest.raises(TrainError, match="already finished 2 epochs"):
+        train(TrainConfig.from_preset("reference", run_dir=str(run), epochs=2, batch_size=8,
                                       **base), resume=True)
 
 
@@ -287,11 +345,10 @@ def test_a_signal_finishes_the_step_checkpoints_and_exits(signum, tiny_data, tmp
     assert (run / "generator.weights.h5").is_file() and (run / "samples.gif").is_file()
 
 
-def test_cli_sample_and_gif(tiny_data, tmp_path):
+def test_cli_sample_and_gif(tiny_run, tmp_path):
     from korean_gan.cli import main
 
-    run = tmp_path / "run"
-    train(TrainConfig.from_preset("reference", data=str(tiny_data), run_dir=str(run), **TINY))
+    run = tiny_run.path
     assert main(["sample", "--run-dir", str(run), "--n", "6", "--out",
                  str(tmp_path / "s.npz")]) == 0
     with np.load(tmp_path / "s.npz", allow_pickle=False) as npz:
@@ -306,6 +363,7 @@ def test_cli_sample_and_gif(tiny_data, tmp_path):
     assert main(["sample", "--run-dir", str(run), "--out", str(tmp_path / "x.txt")]) == 2
 
 
+@pytest.mark.slow
 def test_cli_demo_writes_the_gif_and_final_grid(two_fonts, tmp_path):
     from korean_gan.cli import main
 
