@@ -227,7 +227,8 @@ class Handwriting:
                 :func:`korean_gan.training.distribute.resolve_precision`; else ``float32``),
                 ``float32`` or a mixed policy. The weights stay float32 either way; bf16
                 glyphs differ from float32's by 0.2 grey levels on average. Pass ``float32``
-                for output that is the same on every machine's float32 kernels.
+                for output that is the same byte for byte on machines with the same kind of
+                CPU and the same TensorFlow thread count (``TF_NUM_INTRAOP_THREADS``).
 
         Raises:
             HandwritingError: nothing loadable there, a file whose sha256 does not match the
