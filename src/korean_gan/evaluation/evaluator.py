@@ -600,7 +600,7 @@ class CASConfig:
         real_plus_generated: Also train on real and generated glyphs together (the benefit of
             adding generated data), which costs as much as the other two together.
         warmup_epochs: Raise the learning rate linearly from 0 over this many epochs before
-            the cosine decay. Without it (0, CAS before 2026-12) the classifiers often stalled
+            the cosine decay. Without it (0) the classifiers often stalled
             on a plateau (final training loss 2 to 5 instead of 0.2 to 0.35) and their
             accuracy swung with the seed by up to 40 points (benchmarks/cas_protocol.py).
     """
