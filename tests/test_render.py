@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from korean_gan.data.fonts import drawn_syllables, load_faces, read_catalog
-from korean_gan.data.render import GlyphRenderer, RenderConfig, fit_to_box, render_glyph
+from korean_gan.data.render import (
+    PLACEMENTS,
+    GlyphRenderer,
+    RenderConfig,
+    fit_to_box,
+    render_glyph,
+)
 
 # Wide (가), tall (힝) and dense (를) syllables, all in KS X 1001, which every bundled font draws.
 SYLLABLES = "가힝를"
@@ -175,3 +183,102 @@ def test_render_config_defaults():
     config = RenderConfig()
     assert (config.size, config.margin, config.oversample, config.box) == (32, 0.0625, 4, 28)
     assert RenderConfig(margin=0).box == 32
+
+
+# --- placement "em": as the font draws it -------------------------------------------------------
+
+def _ink_rows_cols(image):
+    ink = np.argwhere(image < 128)
+    return ink[:, 0].min(), ink[:, 0].max(), ink[:, 1].min(), ink[:, 1].max()
+
+
+def _ink_at(face, char: str, px: int):
+    """Rows and columns of a glyph's ink drawn at ``px`` pixels per em, relative to the pen
+    position at the ascender line (where the renderer's frame is measured from)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(face.path), px, index=face.index)
+    canvas = Image.new("L", (2 * px, 2 * px), 255)
+    ImageDraw.Draw(canvas).text((px // 2, px // 2), char, font=font, fill=0)
+    return [v - px // 2 for v in _ink_rows_cols(np.asarray(canvas))]
+
+
+def test_em_placement_keeps_the_fonts_own_sizes_and_positions(faces):
+    size, px = 64, 64 * 4  # the renderer draws at oversample x size pixels per em
+    for face in faces:
+        renderer = GlyphRenderer(face, RenderConfig(size=size, placement="em"))
+        left, top, right, bottom = renderer.frame
+        scale = RenderConfig(size=size).box / max(right - left, bottom - top)
+        offset_y = (size - round((bottom - top) * scale)) // 2
+        offset_x = (size - round((right - left) * scale)) // 2
+        for char in "오늘를가":
+            got = _ink_rows_cols(renderer.render(char))
+            # Where the font puts the ink, through the one scale of this face (within 2 px:
+            # downsampling and the ink threshold thin a stroke's anti-aliased ends).
+            y0, y1, x0, x1 = _ink_at(face, char, px)
+            want = (offset_y + (y0 - top) * scale, offset_y + (y1 - top) * scale,
+                    offset_x + (x0 - left) * scale, offset_x + (x1 - left) * scale)
+            assert np.allclose(got, want, atol=2), (face.name, char, got, want)
+    # CuteFont draws 오 at half the height of 를; the reference placement stretches both.
+    cute = faces[0]
+    heights = {}
+    for placement in PLACEMENTS:
+        renderer = GlyphRenderer(cute, RenderConfig(size=size, placement=placement))
+        heights[placement] = {c: np.ptp(np.argwhere(renderer.render(c) < 128)[:, 0])
+                              for c in "오를"}
+    assert heights["em"]["를"] > 1.8 * heights["em"]["오"]
+    assert heights["fit"]["를"] < 1.3 * heights["fit"]["오"]
+
+
+def test_every_mapped_syllable_fits_in_the_frame(all_faces):
+    from korean_gan.data.fonts import mapped_syllables
+
+    config = RenderConfig(size=32, placement="em")
+    margin = (config.size - config.box) // 2
+    rng = np.random.default_rng(0)
+    checked = 0
+    for face in all_faces:
+        chars = mapped_syllables(face)
+        assert len(chars) >= 2350, face.name
+        renderer = GlyphRenderer(face, config)
+        # The tallest and widest syllables of the face, and a random sample of the rest.
+        boxes = {c: renderer._font.getbbox(c) for c in chars}
+        extremes = {min(boxes, key=lambda c: boxes[c][i]) for i in (0, 1)} | {
+            max(boxes, key=lambda c: boxes[c][i]) for i in (2, 3)}
+        for char in extremes | set(rng.choice(chars, 20, replace=False)):
+            image = renderer.render_unchecked(char)
+            if image is None:
+                continue
+            inside = np.full(image.shape, False)
+            inside[margin:config.size - margin, margin:config.size - margin] = True
+            assert (image[~inside] == 255).all(), (face.name, char)
+            checked += 1
+    # Syllables a face maps but draws blank are skipped; most are drawn.
+    assert checked > 10 * len(all_faces)
+
+
+def test_an_unknown_placement_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown placement 'centre'; choose from fit, em"):
+        RenderConfig(placement="centre")
+
+
+def test_data_build_placement_em(tmp_path, two_fonts, run_cli):
+    out = tmp_path / "em.npz"
+    code, _, err = run_cli("data", "build", "--charset", "오를", "--fonts", *two_fonts,
+                           "--augment", "none", "--size", "64", "--placement", "em",
+                           "--out", out, "--quiet", "--no-preview")
+    assert code == 0, err
+    manifest = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["placement"] == "em"
+    with np.load(out) as npz:
+        images, labels, font_ids = npz["images"], npz["labels"], npz["font_ids"]
+    assert images.shape == (4, 64, 64)
+    # Each glyph's height relative to the other as its font draws them (CuteFont: 를 over twice
+    # the height of 오; DoHyeon, a block face: about the same).
+    faces = load_faces(two_fonts)
+    for font, face in enumerate(faces):
+        short, tall = (images[(font_ids == font) & (labels == label)][0] for label in (0, 1))
+        ratio = np.ptp(np.argwhere(tall < 128)[:, 0]) / np.ptp(np.argwhere(short < 128)[:, 0])
+        drawn = [_ink_at(face, c, 1000) for c in "오를"]
+        expected = (drawn[1][1] - drawn[1][0]) / (drawn[0][1] - drawn[0][0])
+        assert ratio == pytest.approx(expected, rel=0.1), face.name

@@ -7,9 +7,9 @@ from korean_gan.cli._common import ConfigOptions
 CONFIG_OPTIONS = (
     ConfigOptions(
         ("data", "build"), ("korean_gan.data.dataset.BuildConfig",),
-        {**{name: name for name in ("charset", "fonts", "augment", "copies", "size", "seed",
-                                    "out", "format", "workers", "strict", "exclude_fonts",
-                                    "extra")},
+        {**{name: name for name in ("charset", "fonts", "augment", "copies", "size",
+                                    "placement", "seed", "out", "format", "workers", "strict",
+                                    "exclude_fonts", "extra")},
          "no_preview": "preview", "quiet": "progress"},
         # --font-dir adds folders to --fonts.
         cli_only=frozenset({"font_dir"})),
@@ -45,6 +45,10 @@ def _add_data_parsers(sub) -> None:
     build.add_argument("--copies", type=int, default=3,
                        help="variants per glyph for the random policies (default 3)")
     build.add_argument("--size", type=int, default=32, help="image side in pixels (default 32)")
+    build.add_argument("--placement", choices=("fit", "em"), default="fit",
+                       help="fit (default, the reference's: each glyph's ink fills the box) or "
+                            "em (as the font draws it: one scale per font, so small syllables "
+                            "stay small and all sit on the font's baseline)")
     build.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
     build.add_argument("--out", default=None,
                        help="output .npz (or folder for imagefolder); default data/<charset>.npz")
@@ -95,7 +99,8 @@ def _cmd_data_build(args) -> int:
     config = BuildConfig(
         charset=args.charset, fonts=_font_paths(args),
         augment=tuple(p.strip() for p in args.augment.split(",") if p.strip()),
-        copies=args.copies, size=args.size, seed=args.seed, out=args.out, format=args.format,
+        copies=args.copies, size=args.size, placement=args.placement, seed=args.seed,
+        out=args.out, format=args.format,
         workers=args.workers, strict=args.strict,
         exclude_fonts=tuple(n.strip() for n in args.exclude_fonts.split(",") if n.strip()),
         extra=tuple(args.extra),

@@ -87,6 +87,9 @@ class BuildConfig:
             ``("reference",)`` is the reference project's.
         copies: Variants per glyph for the random augmentation policies.
         size: Glyph side in pixels.
+        placement: ``fit`` (each glyph's ink fills the box, the reference's) or ``em`` (as the
+            font draws it: one scale per font, each glyph at its own position; see
+            ``korean_gan.data.render``).
         seed: Seed of the random augmentations.
         out: The ``.npz`` path (``npz`` format) or folder (``imagefolder`` format); ``None``
             means ``data/<charset>.npz`` (or ``data/<charset>/``).
@@ -108,6 +111,7 @@ class BuildConfig:
     augment: tuple[str, ...] = ("reference",)
     copies: int = 3
     size: int = 32
+    placement: str = "fit"  # the reference's
     seed: int = 0
     out: str | None = None
     format: str = "npz"
@@ -301,7 +305,7 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         raise DatasetError(f"unknown format {config.format!r}; use npz or imagefolder")
     started = time.perf_counter()
     charset = resolve_charset(config.charset)
-    render_cfg = RenderConfig(size=config.size)
+    render_cfg = RenderConfig(size=config.size, placement=config.placement)
     aug_cfg = AugmentConfig(tuple(config.augment), config.copies)
     out = config.output_path(charset.name)
     check_dataset_target(out, config.format)
@@ -383,7 +387,8 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         "format_version": FORMAT_VERSION,
         "charset": {"name": charset.name, "size": len(charset),
                     "chars": charset.text if len(charset) <= 2350 else None},
-        "parameters": {"size": config.size, "margin": render_cfg.margin,
+        "parameters": {"size": config.size, "placement": render_cfg.placement,
+                       "margin": render_cfg.margin,
                        "oversample": render_cfg.oversample, "augment": list(aug_cfg.policies),
                        "copies": aug_cfg.copies, "seed": config.seed, "format": config.format,
                        "exclude_fonts": list(config.exclude_fonts),

@@ -36,6 +36,7 @@ __all__ = [
     "drawn_syllables",
     "find_font_files",
     "load_faces",
+    "mapped_syllables",
     "read_catalog",
 ]
 
@@ -422,3 +423,13 @@ def write_catalog(font_dir: str | os.PathLike | None = None) -> Path:
     writer.writerows(rows)
     write_bytes_atomic(path, buffer.getvalue().encode("utf-8"))
     return path
+
+
+def mapped_syllables(face: FontFace) -> list[str]:
+    """The Hangul syllables that the face's cmap maps (drawn or not), in code-point order."""
+    font = _open_ttfont(face.path, face.index)
+    try:
+        cmap = font.getBestCmap() or {}
+    finally:
+        font.close()
+    return [chr(cp) for cp in sorted(cmap) if SYLLABLE_FIRST <= cp <= SYLLABLE_LAST]

@@ -4,12 +4,18 @@ The convention (the reference project's, made exact):
 
 * square ``size`` × ``size`` pixels (default 32), ``uint8``, dark ink on white paper:
   255 is paper, 0 is full ink;
-* the glyph is rendered large (``oversample`` × ``size`` pixels per em) with anti-aliasing,
-  cropped to its ink, scaled so its longer side fills the box inside a margin of
-  ``margin`` × ``size`` pixels on each side (aspect ratio kept), and centred.
+* the glyph is rendered large (``oversample`` × ``size`` pixels per em) with anti-aliasing
+  and placed in the box inside a margin of ``margin`` × ``size`` pixels on each side, in one of
+  two ways (``placement``):
 
-Following the IBM tensorflow-hangul-recognition recipe, every glyph fills the same box, so the
-images differ by handwriting style rather than by font metrics.
+  - ``fit`` (the reference's, the default): cropped to its ink and scaled so its longer side
+    fills the box (aspect ratio kept), centred. Following the IBM
+    tensorflow-hangul-recognition recipe, every glyph fills the same box, so the images differ
+    by handwriting style rather than by font metrics;
+  - ``em``: as the font draws it. One scale per font, each glyph at its own position: the box
+    holds the font's *frame*, the union of the ink boxes of every syllable the font maps, so a
+    small syllable stays small beside a large one, all sit on the font's baseline, and a thin
+    pen stays thin.
 
 A syllable that the face does not really draw (see :func:`korean_gan.data.fonts.drawn_syllables`),
 or that renders blank, yields ``None``: it is never emitted as an image.
@@ -24,12 +30,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from korean_gan.data.fonts import FontFace, OutlineChecker
 
-__all__ = ["GlyphRenderer", "RenderConfig", "fit_to_box", "render_glyph"]
+__all__ = ["PLACEMENTS", "GlyphRenderer", "RenderConfig", "fit_to_box", "render_glyph"]
 
 PAPER = 255
 # A pixel darker than this counts as ink when cropping and when checking that a glyph is not blank:
 # faint anti-aliasing fringes alone (a stray hairline) do not make a glyph.
 INK_THRESHOLD = 128
+#: How a glyph is placed in its box (see the module docstring).
+PLACEMENTS = ("fit", "em")
 
 
 @dataclass(frozen=True)
@@ -41,11 +49,14 @@ class RenderConfig:
         margin: Blank border on each side, as a fraction of ``size`` (2 px at 32).
         oversample: The glyph is drawn at ``oversample * size`` pixels per em and downsampled
             with area averaging, which gives smooth, even stroke edges.
+        placement: ``fit`` (each glyph's ink fills the box) or ``em`` (as the font draws it:
+            one scale per font, each glyph at its own position).
     """
 
     size: int = 32
     margin: float = 0.0625
     oversample: int = 4
+    placement: str = "fit"  # the reference's
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or self.size < 8:
@@ -54,6 +65,9 @@ class RenderConfig:
             raise ValueError(f"margin must be in [0, 0.4) of the size, got {self.margin!r}")
         if not isinstance(self.oversample, int) or self.oversample < 1:
             raise ValueError(f"oversample must be a positive integer, got {self.oversample!r}")
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"unknown placement {self.placement!r}; choose from "
+                             f"{', '.join(PLACEMENTS)}")
 
     @property
     def box(self) -> int:
@@ -116,6 +130,7 @@ class GlyphRenderer:
         px = self.config.size * self.config.oversample
         self._font = ImageFont.truetype(str(face.path), px, index=face.index)
         self._checker: OutlineChecker | None = None
+        self._frame: tuple[int, int, int, int] | None = None
 
     def check(self, chars) -> dict[str, str]:
         """Checks syllables against the font's outlines; returns ``{char: reason}`` of skips."""
@@ -138,6 +153,8 @@ class GlyphRenderer:
 
     def render_unchecked(self, char: str) -> np.ndarray | None:
         """Renders without the outline check (None only if the result is blank)."""
+        if self.config.placement == "em":
+            return self._render_in_frame(char)
         left, top, right, bottom = self._font.getbbox(char)
         pad = 2
         width, height = right - left + 2 * pad, bottom - top + 2 * pad
@@ -146,6 +163,37 @@ class GlyphRenderer:
         image = Image.new("L", (width, height), PAPER)
         ImageDraw.Draw(image).text((pad - left, pad - top), char, font=self._font, fill=0)
         return fit_to_box(np.asarray(image), self.config)
+
+    @property
+    def frame(self) -> tuple[int, int, int, int]:
+        """``(left, top, right, bottom)`` in pixels of the rendering size, relative to the pen
+        position at the ascender line: the union of the ink boxes of every Hangul syllable the
+        face maps, so every syllable of the face fits in it."""
+        if self._frame is None:
+            from korean_gan.data.fonts import mapped_syllables
+
+            boxes = np.array([self._font.getbbox(c) for c in mapped_syllables(self.face)])
+            if not len(boxes):
+                raise ValueError(f"font {self.face.name} maps no Hangul syllable")
+            self._frame = (int(boxes[:, 0].min()), int(boxes[:, 1].min()),
+                           int(boxes[:, 2].max()), int(boxes[:, 3].max()))
+        return self._frame
+
+    def _render_in_frame(self, char: str) -> np.ndarray | None:
+        """The glyph where the font puts it in the frame, the frame scaled into the box."""
+        left, top, right, bottom = self.frame
+        width, height = right - left, bottom - top
+        canvas = Image.new("L", (width, height), PAPER)
+        ImageDraw.Draw(canvas).text((-left, -top), char, font=self._font, fill=0)
+        ink = np.asarray(canvas)
+        if not (ink < INK_THRESHOLD).any():
+            return None
+        scale = self.config.box / max(width, height)
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        small = canvas.resize((new_w, new_h), Image.Resampling.BOX)
+        out = Image.new("L", (self.config.size, self.config.size), PAPER)
+        out.paste(small, ((self.config.size - new_w) // 2, (self.config.size - new_h) // 2))
+        return np.asarray(out, dtype=np.uint8)
 
 
 def render_glyph(face: FontFace, char: str, size: int = 32) -> np.ndarray | None:
