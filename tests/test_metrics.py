@@ -462,3 +462,50 @@ def test_bad_input_raises() -> None:
     for call, pattern in cases:
         with pytest.raises(ValueError, match=pattern):
             call()
+
+
+# --- style metrics ------------------------------------------------------------------------------
+
+def _bars(widths, length=56, size=64):
+    """uint8 glyphs (255 = paper), each one horizontal bar ``length`` long, ``w`` pixels wide."""
+    images = np.full((len(widths), size, size), 255, np.uint8)
+    for i, w in enumerate(widths):
+        top = (size - w) // 2
+        images[i, top:top + w, 4:4 + length] = 0
+    return images
+
+
+def test_stroke_width_of_bars_is_their_width():
+    widths = metrics.stroke_width(_bars([1, 2, 3, 4, 6]))
+    # A bar's ends add area but no skeleton: within 12% of the true width, and in order.
+    np.testing.assert_allclose(widths, [1, 2, 3, 4, 6], rtol=0.12)
+    assert np.all(np.diff(widths) > 0)
+
+
+def test_stroke_width_reads_a_thicker_pen_of_the_same_glyph_wider(two_fonts):
+    from scipy import ndimage
+
+    from korean_gan.data.fonts import load_faces
+    from korean_gan.data.render import GlyphRenderer, RenderConfig
+
+    face = load_faces(two_fonts[:1])[0]
+    renderer = GlyphRenderer(face, RenderConfig(size=64))
+    glyphs = np.stack([renderer.render(c) for c in "가를"])
+    thicker = np.stack([np.where(ndimage.binary_dilation(g < 128, iterations=1), 0, 255)
+                        for g in glyphs]).astype(np.uint8)
+    thin, thick = metrics.stroke_width(glyphs), metrics.stroke_width(thicker)
+    # One pixel of dilation on each side adds about 2 pixels of width (up to 3 where it also
+    # closes gaps between strokes and shortens the skeleton).
+    assert np.all((thick - thin > 1.5) & (thick - thin < 3.5)), (thin, thick)
+    assert np.all((thin > 1) & (thin < 8))
+
+
+def test_ink_extent_and_blank_glyphs():
+    images = _bars([3, 5])
+    images = np.concatenate([images, np.full((1, 64, 64), 255, np.uint8)])
+    extent = metrics.ink_extent(images)
+    np.testing.assert_allclose(extent[:2], [[3 / 64, 56 / 64], [5 / 64, 56 / 64]])
+    assert np.isnan(extent[2]).all()
+    assert np.isnan(metrics.stroke_width(images)[2])
+    with pytest.raises(ValueError, match="images"):
+        metrics.stroke_width(np.zeros((64, 64)))
