@@ -111,23 +111,56 @@ def test_mix_style_specification(writer):
     assert writer.style_name("mix") == "mix"
 
 
-def test_write_lays_out_words_lines_and_refuses_non_hangul(writer):
-    size = writer.image_size
-    advance = round(size * (1 - 0.08))
-    one = writer.write("가나", style=0, scale=1)
-    spaced = writer.write("가 나", style=0, scale=1)
-    assert spaced.shape[1] - one.shape[1] == size // 2  # a space is half a glyph wide
-    two_lines = writer.write("가나\n다", style=0, scale=1)
-    assert two_lines.shape[0] - one.shape[0] == round(size * 1.15)
-    assert one.shape[1] == 2 * (size // 4) + 2 * advance + size - advance
-    assert writer.write("가나", style=0, scale=3).shape == (one.shape[0] * 3, one.shape[1] * 3)
-    with pytest.raises(ValueError, match=r"character 3 of the text, 'A' \(U\+0041\), is not a "
-                                         "Hangul syllable"):
-        writer.write("가나A")
+def test_write_sets_text_with_font_metrics_and_refuses_what_nothing_draws(writer):
+    import unicodedata
+
+    from korean_gan.data.charsets import SYLLABLE_FIRST
+
+    metrics = writer.font_metrics.blend(writer.style_weights(writer.style_vectors(0, 1))[0])
+    one, placed = writer.typeset("가나", style=0, size=64)
+    assert [p.char for p in placed] == ["가", "나"] and one.dtype == np.uint8
+    # Each syllable's box is the font's ink box at 64 px per em, the pen moving by advances.
+    ga, na = (metrics.boxes[ord(c) - SYLLABLE_FIRST] for c in "가나")
+    assert placed[0].box[2] - placed[0].box[0] == pytest.approx((ga[2] - ga[0]) * 64, abs=1)
+    assert placed[1].box[3] - placed[1].box[1] == pytest.approx((na[3] - na[1]) * 64, abs=1)
+    advance = metrics.advances[ord("가") - SYLLABLE_FIRST] * 64
+    assert (placed[1].box[0] - na[0] * 64) - (placed[0].box[0] - ga[0] * 64) == \
+        pytest.approx(advance, abs=1)
+    # A space moves the pen by the font's space; a line break by the line pitch.
+    _, spaced = writer.typeset("가 나", style=0, size=64)
+    assert spaced[1].box[0] - placed[1].box[0] == pytest.approx(metrics.space * 64, abs=1)
+    two_lines, _ = writer.typeset("가나\n다", style=0, size=64)
+    pitch = (metrics.ascender - metrics.descender + metrics.line_gap) * 64
+    assert two_lines.shape[0] - one.shape[0] == pytest.approx(pitch, abs=1)
+    # Sizes scale the page; scale upsamples the finished image.
+    assert writer.write("가나", style=0, size=128).shape[0] == pytest.approx(2 * one.shape[0],
+                                                                               abs=2)
+    assert writer.write("가나", style=0, size=64, scale=3).shape == (one.shape[0] * 3,
+                                                                     one.shape[1] * 3)
+    # Digits, punctuation and Latin letters come from a font; NFD text is read as NFC.
+    _, mixed = writer.typeset("12월, Hi!", style=0, size=32)
+    assert [p.char for p in mixed] == list("12월,Hi!")
+    assert {p.source for p in mixed if p.char != "월"} == {"GamjaFlower-Regular"}
+    nfd = unicodedata.normalize("NFD", "가나")
+    np.testing.assert_array_equal(writer.write(nfd, style=0, size=32),
+                                  writer.write("가나", style=0, size=32))
+    with pytest.raises(ValueError, match=r"no font can draw '中' \(U\+4E2D\)"):
+        writer.write("가中")
     with pytest.raises(ValueError, match="nothing to write"):
         writer.write("  ")
-    with pytest.raises(ValueError, match="is not a Hangul syllable"):
-        writer.write("ㄱ")  # a lone jamo is not a syllable
+    with pytest.raises(ValueError, match=r"size 100 is not supported; choose one of 32, 64, 128"):
+        writer.write("가", size=100)
+
+
+def test_glyphs_at_64_and_128_px_are_placed_in_the_styles_frame(writer):
+    small = writer.glyphs("가똠", style=0, seed=5)
+    large = writer.glyphs("가똠", style=0, seed=5, size=128)
+    assert large.shape == (2, 128, 128) and large.dtype == np.uint8
+    np.testing.assert_array_equal(large, writer.glyphs("가똠", style=0, seed=5, size=128))
+    assert writer.glyphs("가똠", style=0, seed=5, size=64).shape == (2, 64, 64)
+    assert small.shape == (2, 32, 32)
+    with pytest.raises(ValueError, match="size 48 is not supported"):
+        writer.glyphs("가", size=48)
 
 
 def test_synthesize_writes_a_labelled_dataset_in_the_build_format(writer, tmp_path):
@@ -266,13 +299,18 @@ def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys, monkeypa
 
     import korean_gan.training.distribute as distribute
     from korean_gan.cli import main
+    from korean_gan.generate import Handwriting
 
     png = tmp_path / "hello.png"
     assert main(["write", "가나 다", "--model", str(model_dir), "--style", "1", "--out",
                  str(png)]) == 0
-    assert Image.open(png).size[1] == 2 * (round(32 * 1.15) + 2 * 8)  # scale 2
-    assert main(["write", "hello", "--model", str(model_dir), "--out", str(png)]) == 2
-    assert "'h' (U+0068), is not a Hangul syllable" in capsys.readouterr().err
+    expected = Handwriting.load(model_dir).write("가나 다", style=1, size=128)
+    assert np.array_equal(np.asarray(Image.open(png)), expected)  # 128 px per em by default
+    assert main(["write", "가中", "--model", str(model_dir), "--out", str(png)]) == 2
+    assert "no font can draw '中' (U+4E2D)" in capsys.readouterr().err
+    assert main(["write", "가", "--size", "100", "--model", str(model_dir), "--out",
+                 str(png)]) == 2
+    assert "size 100 is not supported; choose one of 32, 64, 128" in capsys.readouterr().err
     assert main(["synth", "--model", str(model_dir), "--charset", "가나", "--per-class", "3",
                  "--out", str(tmp_path / "s.npz"), "--quiet"]) == 0
     assert "6 images of 2 syllables × 3 (3 styles)" in capsys.readouterr().out

@@ -46,6 +46,10 @@ __all__ = [
     "STYLES_FILE",
     "STYLE_DIR",
     "ArtifactError",
+    "FONT_METRICS_FILE",
+    "UPSAMPLER_DIR",
+    "load_upsampler",
+    "write_upsampler_folder",
     "ConditionalModelFiles",
     "export_model",
     "write_model_folder",
@@ -80,8 +84,13 @@ GIF_FILE = "samples.gif"
 TENSORBOARD_DIR = "tensorboard"
 SNAPSHOTS_DIR = "snapshots"
 RECOGNIZER_FILE = "recognizer.weights.h5"
+UPSAMPLER_FILE = "upsampler.weights.h5"
+#: The font layout table (``korean_gan.data.metrics``) beside the upsampler.
+FONT_METRICS_FILE = "font_metrics.npz"
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+#: The committed glyph upsampler (``korean_gan/upsampler``) and the font metrics it places by.
+UPSAMPLER_DIR = Path(__file__).resolve().parent / "upsampler"
 #: Other names of committed models: ``default`` is what write and synth use; ``hangul-v2`` is
 #: the default model's earlier name.
 PRETRAINED_ALIASES = {"default": "hangul", "hangul-v2": "hangul"}
@@ -426,6 +435,68 @@ def save_weights(model, path: str | os.PathLike) -> None:
 
     with atomic_path(path, suffix=".weights.h5") as tmp:
         model.save_weights(str(tmp))
+
+
+# --- the glyph upsampler ----------------------------------------------------------------------
+
+def write_upsampler_folder(out: str | os.PathLike, model, config: dict, card: dict) -> Path:
+    """Writes an upsampler folder whole, or not at all: weights, ``config.json`` (the
+    architecture and how it was trained) and a model card with every file's sha256.
+
+    Args:
+        out: The folder (replaced).
+        model: The upsampler (``models.upsampler.build_upsampler``).
+        config: Its training config.
+        card: Model-card entries.
+    """
+    from korean_gan._io import atomic_dir, sha256_file
+    from korean_gan.models.upsampler import upsampler_dims
+
+    out = Path(out)
+    with atomic_dir(out) as tmp:
+        settings = {"format_version": FORMAT_VERSION, "model": "upsampler",
+                    "architecture": upsampler_dims(model), "training": config}
+        (tmp / CONFIG_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=2)
+                                       + "\n", encoding="utf-8")
+        model.save_weights(str(tmp / UPSAMPLER_FILE))
+        files = {name: sha256_file(tmp / name) for name in (UPSAMPLER_FILE, CONFIG_FILE)}
+        (tmp / MODEL_CARD).write_text(json.dumps({**card, "sha256": files}, ensure_ascii=False,
+                                                 indent=2) + "\n", encoding="utf-8")
+    return out
+
+
+def load_upsampler(source: str | os.PathLike | None = None):
+    """Builds the upsampler of a folder (default the committed one) and reads its weights.
+
+    Raises:
+        ArtifactError: no upsampler there, a file whose sha256 differs from the model card, or
+            weights of another architecture.
+    """
+    from korean_gan._io import sha256_file
+    from korean_gan.models.upsampler import build_upsampler
+
+    folder = Path(source) if source is not None else UPSAMPLER_DIR
+    config_path, weights = folder / CONFIG_FILE, folder / UPSAMPLER_FILE
+    if not config_path.is_file() or not weights.is_file():
+        raise ArtifactError(f"{folder} is not an upsampler folder (it needs {CONFIG_FILE} and "
+                            f"{UPSAMPLER_FILE}; `korean-gan train-upsampler` writes one)")
+    settings = run_settings(folder)
+    card_path = folder / MODEL_CARD
+    if card_path.is_file():
+        try:
+            digests = json.loads(card_path.read_text(encoding="utf-8")).get("sha256", {})
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+            raise ArtifactError(f"{card_path} is not a model card ({err})") from None
+        for name, digest in digests.items():
+            if (folder / name).is_file() and sha256_file(folder / name) != digest:
+                raise ArtifactError(f"{folder / name} does not match the sha256 in its model "
+                                    "card; restore it (git checkout) or retrain")
+    try:
+        model = build_upsampler(**settings["architecture"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ArtifactError(f"{config_path}: bad architecture ({err})") from None
+    _load_weights(model, weights)
+    return model
 
 
 # --- style files ------------------------------------------------------------------------------

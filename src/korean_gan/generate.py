@@ -32,7 +32,8 @@ from korean_gan.artifacts import STYLE_DIR, ArtifactError, load_style, read_cond
 from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table
 from korean_gan.models.styles import mixed_styles, random_styles
 
-__all__ = ["Handwriting", "HandwritingError", "SynthConfig", "sample_images"]
+__all__ = ["SIZES", "Handwriting", "HandwritingError", "SynthConfig", "check_size",
+           "sample_images"]
 
 
 class HandwritingError(ValueError):
@@ -73,6 +74,9 @@ class SynthConfig:
         batch_size: Images per generator call.
         preview: Also write a preview grid PNG.
         progress: Show a progress bar.
+        size: Glyph side in pixels: 32 (the model's own output, each glyph's ink fitting the
+            box, as ``data build`` makes by default) or 64 / 128 (redrawn by the upsampler and
+            placed as the style's font places it, as ``data build --placement em`` does).
         keep_legible: Keep only the glyphs that the committed evaluator for the charset
             (``ks2350`` reads its subsets too) reads as the syllable asked for, so that every
             label is one a recogniser agrees with; a syllable may then have fewer than
@@ -89,6 +93,30 @@ class SynthConfig:
     preview: bool = True
     progress: bool = True
     keep_legible: bool = False
+    size: int = 32  # the model's own; existing datasets stay the same
+
+
+#: Glyph sides in pixels that glyphs, write and synth can make.
+SIZES = (32, 64, 128)
+#: The side the upsampler draws at; 64 px is drawn from it by area averaging.
+UPSAMPLED_SIZE = 128
+#: Drawing size of write when none is given: big enough to read at, strokes crisp.
+WRITE_SIZE = 128
+#: The font that draws what a style's own font cannot (digits, punctuation, Latin letters):
+#: a bundled OFL handwriting font that has every ASCII character and common typography marks.
+FALLBACK_FONT = "GamjaFlower-Regular"
+
+
+def check_size(size) -> int:
+    """Returns ``size`` if glyphs can be made at it.
+
+    Raises:
+        HandwritingError: any other size, naming the supported ones.
+    """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size not in SIZES:
+        raise HandwritingError(f"size {size!r} is not supported; choose one of "
+                               f"{', '.join(map(str, SIZES))}")
+    return int(size)
 
 
 #: Style specifications that make new styles instead of naming a training font's.
@@ -205,6 +233,8 @@ class Handwriting:
                                    f"({len(self.fonts)}, {self.style_dim})")
         self.style_table = StyleTable(self.styles, self.fonts)
         self._forward = None
+        self._upsampler = None
+        self._metrics = None
 
     @property
     def precision(self) -> str:
@@ -296,9 +326,9 @@ class Handwriting:
         return np.random.default_rng(seed).standard_normal((n, self.noise_dim)).astype(
             np.float32)
 
-    def glyphs(self, chars, style="random-one", seed: int = 0,
-               batch_size: int = 1024) -> np.ndarray:
-        """Images of syllables, as uint8 (N, S, S) with 255 = paper.
+    def glyphs(self, chars, style="random-one", seed: int = 0, batch_size: int = 1024,
+               size: int = 32) -> np.ndarray:
+        """Images of syllables, as uint8 (N, size, size) with 255 = paper.
 
         Args:
             chars: A string or sequence of Hangul syllables (any of the 11,172).
@@ -306,63 +336,240 @@ class Handwriting:
                 random style for all of them.
             seed: Seed of noise and random style: same seed, same images.
             batch_size: Images per generator call.
+            size: 32 (the model's own glyphs, each one's ink fitting the box) or 64 / 128
+                (redrawn by the upsampler and placed as the style's font places them: one
+                scale for the style, each glyph at its own position; see :meth:`upsample`).
+
+        Raises:
+            HandwritingError: a character that is not a Hangul syllable, or an unsupported size.
         """
+        size = check_size(size)
         chars = _check_syllables(list(chars), "syllables")
         if not chars:
             raise HandwritingError("no syllables to draw")
         jamo = jamo_table(chars)
         styles = self.style_vectors(style, len(chars), seed)
-        return self._generate(jamo, styles, self._noise(len(chars), seed), batch_size)
+        images = self._generate(jamo, styles, self._noise(len(chars), seed), batch_size)
+        if size == self.image_size:
+            return images
+        return self._place_in_frames(self.upsample(images, batch_size), chars, styles, size)
 
-    def write(self, text: str, style="random-one", seed: int = 0, scale: int = 2,
-              tracking: float = -0.08) -> np.ndarray:
-        """Text in generated handwriting, as one uint8 image (255 = paper).
+    # --- high resolution ----------------------------------------------------------------------
 
-        Spaces are kept (half a glyph wide), line breaks start a new line; any other character
-        that is not a Hangul syllable is refused.
+    def upsample(self, images: np.ndarray, batch_size: int = 256, progress=None) -> np.ndarray:
+        """Redraws 32 px glyphs at 128 px with the committed upsampler
+        (:mod:`korean_gan.models.upsampler`); the ink keeps filling the box as at 32 px.
 
         Args:
-            text: The text, e.g. ``"안녕하세요"``.
+            images: uint8 (N, 32, 32), 255 = paper.
+            batch_size: Glyphs per network call.
+            progress: A tqdm bar to advance, or None.
+
+        Returns:
+            uint8 (N, 128, 128), 255 = paper.
+        """
+        import tensorflow as tf
+
+        if self._upsampler is None:
+            from korean_gan.artifacts import load_upsampler
+
+            try:
+                model = load_upsampler()
+            except ArtifactError as err:
+                raise HandwritingError(str(err)) from None
+            self._upsampler = tf.function(
+                lambda x: model(x, training=False),
+                input_signature=[tf.TensorSpec((None, self.image_size, self.image_size, 1),
+                                               tf.float32)])
+        n = len(images)
+        out = np.empty((n, UPSAMPLED_SIZE, UPSAMPLED_SIZE), np.uint8)
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            ink = 1.0 - images[start:stop, :, :, None].astype(np.float32) / 255.0
+            prob = self._upsampler(tf.constant(ink)).numpy()[..., 0]
+            out[start:stop] = np.rint(255.0 * (1.0 - prob)).astype(np.uint8)
+            if progress is not None:
+                progress.update(stop - start)
+        return out
+
+    @property
+    def font_metrics(self):
+        """The layout metrics (``korean_gan.data.metrics.MetricsTable``) of the model's fonts
+        that the committed table knows (all bundled fonts)."""
+        if self._metrics is None:
+            from korean_gan.artifacts import FONT_METRICS_FILE, UPSAMPLER_DIR
+            from korean_gan.data.metrics import MetricsError, MetricsTable
+
+            try:
+                table = MetricsTable.load(UPSAMPLER_DIR / FONT_METRICS_FILE)
+            except MetricsError as err:
+                raise HandwritingError(str(err)) from None
+            known = [f for f in self.fonts if f in table.names]
+            self._metrics = table.select(known) if known else table
+        return self._metrics
+
+    def style_weights(self, vectors: np.ndarray) -> np.ndarray:
+        """``(n, F)`` blend weights over the fonts of :attr:`font_metrics` for style vectors:
+        a font's own style is that font alone; a new style (random, mix, your own handwriting)
+        is the blend of fonts whose style vectors make it up best, and takes the same blend of
+        their metrics (:func:`korean_gan.models.styles.convex_weights`)."""
+        from korean_gan.models.styles import convex_weights
+
+        table = self.font_metrics
+        basis = np.stack([self.styles[self.fonts.index(f)] for f in table.names]) \
+            if all(f in self.fonts for f in table.names) else None
+        if basis is None:  # a model trained on fonts the table does not know
+            return np.full((len(vectors), len(table.names)), 1.0 / len(table.names))
+        return convex_weights(np.asarray(vectors, np.float64), basis.astype(np.float64))
+
+    def _place_in_frames(self, large: np.ndarray, chars, styles: np.ndarray,
+                         size: int) -> np.ndarray:
+        """Upsampled glyphs placed as their style's font places them, in ``size`` px images.
+
+        The image holds the style's frame (the union of the ink boxes of all its syllables),
+        scaled into the box inside the margin and centred, as ``data build --placement em``
+        renders a font.
+        """
+        from korean_gan.data.charsets import SYLLABLE_FIRST
+        from korean_gan.data.layout import paste_ink
+        from korean_gan.data.render import RenderConfig
+
+        table = self.font_metrics
+        weights = self.style_weights(styles)
+        frames = np.stack([np.concatenate([b[:, :2].min(axis=0), b[:, 2:].max(axis=0)])
+                           for b in table.boxes])  # (F, 4) in em
+        index = np.array([ord(c) - SYLLABLE_FIRST for c in chars])
+        boxes = np.einsum("nf,nfk->nk", weights, table.boxes[:, index].transpose(1, 0, 2))
+        frame = weights @ frames
+        box_px = RenderConfig(size=size).box
+        out = np.full((len(chars), size, size), 255, np.uint8)
+        for i in range(len(chars)):
+            fx0, fy0, fx1, fy1 = frame[i]
+            scale = box_px / max(fx1 - fx0, fy1 - fy0)
+            # The frame centred in the image; y grows down on the page, up in the font.
+            left = (size - (fx1 - fx0) * scale) / 2 - fx0 * scale
+            top = (size - (fy1 - fy0) * scale) / 2 + fy1 * scale
+            x0, y0, x1, y1 = boxes[i]
+            paste_ink(out[i], large[i], (round(left + x0 * scale), round(top - y1 * scale),
+                                         round(left + x1 * scale), round(top - y0 * scale)))
+        return out
+
+    def _other_fonts(self, latin_from, weights: np.ndarray, px_per_em: int):
+        """The fonts that draw what is not Hangul: ``latin_from`` if given, else the style's
+        own font (the heaviest in its blend), then the fallback font."""
+        from korean_gan.data.fonts import bundled_font_dir
+        from korean_gan.data.layout import FontGlyphs, LayoutError
+
+        folder = bundled_font_dir()
+        names = []
+        if latin_from not in (None, "auto"):
+            names.append(str(latin_from))
+        elif set(self.font_metrics.names) <= set(self.fonts):  # the style's own fonts
+            names.append(self.font_metrics.names[int(np.argmax(weights))])
+        names.append(FALLBACK_FONT)
+        fonts = []
+        for name in dict.fromkeys(names):
+            path = Path(name)
+            if not path.is_file():
+                matches = sorted(folder.glob(f"{name}*.[to]tf"))
+                if not matches:
+                    raise HandwritingError(f"--latin-from {name}: no such font file or bundled "
+                                           f"font (bundled fonts are in {folder})")
+                path = matches[0]
+            try:
+                fonts.append(FontGlyphs(path, px_per_em))
+            except LayoutError as err:
+                raise HandwritingError(str(err)) from None
+        return fonts
+
+    def write(self, text: str, style="random-one", seed: int = 0, size: int = WRITE_SIZE,
+              latin_from: str | None = "auto", scale: int = 1) -> np.ndarray:
+        """Text in generated handwriting, as one uint8 image (255 = paper); see
+        :meth:`typeset` for the layout and the arguments.
+
+        Args:
+            text: The text, e.g. ``"2026년 12월 6일, 오늘은 Hello!"``; ``\\n`` starts a line.
             style: A style specification; the default is one new random style for the text.
             seed: Seed of noise and style.
-            scale: Upscaling of the final image (smooth resampling).
-            tracking: Extra space between glyphs, as a fraction of the glyph size (negative
-                tightens, as handwriting does).
+            size: Pixels per em: 32, 64 or 128 (default; crisp strokes at reading size).
+            latin_from: A font file or bundled font name for the characters that are not
+                Hangul, or ``auto``.
+            scale: Upscaling of the final image (Lanczos).
 
         Raises:
-            HandwritingError: empty text or a character that is not Hangul.
+            HandwritingError: empty text, a character that no font can draw (named), an
+                unsupported size or an unknown style.
         """
         from PIL import Image
 
-        if not isinstance(text, str) or not text.strip():
-            raise HandwritingError("nothing to write: give some Hangul text")
-        lines = text.replace("\r\n", "\n").split("\n")
-        syllables = [c for c in text if c not in " \n\r"]
-        _check_syllables(syllables)
-        images = iter(self.glyphs(syllables, style, seed))
-        size = self.image_size
-        advance = max(1, round(size * (1 + tracking)))
-        space = size // 2
-        widths = [sum(space if c == " " else advance for c in line) for line in lines]
-        line_height = round(size * 1.15)
-        pad = size // 4
-        page = np.full((2 * pad + line_height * len(lines),
-                        2 * pad + max(widths) + size - advance), 255, np.uint8)
-        for row, line in enumerate(lines):
-            x, y = pad, pad + row * line_height
-            for char in line:
-                if char == " ":
-                    x += space
-                    continue
-                # Darkest wins where neighbouring cells overlap (ink over paper).
-                cell = page[y:y + size, x:x + size]
-                np.minimum(cell, next(images), out=cell)
-                x += advance
-        image = Image.fromarray(page)
-        if scale != 1:
-            image = image.resize((page.shape[1] * scale, page.shape[0] * scale),
-                                 Image.Resampling.LANCZOS)
+        if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
+            raise HandwritingError(f"scale must be a positive integer, got {scale!r}")
+        page, _ = self.typeset(text, style, seed, size, latin_from)
+        if scale == 1:
+            return page
+        image = Image.fromarray(page).resize((page.shape[1] * scale, page.shape[0] * scale),
+                                             Image.Resampling.LANCZOS)
         return np.asarray(image)
+
+    def typeset(self, text: str, style="random-one", seed: int = 0, size: int = WRITE_SIZE,
+                latin_from: str | None = "auto"):
+        """Text in generated handwriting with where every character went.
+
+        The text is set as the style's font sets it (:mod:`korean_gan.data.layout`): each
+        syllable's size and place from the font's metrics, its advance width, the font's word
+        space and line spacing; a new style (random, mix, your own) takes the blend of fonts
+        that makes up its style. Hangul syllables are drawn by the model and the upsampler;
+        every other character (digits, punctuation, Latin letters) by a font: ``latin_from``,
+        or by default the style's own font, then the bundled fallback (Gamja Flower).
+
+        Args:
+            text: The text, e.g. ``"2026년 12월 6일, 오늘은 Hello!"``; ``\\n`` starts a line.
+            style: A style specification; the default is one new random style for the text.
+            seed: Seed of noise and style.
+            size: Pixels per em: 32, 64 or 128 (default; crisp strokes at reading size).
+            latin_from: A font file or bundled font name for the characters that are not
+                Hangul, or ``auto``.
+
+        Returns:
+            ``(image, placements)``: the uint8 page (255 = paper) and one
+            :class:`korean_gan.data.layout.Placement` per character with ink (its ink box on
+            the page and what drew it), in text order.
+
+        Raises:
+            HandwritingError: empty text, a character that no font can draw (named), an
+                unsupported size or an unknown style.
+        """
+        import unicodedata
+
+        from korean_gan.data.layout import LayoutError, layout_text, paste_ink
+
+        size = check_size(size)
+        if not isinstance(text, str) or not text.strip():
+            raise HandwritingError("nothing to write: give some text")
+        text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\t", " "))
+        n_hangul = sum(1 for c in text if is_hangul_syllable(c))
+        vectors = self.style_vectors(style, max(1, n_hangul), seed)
+        weights = self.style_weights(vectors)
+        metrics = self.font_metrics.blend(weights.mean(axis=0))
+        others = self._other_fonts(latin_from, weights.mean(axis=0), size)
+        try:
+            width, height, placements = layout_text(text, metrics, others, size)
+        except LayoutError as err:
+            raise HandwritingError(str(err)) from None
+        hangul = [p for p in placements if p.source == "hangul"]
+        page = np.full((height, width), 255, np.uint8)
+        if hangul:
+            chars = [p.char for p in hangul]
+            small = self._generate(jamo_table(chars), vectors[:len(chars)],
+                                   self._noise(len(chars), seed))
+            for placement, glyph in zip(hangul, self.upsample(small), strict=True):
+                paste_ink(page, glyph, placement.box)
+        fonts = {font.name: font for font in others}
+        for placement in placements:
+            if placement.source != "hangul":
+                paste_ink(page, fonts[placement.source].glyph(placement.char)[0],
+                          placement.box)
+        return page, placements
 
     def _legibility_evaluator(self, charset):
         """The committed evaluator that reads ``charset``, for ``keep_legible``."""
@@ -402,6 +609,7 @@ class Handwriting:
         )
 
         config = SynthConfig(**{**asdict(config or SynthConfig()), **overrides})
+        check_size(config.size)
         if isinstance(config.styles, str):
             config.styles = tuple(s for s in config.styles.split(",") if s)
         if not isinstance(config.per_class, int) or config.per_class < 1:
@@ -420,15 +628,29 @@ class Handwriting:
             (len(labels), self.noise_dim)).astype(np.float32)
         from tqdm.auto import tqdm
 
-        with tqdm(total=len(labels), unit="glyph", desc="synth",
+        large = config.size != self.image_size
+        with tqdm(total=len(labels) * (2 if large else 1), unit="glyph", desc="synth",
                   disable=not config.progress) as bar:
             images = self._generate(jamo, styles, noise, config.batch_size, bar)
+            generated = len(images)
+            legibility = None
+            if evaluator is not None:  # it reads the model's own 32 px glyphs
+                keep, legibility = _legible(evaluator, charset, images, labels)
+                images, labels, font_ids, copy, styles = (
+                    a[keep] for a in (images, labels, font_ids, copy, styles))
+                bar.total = len(labels) * (2 if large else 1) + generated - len(labels)
+            if large:
+                chars = [charset.chars[i] for i in labels]
+                step = 256
+                placed = np.empty((len(images), config.size, config.size), np.uint8)
+                for start in range(0, len(images), step):
+                    stop = min(start + step, len(images))
+                    placed[start:stop] = self._place_in_frames(
+                        self.upsample(images[start:stop], step), chars[start:stop],
+                        styles[start:stop], config.size)
+                    bar.update(stop - start)
+                images = placed
         seconds = time.perf_counter() - started
-        generated = len(images)
-        legibility = None
-        if evaluator is not None:
-            keep, legibility = _legible(evaluator, charset, images, labels)
-            images, labels, font_ids, copy = (a[keep] for a in (images, labels, font_ids, copy))
         n_copies = int(copy.max()) + 1
         dataset = GlyphDataset(images, labels, Charset(charset.name, charset.chars), names,
                                font_ids, [f"gen{i:03d}" for i in range(n_copies)], copy)

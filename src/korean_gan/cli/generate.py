@@ -10,7 +10,7 @@ CONFIG_OPTIONS = (
         ("synth",), ("korean_gan.generate.SynthConfig",),
         {"charset": "charset", "per_class": "per_class", "styles": "styles", "seed": "seed",
          "out": "out", "format": "format", "batch_size": "batch_size", "no_preview": "preview",
-         "quiet": "progress", "keep_legible": "keep_legible"},
+         "quiet": "progress", "keep_legible": "keep_legible", "size": "size"},
         cli_only=frozenset({"model", "precision"})),
 )
 
@@ -18,11 +18,12 @@ CONFIG_OPTIONS = (
 def add_parsers(sub) -> None:
     """Adds ``write``, ``synth``, ``styles`` and ``models``."""
     write = sub.add_parser(
-        "write", help="write Hangul text in generated handwriting (a PNG)",
-        description="Write a line of Hangul text (spaces kept; line breaks as \\n) in a "
-                    "generated handwriting style with the pretrained conditional model or "
-                    "your own run.")
-    write.add_argument("text", help='the text, e.g. "안녕하세요"')
+        "write", help="write text in generated handwriting (a PNG)",
+        description="Write text (line breaks as \\n) in a generated handwriting style with "
+                    "the pretrained conditional model or your own run: Hangul drawn by the "
+                    "model, set with the style's font metrics; digits, punctuation and Latin "
+                    "letters drawn from a font.")
+    write.add_argument("text", help='the text, e.g. "2026년 12월 6일, 오늘은 Hello!"')
     write.add_argument("--style", default="random",
                        help="a training font's number or name (see `korean-gan styles`), "
                             "random (one new style, from --seed), mix (one new blend of two "
@@ -30,7 +31,12 @@ def add_parsers(sub) -> None:
     write.add_argument("--model", default="default",
                        help=MODEL_HELP)
     write.add_argument("--seed", type=int, default=0, help="seed of noise and style")
-    write.add_argument("--scale", type=int, default=2, help="upscaling (default 2)")
+    write.add_argument("--size", type=int, default=128, metavar="{32,64,128}",
+                       help="pixels per em (default 128: crisp strokes at reading size)")
+    write.add_argument("--latin-from", default="auto", metavar="FONT",
+                       help="font file or bundled font name for digits, punctuation and Latin "
+                            "letters (default auto: the style's own font, then Gamja Flower)")
+    write.add_argument("--scale", type=int, default=1, help="upscaling (default 1)")
     write.add_argument("--out", required=True, help="the PNG to write")
     add_sampling_precision(write)
     write.set_defaults(handler=_cmd_write)
@@ -54,6 +60,10 @@ def add_parsers(sub) -> None:
     synth.add_argument("--model", default="default",
                        help=MODEL_HELP)
     synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--size", type=int, default=32, metavar="{32,64,128}",
+                       help="glyph side in pixels (default 32, the model's own glyphs; 64 and "
+                            "128 are redrawn by the upsampler and placed as the font places "
+                            "them)")
     synth.add_argument("--batch-size", type=int, default=1024)
     synth.add_argument("--no-preview", action="store_true")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -77,15 +87,17 @@ def add_parsers(sub) -> None:
 
 def _cmd_write(args) -> int:
     from korean_gan.data.images import save_png
-    from korean_gan.generate import Handwriting
+    from korean_gan.generate import Handwriting, check_size
 
     if not args.out.lower().endswith(".png"):
         raise ValueError(f"--out {args.out}: give a .png file name")
     if args.scale < 1:
         raise ValueError(f"--scale must be a positive integer, got {args.scale}")
+    check_size(args.size)
     writer = Handwriting.load(args.model, precision=args.precision)
     text = args.text.replace("\\n", "\n")
-    image = writer.write(text, style=_style_arg(args.style), seed=args.seed, scale=args.scale)
+    image = writer.write(text, style=_style_arg(args.style), seed=args.seed, size=args.size,
+                         latin_from=args.latin_from, scale=args.scale)
     save_png(image, args.out)
     print(f"wrote {args.out} ({image.shape[1]}×{image.shape[0]} px, style {args.style}, "
           f"seed {args.seed})")
@@ -105,7 +117,8 @@ def _cmd_synth(args) -> int:
                          styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()),
                          seed=args.seed, out=args.out, format=args.format,
                          batch_size=args.batch_size, preview=not args.no_preview,
-                         progress=not args.quiet, keep_legible=args.keep_legible)
+                         progress=not args.quiet, keep_legible=args.keep_legible,
+                         size=args.size)
     path, manifest = writer.synthesize(config)
     counts, build = manifest["counts"], manifest["build"]
     print(f"wrote {path}: {counts['images']:,} images of {counts['classes']} syllables × "

@@ -1,4 +1,5 @@
-"""`korean-gan train`, `sample`, `gif` and `distill`: train models and look at what they make."""
+"""`korean-gan train`, `sample`, `gif`, `distill` and `train-upsampler`: train models and look at
+what they make."""
 
 from __future__ import annotations
 
@@ -35,11 +36,17 @@ CONFIG_OPTIONS = (
         {"model": "model", "out": "out", "filters": "block_filters", "steps": "steps",
          "seed": "seed", "quiet": "progress"},
         api_only=frozenset({"batch_size", "learning_rate", "validation_glyphs"})),
+    ConfigOptions(
+        ("train-upsampler",), ("korean_gan.training.upsample.UpsamplerConfig",),
+        {"small": "small", "large": "large", "charset": "charset", "out": "out",
+         "epochs": "epochs", "filters": "filters", "blocks": "blocks", "seed": "seed"},
+        api_only=frozenset({"held_out_fonts", "batch_size", "learning_rate", "degrade"}),
+        cli_only=frozenset({"quiet"})),
 )
 
 
 def add_parsers(sub) -> None:
-    """Adds ``train``, ``sample``, ``gif`` and ``distill``."""
+    """Adds ``train``, ``sample``, ``gif``, ``distill`` and ``train-upsampler``."""
     train = sub.add_parser(
         "train", help="train a GAN on a built dataset",
         description="Train a GAN; everything the run writes (config, samples, GIF, log, "
@@ -153,6 +160,24 @@ def add_parsers(sub) -> None:
     distill.add_argument("--seed", type=int, default=0)
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(handler=_cmd_distill)
+
+    up = sub.add_parser(
+        "train-upsampler", help="train the glyph upsampler (32 px -> 128 px) on font renders",
+        description="Train the network that redraws the model's 32 px glyphs at 128 px, on "
+                    "pairs of the same glyphs rendered at both sizes (`data build --augment "
+                    "none --size 32` and `--size 128`); the evaluators' held-out fonts are "
+                    "left out. Writes a folder like korean_gan/upsampler.")
+    up.add_argument("--small", default="data/ks2350-32.npz", help="the 32 px build")
+    up.add_argument("--large", default="data/ks2350-128.npz", help="the 128 px build")
+    up.add_argument("--charset", default="ks2350-train",
+                    help="syllables to train on (default ks2350-train)")
+    up.add_argument("--out", default="runs/upsampler", help="the folder to write")
+    up.add_argument("--epochs", type=int, default=6)
+    up.add_argument("--filters", type=int, default=48)
+    up.add_argument("--blocks", type=int, default=3)
+    up.add_argument("--seed", type=int, default=0)
+    up.add_argument("--quiet", action="store_true", help="one line per epoch")
+    up.set_defaults(handler=_cmd_train_upsampler)
 
 
 def _cmd_train(args) -> int:
@@ -269,4 +294,23 @@ def _cmd_distill(args) -> int:
           f"{result.difference_start:.2f} → {result.difference_end:.2f} grey levels (mean, of "
           "255)")
     print(f"wrote {result.path}; use it: korean-gan synth --model {result.path} ...")
+    return 0
+
+
+def _cmd_train_upsampler(args) -> int:
+    from pathlib import Path
+
+    from korean_gan.training.upsample import UpsamplerConfig, train_upsampler
+
+    for path in (args.small, args.large):
+        if not Path(path).is_file():
+            raise ValueError(f"{path} does not exist; build it with `korean-gan data build "
+                             "--charset ks2350 --augment none --size 32` (and --size 128)")
+    config = UpsamplerConfig(small=args.small, large=args.large, charset=args.charset,
+                             out=args.out, epochs=args.epochs, filters=args.filters,
+                             blocks=args.blocks, seed=args.seed)
+    folder, card = train_upsampler(config, progress=not args.quiet)
+    training = card["training"]
+    print(f"wrote {folder}: {training['pairs']:,} pairs, {training['epochs']} epochs in "
+          f"{training['minutes_on_2_cpu_cores']} min, final MAE {training['final_mae']}")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mixed_styles", "random_styles", "style_gaussian"]
+__all__ = ["convex_weights", "mixed_styles", "random_styles", "style_gaussian"]
 
 
 def style_gaussian(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,3 +60,46 @@ def mixed_styles(table: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     second = (first + rng.integers(1, len(table), size=n)) % len(table)
     t = rng.uniform(size=(n, 1))
     return ((1.0 - t) * table[first] + t * table[second]).astype(np.float32)
+
+
+# A new style gets no font file of its own; laid out as the same blend of the fonts' layout
+# metrics (korean_gan.data.metrics.MetricsTable.blend), it needs the blend's weights.
+def convex_weights(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """The convex weights that best express each vector as a blend of the basis rows.
+
+    For each row ``v`` of ``vectors``, the weights ``w >= 0`` with ``sum(w) = 1`` that minimise
+    ``|w @ basis - v|`` (least squares). A new style's metrics are then taken as the same blend
+    of the fonts' metrics. Solved with :func:`scipy.optimize.nnls` on the system augmented with
+    a heavily weighted row of ones (the sum-to-one constraint), then renormalised.
+
+    Args:
+        vectors: ``(n, D)`` vectors, e.g. new style vectors.
+        basis: ``(F, D)`` basis rows, e.g. the fonts' style vectors.
+
+    Returns:
+        ``(n, F)`` float64 weights; each row is non-negative and sums to 1.
+
+    Raises:
+        ValueError: the arrays are not 2-D, differ in ``D``, are empty or hold NaN/inf.
+    """
+    from scipy.optimize import nnls
+
+    vectors = np.asarray(vectors, dtype=np.float64)
+    basis = np.asarray(basis, dtype=np.float64)
+    if vectors.ndim != 2 or basis.ndim != 2 or vectors.shape[1] != basis.shape[1]:
+        raise ValueError(f"vectors must be (n, D) and basis (F, D); got {vectors.shape} and "
+                         f"{basis.shape}")
+    if basis.shape[0] == 0 or basis.shape[1] == 0:
+        raise ValueError(f"basis must have at least one row and one column; got {basis.shape}")
+    if not (np.isfinite(vectors).all() and np.isfinite(basis).all()):
+        raise ValueError("vectors and basis must be finite (no NaN or inf)")
+    count = basis.shape[0]
+    # Heavy enough that the constraint wins over any residual, on the data's own scale.
+    penalty = 1e3 * max(float(np.abs(basis).max()), float(np.abs(vectors).max(initial=0.0)), 1e-12)
+    system = np.vstack([basis.T, np.full((1, count), penalty)])
+    weights = np.empty((len(vectors), count))
+    for i, vector in enumerate(vectors):
+        solution, _ = nnls(system, np.append(vector, penalty))
+        total = solution.sum()
+        weights[i] = solution / total if total > 0 else np.full(count, 1.0 / count)
+    return weights
