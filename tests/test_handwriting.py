@@ -384,3 +384,19 @@ def test_model_folders_of_format_1_and_2_load_and_a_newer_one_is_refused(model_d
         Handwriting.load(folder)
     with pytest.raises(ArtifactError, match="format_version 3"):
         export_model(folder, tmp_path / "again")
+
+
+def test_synthesize_at_128_px_streams_to_disk_and_is_deterministic(writer, tmp_path):
+    from korean_gan.data.dataset import load_dataset
+
+    paths = [writer.synthesize(charset="가나다", per_class=2, size=128, progress=False,
+                               out=str(tmp_path / f"s{k}.npz"))[0] for k in range(2)]
+    first, second = (load_dataset(p) for p in paths)
+    assert first.images.shape == (6, 128, 128) and first.images.dtype == np.uint8
+    np.testing.assert_array_equal(first.images, second.images)
+    assert list(first.labels) == [0, 0, 1, 1, 2, 2]
+    # Nothing but the dataset, its manifest and preview is left beside it (no spill file).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "s0.json", "s0.npz", "s0.preview.png", "s1.json", "s1.npz", "s1.preview.png"]
+    with pytest.raises(ValueError, match="size 256 is not supported"):
+        writer.synthesize(charset="가", per_class=1, size=256, out=str(tmp_path / "x.npz"))

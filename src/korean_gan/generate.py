@@ -640,16 +640,9 @@ class Handwriting:
                     a[keep] for a in (images, labels, font_ids, copy, styles))
                 bar.total = len(labels) * (2 if large else 1) + generated - len(labels)
             if large:
-                chars = [charset.chars[i] for i in labels]
-                step = 256
-                placed = np.empty((len(images), config.size, config.size), np.uint8)
-                for start in range(0, len(images), step):
-                    stop = min(start + step, len(images))
-                    placed[start:stop] = self._place_in_frames(
-                        self.upsample(images[start:stop], step), chars[start:stop],
-                        styles[start:stop], config.size)
-                    bar.update(stop - start)
-                images = placed
+                spill = self._spill_large(images, labels, charset, styles, config, out, bar)
+                images = np.memmap(spill, np.uint8, "r",
+                                   shape=(len(labels), config.size, config.size))
         seconds = time.perf_counter() - started
         n_copies = int(copy.max()) + 1
         dataset = GlyphDataset(images, labels, Charset(charset.name, charset.chars), names,
@@ -671,9 +664,39 @@ class Handwriting:
                       "glyphs_per_second": round(generated / max(seconds, 1e-9), 1),
                       "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         }
-        save_dataset(dataset, out, manifest, config.format, config.preview)
+        try:
+            save_dataset(dataset, out, manifest, config.format, config.preview)
+        finally:
+            if large:
+                del dataset, images  # close the map before the file goes
+                os.unlink(spill)
         write_json_atomic(sidecar_paths(out, config.format)[0], manifest)
         return out, manifest
+
+    def _spill_large(self, images, labels, charset, styles, config, out, bar) -> str:
+        """Upsamples and places glyphs batch by batch into a raw file beside ``out``, so that
+        a large set never sits in memory whole; returns the file's path (the caller removes
+        it)."""
+        import tempfile
+
+        chars = [charset.chars[i] for i in labels]
+        folder = Path(out).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, spill = tempfile.mkstemp(prefix=f".{Path(out).name}.", suffix=".raw",
+                                         dir=folder)
+        step = 256
+        try:
+            with os.fdopen(handle, "wb") as fh:
+                for start in range(0, len(images), step):
+                    stop = min(start + step, len(images))
+                    fh.write(self._place_in_frames(
+                        self.upsample(images[start:stop], step), chars[start:stop],
+                        styles[start:stop], config.size).tobytes())
+                    bar.update(stop - start)
+        except BaseException:
+            os.unlink(spill)
+            raise
+        return spill
 
     def _synth_plan(self, config: SynthConfig, n_classes: int):
         """Which syllable, style and copy number each image of a synthetic set has.

@@ -155,7 +155,7 @@ def train_upsampler(config: UpsamplerConfig | None = None, progress: bool = True
             .batch(config.batch_size, drop_remainder=True)
             .enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))
-    history = model.fit(data, epochs=config.epochs, verbose=1 if progress else 2)
+    history = model.fit(data, epochs=config.epochs, verbose=1 if progress else 2, shuffle=False)
     minutes = (time.perf_counter() - started) / 60
     card = {
         "description": "Glyph upsampler: redraws a 32 px glyph at 128 px (64 px by area "
