@@ -33,16 +33,21 @@ _EXPORTS = {
     "build_dataset": "data.dataset", "load_dataset": "data.dataset",
     "preview_grid": "data.dataset", "to_tf_dataset": "data.dataset",
     "save_dataset": "data.dataset",
+    "FontMetrics": "data.metrics", "MetricsTable": "data.metrics",
+    "font_metrics": "data.metrics", "build_metrics_table": "data.metrics",
+    "FontGlyphs": "data.layout", "Placement": "data.layout", "layout_text": "data.layout",
     # models
     "build_generator": "models.networks", "build_discriminator": "models.networks",
-    "build_evaluator": "models.networks",
+    "build_evaluator": "models.networks", "build_upsampler": "models.upsampler",
     # model and run folders
     "load_generator": "artifacts", "export_model": "artifacts",
     "pretrained_models": "artifacts", "ArtifactError": "artifacts",
+    "load_upsampler": "artifacts",
     # training
     "GAN": "training.reference", "TrainConfig": "training.config",
     "get_losses": "training.losses", "train": "training.trainer",
     "DistillConfig": "training.distill", "distill": "training.distill",
+    "UpsamplerConfig": "training.upsample", "train_upsampler": "training.upsample",
     # evaluation
     "Evaluator": "evaluation.evaluator", "EvaluatorConfig": "evaluation.evaluator",
     "evaluate_samples": "evaluation.evaluator", "real_statistics": "evaluation.evaluator",
@@ -51,7 +56,7 @@ _EXPORTS = {
     "CASConfig": "evaluation.evaluator",
     # generating: the conditional model's handwriting, the reference GAN's samples
     "Handwriting": "generate", "HandwritingError": "generate", "SynthConfig": "generate",
-    "sample_images": "generate",
+    "sample_images": "generate", "SIZES": "generate",
     # your own handwriting: template sheets, scan ingestion, style fitting
     "TemplateConfig": "handwriting.template", "write_template": "handwriting.template",
     "make_layout": "handwriting.template", "load_layout": "handwriting.template",
