@@ -11,8 +11,9 @@ Four measurements (issue #31, items 1-4), written to one result file, and two pi
    glyphs upsampled to 128 px and area-averaged back to 32 px, on seen (ks2350-train) and
    held-out (ks2350-holdout) syllables, every training font's style in turn.
 3. **Style at size**: per style, the median stroke width and ink height in em units of the
-   generated syllables placed as ``write`` places them, against the font's own glyphs; and the
-   same for the 32 px glyphs as the previous ``write`` drew them (each glyph filling its cell).
+   generated ks2350-holdout syllables (never trained on, nor calibrated on) placed as ``write``
+   places them, against the font's own glyphs; and the same for the 32 px glyphs as the
+   previous ``write`` drew them (each glyph filling its cell).
 4. **Line readability**: lines of random KS X 1001 syllables written in each style and typeset
    in the style's own font, at 128 px per em; each character's box (known from the layout)
    is cropped, fitted to 32 px and read by the evaluator.
@@ -132,7 +133,7 @@ def content_kept(hw, evaluator, n, rng):
                                                      replace=False))]
         styles, _ = _font_styles(hw, chars)
         small = hw._generate(jamo_table(chars), styles, hw._noise(len(chars), 1))
-        back = _resize(hw.upsample(small), 32, Image.Resampling.BOX)
+        back = _resize(hw.upsample(small, styles=styles), 32, Image.Resampling.BOX)
         labels = evaluator.label_map(ks2350())[[ks2350().chars.index(c) for c in chars]]
         acc = {}
         for name, images in (("32px", small), ("128px_to_32px", back)):
@@ -159,14 +160,15 @@ def _em_canvas(glyph, box, ppem):
 
 def style_at_size(hw, faces, n, rng):
     """Item 3."""
-    from korean_gan.data.charsets import jamo_table, ks2350
+    from korean_gan.data.charsets import jamo_table, ks2350_holdout
     from korean_gan.data.layout import FontGlyphs
     from korean_gan.evaluation.metrics import ink_extent, stroke_width
 
     table = hw.font_metrics
     rows = []
     for f, name in enumerate(hw.fonts):
-        chars = _drawn(faces[name], list(ks2350().chars))
+        # Syllables that neither the generator nor the upsampler's calibration saw.
+        chars = _drawn(faces[name], list(ks2350_holdout().chars))
         chars = [chars[i] for i in sorted(rng.choice(len(chars), min(n, len(chars)),
                                                      replace=False))]
         metrics = table.font(name)
@@ -177,7 +179,7 @@ def style_at_size(hw, faces, n, rng):
         styles = np.repeat(hw.styles[f][None], len(chars), axis=0)
         small = hw._generate(jamo_table(chars), styles, hw._noise(len(chars), 2))
         gen = np.stack([_em_canvas(g, b, PPEM)
-                        for g, b in zip(hw.upsample(small), boxes, strict=True)])
+                        for g, b in zip(hw.upsample(small, styles=styles), boxes, strict=True)])
         row = {"style": name}
         for label, images, ppem in (("real", real, PPEM), ("generated", gen, PPEM),
                                     ("previous_write_32px", small, 32)):
@@ -269,7 +271,7 @@ def pictures(hw, faces, media: Path):
         boxes = [hw.font_metrics.font(name).boxes[ord(c) - 0xAC00] for c in chars]
         vectors = np.repeat(hw.styles[hw.fonts.index(name)][None], len(chars), axis=0)
         gen = hw.upsample(hw._generate(jamo_table(list(chars)), vectors,
-                                       hw._noise(len(chars), 0)))
+                                       hw._noise(len(chars), 0)), styles=vectors)
         rows.append(np.concatenate([cell((real.glyph(c) or (None,))[0], b)
                                     for c, b in zip(chars, boxes, strict=True)], axis=1))
         rows.append(np.concatenate([cell(g, b) for g, b in zip(gen, boxes, strict=True)],
@@ -287,8 +289,8 @@ def pictures(hw, faces, media: Path):
     text = "다람쥐 헌 쳇바퀴에 타고파"
     lines = []
     for name in ("Gaegu-Regular", "NanumBrushScript-Regular", "CuteFont-Regular"):
-        page, placements = hw.typeset(text, name, seed=0, size=96)
-        font = FontGlyphs(faces[name].path, 96)
+        page, placements = hw.typeset(text, name, seed=0, size=128)
+        font = FontGlyphs(faces[name].path, 128)
         typeset = np.full_like(page, 255)
         for p in placements:
             paste_ink(typeset, font.glyph(p.char)[0], p.box)

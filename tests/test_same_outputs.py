@@ -3,7 +3,9 @@ package was reorganised into subpackages.
 
 The expected files in ``tests/golden/`` were written by the commands below at commit fc0907b
 (the last flat-layout commit), in float32; each test runs the same command now and compares
-every byte of the images (and the arrays stored beside them).
+every byte of the images (and the arrays stored beside them). The ``write-*.png`` files and
+``synth-128.npz`` were rewritten when ``write`` began setting text with the fonts' metrics and
+drawing through the glyph upsampler (issue #31, CHANGELOG "Unreleased").
 
 Float32 kernels sum in an order that depends on TensorFlow's thread count, so the commands that
 run a network run in a subprocess with two intra-op threads, as the golden files were written
@@ -91,6 +93,13 @@ def test_synth_makes_the_same_dataset(tmp_path):
     _run("synth", "--charset", "가나다라마", "--per-class", "4", "--styles", "fonts,random",
          "--precision", "float32", "--out", out, "--quiet")
     _same_arrays(out, GOLDEN / "synth-fonts-random.npz")
+
+
+def test_synth_at_128_px_makes_the_same_dataset(tmp_path):
+    out = tmp_path / "synth.npz"
+    _run("synth", "--charset", "가나다라", "--per-class", "2", "--styles", "fonts,random",
+         "--size", "128", "--precision", "float32", "--out", out, "--quiet", "--no-preview")
+    _same_arrays(out, GOLDEN / "synth-128.npz")
 
 
 def test_template_draws_the_same_sheet(tmp_path, run_cli):

@@ -64,6 +64,8 @@ def test_training_writes_a_folder_that_loads_and_is_checked(pair_builds, tmp_pat
                                    filters=8, blocks=1, epochs=1, batch_size=4,
                                    out=str(tmp_path / "up"), progress=False)
     assert card["training"]["pairs"] == 7 and card["training"]["fonts"] == ["Gaegu-Regular"]
+    offsets = json.loads((folder / "stroke_bias.json").read_text())
+    assert list(offsets) == ["Gaegu-Regular"] and -3 <= offsets["Gaegu-Regular"] <= 3
     model = load_upsampler(folder)
     assert model.output_shape == (None, 128, 128, 1)
     settings = json.loads((folder / "config.json").read_text())
@@ -104,3 +106,34 @@ def test_committed_upsampler_beats_resampling_on_a_font_it_never_saw():
 
     assert iou(ours, large) > iou(bicubic, large) + 0.02
     assert np.abs(ours - large).mean() < np.abs(bicubic.astype(float) - large).mean()
+
+
+def test_stroke_calibration_finds_the_offset_that_gives_the_fonts_width(pair_builds):
+    """A stand-in upsampler that draws every stroke too wide (ink probability crossing one
+    half outside the true edge): the offset found thins it back to the real width."""
+    from scipy.ndimage import gaussian_filter
+
+    from korean_gan.data.dataset import load_dataset
+    from korean_gan.evaluation.metrics import stroke_width
+    from korean_gan.training.upsample import calibrate_stroke_bias, pair_datasets
+
+    x, y, _, fonts = pair_datasets(load_dataset(pair_builds[32]), load_dataset(pair_builds[128]))
+    ink = 1.0 - y.astype(np.float64) / 255.0
+    soft = np.stack([gaussian_filter(i, 2.0) for i in ink])
+    logits = 12.0 * (soft - 0.3)  # ink where the blur passes 0.3: too wide
+
+    class TooWide:
+        def predict(self, inputs, verbose=0):
+            rows = [int(np.flatnonzero((x == np.rint(255 * (1 - i[..., 0]))).all(axis=(1, 2)))[0])
+                    for i in inputs]
+            return (1 / (1 + np.exp(-logits[rows])))[..., None]
+
+    offsets = calibrate_stroke_bias(TooWide(), x, y, fonts, per_font=14)
+    assert set(offsets) == {"Gaegu-Regular", "BMJua-Regular"}
+    for name, offset in offsets.items():
+        rows = [i for i, f in enumerate(fonts) if f == name]
+        real = np.nanmedian(stroke_width(y[rows]))
+        before = np.nanmedian(stroke_width(np.where(logits[rows] > 0, 0, 255)))
+        after = np.nanmedian(stroke_width(np.where(logits[rows] - offset > 0, 0, 255)))
+        assert offset > 0 and before > 1.1 * real
+        assert after == pytest.approx(real, rel=0.05)

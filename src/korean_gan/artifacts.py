@@ -49,6 +49,7 @@ __all__ = [
     "FONT_METRICS_FILE",
     "UPSAMPLER_DIR",
     "load_upsampler",
+    "read_stroke_bias",
     "write_upsampler_folder",
     "ConditionalModelFiles",
     "export_model",
@@ -85,6 +86,8 @@ TENSORBOARD_DIR = "tensorboard"
 SNAPSHOTS_DIR = "snapshots"
 RECOGNIZER_FILE = "recognizer.weights.h5"
 UPSAMPLER_FILE = "upsampler.weights.h5"
+#: Per font, the upsampler's logit offset that gives the font's stroke width.
+STROKE_BIAS_FILE = "stroke_bias.json"
 #: The font layout table (``korean_gan.data.metrics``) beside the upsampler.
 FONT_METRICS_FILE = "font_metrics.npz"
 
@@ -439,15 +442,18 @@ def save_weights(model, path: str | os.PathLike) -> None:
 
 # --- the glyph upsampler ----------------------------------------------------------------------
 
-def write_upsampler_folder(out: str | os.PathLike, model, config: dict, card: dict) -> Path:
+def write_upsampler_folder(out: str | os.PathLike, model, config: dict, card: dict,
+                           stroke_bias: dict[str, float] | None = None) -> Path:
     """Writes an upsampler folder whole, or not at all: weights, ``config.json`` (the
-    architecture and how it was trained) and a model card with every file's sha256.
+    architecture and how it was trained), the per-font stroke offsets and a model card with
+    every file's sha256.
 
     Args:
         out: The folder (replaced).
         model: The upsampler (``models.upsampler.build_upsampler``).
         config: Its training config.
         card: Model-card entries.
+        stroke_bias: ``{font: logit offset}`` (``training.upsample.calibrate_stroke_bias``).
     """
     from korean_gan._io import atomic_dir, sha256_file
     from korean_gan.models.upsampler import upsampler_dims
@@ -459,7 +465,12 @@ def write_upsampler_folder(out: str | os.PathLike, model, config: dict, card: di
         (tmp / CONFIG_FILE).write_text(json.dumps(settings, ensure_ascii=False, indent=2)
                                        + "\n", encoding="utf-8")
         model.save_weights(str(tmp / UPSAMPLER_FILE))
-        files = {name: sha256_file(tmp / name) for name in (UPSAMPLER_FILE, CONFIG_FILE)}
+        names = [UPSAMPLER_FILE, CONFIG_FILE]
+        if stroke_bias is not None:
+            (tmp / STROKE_BIAS_FILE).write_text(json.dumps(stroke_bias, indent=2) + "\n",
+                                                encoding="utf-8")
+            names.append(STROKE_BIAS_FILE)
+        files = {name: sha256_file(tmp / name) for name in names}
         (tmp / MODEL_CARD).write_text(json.dumps({**card, "sha256": files}, ensure_ascii=False,
                                                  indent=2) + "\n", encoding="utf-8")
     return out
@@ -497,6 +508,26 @@ def load_upsampler(source: str | os.PathLike | None = None):
         raise ArtifactError(f"{config_path}: bad architecture ({err})") from None
     _load_weights(model, weights)
     return model
+
+
+def read_stroke_bias(source: str | os.PathLike | None = None) -> dict[str, float]:
+    """The per-font stroke offsets of an upsampler folder (default the committed one); empty
+    if the folder has none.
+
+    Raises:
+        ArtifactError: the file is not a JSON object of numbers.
+    """
+    path = (Path(source) if source is not None else UPSAMPLER_DIR) / STROKE_BIAS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ArtifactError(f"{path} is not valid JSON ({err})") from None
+    if not isinstance(table, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in table.values()):
+        raise ArtifactError(f"{path} must map font names to numbers")
+    return {str(k): float(v) for k, v in table.items()}
 
 
 # --- style files ------------------------------------------------------------------------------

@@ -234,6 +234,7 @@ class Handwriting:
         self.style_table = StyleTable(self.styles, self.fonts)
         self._forward = None
         self._upsampler = None
+        self._stroke_bias: dict[str, float] = {}
         self._metrics = None
 
     @property
@@ -352,11 +353,13 @@ class Handwriting:
         images = self._generate(jamo, styles, self._noise(len(chars), seed), batch_size)
         if size == self.image_size:
             return images
-        return self._place_in_frames(self.upsample(images, batch_size), chars, styles, size)
+        return self._place_in_frames(self.upsample(images, batch_size, styles=styles), chars,
+                                     styles, size)
 
     # --- high resolution ----------------------------------------------------------------------
 
-    def upsample(self, images: np.ndarray, batch_size: int = 256, progress=None) -> np.ndarray:
+    def upsample(self, images: np.ndarray, batch_size: int = 512, progress=None,
+                 styles: np.ndarray | None = None) -> np.ndarray:
         """Redraws 32 px glyphs at 128 px with the committed upsampler
         (:mod:`korean_gan.models.upsampler`); the ink keeps filling the box as at 32 px.
 
@@ -364,6 +367,9 @@ class Handwriting:
             images: uint8 (N, 32, 32), 255 = paper.
             batch_size: Glyphs per network call.
             progress: A tqdm bar to advance, or None.
+            styles: ``(N, D)`` the glyphs' style vectors: each style's strokes then keep its
+                fonts' width (the upsampler's per-font stroke offsets, blended like the
+                metrics); None leaves the upsampler's own output.
 
         Returns:
             uint8 (N, 128, 128), 255 = paper.
@@ -371,23 +377,38 @@ class Handwriting:
         import tensorflow as tf
 
         if self._upsampler is None:
-            from korean_gan.artifacts import load_upsampler
+            from korean_gan.artifacts import load_upsampler, read_stroke_bias
 
             try:
                 model = load_upsampler()
+                self._stroke_bias = read_stroke_bias()
             except ArtifactError as err:
                 raise HandwritingError(str(err)) from None
+            import keras
+
+            # The network up to its logits: the offset moves them before the one sigmoid.
+            logits = keras.Model(model.input, model.get_layer("depth_to_space").output)
+            def forward(small, offsets):
+                ink = 1.0 - tf.cast(small, tf.float32)[..., None] / 255.0
+                prob = tf.sigmoid(logits(ink, training=False) - offsets[:, None, None, None])
+                return tf.cast(tf.round(255.0 * (1.0 - prob[..., 0])), tf.uint8)
+
             self._upsampler = tf.function(
-                lambda x: model(x, training=False),
-                input_signature=[tf.TensorSpec((None, self.image_size, self.image_size, 1),
-                                               tf.float32)])
+                forward,
+                input_signature=[tf.TensorSpec((None, self.image_size, self.image_size),
+                                               tf.uint8),
+                                 tf.TensorSpec((None,), tf.float32)])
         n = len(images)
+        offsets = np.zeros(n, np.float32)
+        if styles is not None and self._stroke_bias:
+            table = np.array([self._stroke_bias.get(f, 0.0) for f in self.font_metrics.names],
+                             np.float32)
+            offsets = (self.style_weights(styles) @ table).astype(np.float32)
         out = np.empty((n, UPSAMPLED_SIZE, UPSAMPLED_SIZE), np.uint8)
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            ink = 1.0 - images[start:stop, :, :, None].astype(np.float32) / 255.0
-            prob = self._upsampler(tf.constant(ink)).numpy()[..., 0]
-            out[start:stop] = np.rint(255.0 * (1.0 - prob)).astype(np.uint8)
+            out[start:stop] = self._upsampler(tf.constant(images[start:stop]),
+                                              tf.constant(offsets[start:stop])).numpy()
             if progress is not None:
                 progress.update(stop - start)
         return out
@@ -562,7 +583,8 @@ class Handwriting:
             chars = [p.char for p in hangul]
             small = self._generate(jamo_table(chars), vectors[:len(chars)],
                                    self._noise(len(chars), seed))
-            for placement, glyph in zip(hangul, self.upsample(small), strict=True):
+            for placement, glyph in zip(hangul, self.upsample(small, styles=vectors[:len(chars)]),
+                                        strict=True):
                 paste_ink(page, glyph, placement.box)
         fonts = {font.name: font for font in others}
         for placement in placements:
@@ -690,8 +712,8 @@ class Handwriting:
                 for start in range(0, len(images), step):
                     stop = min(start + step, len(images))
                     fh.write(self._place_in_frames(
-                        self.upsample(images[start:stop], step), chars[start:stop],
-                        styles[start:stop], config.size).tobytes())
+                        self.upsample(images[start:stop], step, styles=styles[start:stop]),
+                        chars[start:stop], styles[start:stop], config.size).tobytes())
                     bar.update(stop - start)
         except BaseException:
             os.unlink(spill)
