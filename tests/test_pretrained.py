@@ -169,3 +169,31 @@ def test_cli_models_lists_every_committed_model_default_first(capsys):
     sizes = {m["name"]: m["megabytes"] for m in pretrained_models()}
     assert 4 < sizes["hangul"] < 6 and sum(sizes.values()) < 25
     assert "--repeat-font" in printed  # a description, wrapped without breaking its words
+
+
+def test_glyphs_at_128_px_are_crisp_and_placed_as_the_font_places_them(hw):
+    """Thin-pen style, complex syllables: few grey pixels at the stroke edges (against the
+    32 px glyphs blown up by bicubic resampling), and each glyph's ink where the font's
+    metrics put it (the big syllable taller than the small one, as in the font)."""
+    from PIL import Image
+
+    from korean_gan.data.layout import ink_box
+
+    chars = "곪읊뷁오늘"
+    large = hw.glyphs(chars, style="HiMelody-Regular", seed=0, size=128)
+    small = hw.glyphs(chars, style="HiMelody-Regular", seed=0)
+    blown = np.stack([np.asarray(Image.fromarray(g).resize((128, 128),
+                                                           Image.Resampling.BICUBIC))
+                      for g in small])
+
+    def grey_share(images):  # grey edge pixels per ink pixel
+        return ((images > 64) & (images < 192)).sum() / (images < 128).sum()
+
+    assert grey_share(large) < 0.6 * grey_share(blown)
+    heights = [ink_box(g)[3] - ink_box(g)[1] for g in large]
+    metrics = hw.font_metrics.font("HiMelody-Regular")
+    font_heights = [metrics.boxes[ord(c) - 0xAC00][3] - metrics.boxes[ord(c) - 0xAC00][1]
+                    for c in chars]
+    ratio = np.array(heights) / np.array(font_heights)
+    assert ratio.max() / ratio.min() < 1.1  # one scale for the style, as in the font
+    assert heights[3] < heights[4]  # 오 is shorter than 늘 in HiMelody, as drawn here
