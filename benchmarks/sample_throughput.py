@@ -2,7 +2,8 @@
 
 Glyphs per second of batched generation: the reference generator (``korean-gan sample``), the
 conditional model's glyphs (``korean-gan synth``, in float32 and in the default ``auto``
-precision) and lines of text (``korean-gan write``), and the wall time of ``korean-gan --help``
+precision), the glyph upsampler (32 -> 128 px, float32) and lines of text (``korean-gan write``,
+at its default 128 px per em), and the wall time of ``korean-gan --help``
 and ``korean-gan data build --help`` (median of 5)::
 
     python benchmarks/sample_throughput.py [--model default] [--n 20000] \
@@ -66,6 +67,10 @@ def main() -> None:
     rate = result["conditional_glyphs_per_s_float32"] = per_second(
         lambda: hw.glyphs(chars, style="random"), args.n)
     print(f"conditional glyphs (synth), float32 {rate:,.0f} glyphs/s")
+    small = hw.glyphs(chars, style="random")
+    rate = result["upsampler_glyphs_per_s_float32"] = per_second(
+        lambda: hw.upsample(small), args.n)
+    print(f"upsampler 32 -> 128 px, float32 {rate:,.0f} glyphs/s")
     hw = Handwriting.load(args.model)  # the default: auto precision
     rate = result["conditional_glyphs_per_s_auto"] = per_second(
         lambda: hw.glyphs(chars, style="random"), args.n)
@@ -74,7 +79,7 @@ def main() -> None:
     text = "다람쥐 헌 쳇바퀴에 타고파 " * 20
     n_text = sum(1 for c in text if c != " ")
     rate = result["write_glyphs_per_s"] = per_second(lambda: hw.write(text, style=0), n_text)
-    print(f"write (a {n_text}-syllable text) {rate:,.0f} glyphs/s")
+    print(f"write (a {n_text}-syllable text at 128 px per em) {rate:,.0f} glyphs/s")
     if args.json:
         from provenance import write_result
 

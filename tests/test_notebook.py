@@ -70,6 +70,6 @@ def test_conditional_notebook_runs_top_to_bottom(two_fonts, tmp_path):
     assert (work / "synth-seed16.npz").is_file()
     assert (work / "run" / "generator.weights.h5").is_file()
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "content accuracy" in printed and "refused: character 1 of the text, 'H'" in printed
+    assert "content accuracy" in printed and "refused: no font can draw '中' (U+4E2D)" in printed
     figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert figures == 3  # the sample sheet, the sentences, your own model's line

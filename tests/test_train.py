@@ -376,8 +376,15 @@ def test_cli_demo_writes_the_gif_and_final_grid(two_fonts, tmp_path):
     # Step 4: a sentence in three generated handwriting styles, one line each.
     from PIL import Image
 
+    from korean_gan.cli.demo import DEMO_TEXT
+    from korean_gan.generate import Handwriting
+
     sentence = Image.open(tmp_path / "media" / "handwriting.png")
-    assert sentence.height == 3 * 2 * (round(32 * 1.15) + 2 * 8)
+    writer = Handwriting.load("default")
+    lines = [writer.write(DEMO_TEXT, style=style, seed=seed)
+             for style, seed in ((0, 0), (len(writer.fonts) // 2, 0), ("random-one", 3))]
+    assert sentence.height == sum(line.shape[0] for line in lines)  # at 128 px per em
+    assert sentence.width == max(line.shape[1] for line in lines)
     rows = _log_rows(tmp_path / "run")
     assert len(rows) == 1
 

@@ -90,7 +90,7 @@ def test_committed_upsampler_beats_resampling_on_a_font_it_never_saw():
     from korean_gan.data.render import GlyphRenderer, RenderConfig
 
     face = load_faces([bundled_font_dir() / "Dokdo-Regular.ttf"])[0]
-    chars = "곪읊뷁닭꽃쥐햇달빛"
+    chars = "곪읊닭꽃쥐햇달빛"  # all drawn by Dokdo
     small = np.stack([GlyphRenderer(face, RenderConfig(size=32)).render(c) for c in chars])
     large = np.stack([GlyphRenderer(face, RenderConfig(size=128)).render(c) for c in chars])
     model = load_upsampler()
