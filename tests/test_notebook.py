@@ -72,4 +72,4 @@ def test_conditional_notebook_runs_top_to_bottom(two_fonts, tmp_path):
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "content accuracy" in printed and "refused: no font can draw '中' (U+4E2D)" in printed
     figures = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
-    assert figures == 3  # the sample sheet, the sentences, your own model's line
+    assert figures == 4  # the sample sheet, the sentences, a mixed sentence, your own model's line
