@@ -6,8 +6,10 @@ the committed pretrained model (``korean_gan/pretrained/hangul``), with the trai
 learned style vectors:
 
 * :meth:`Handwriting.glyphs`: images of any Hangul syllables (all 11,172 can be asked for: the
-  model composes them from jamo) in a style;
-* :meth:`Handwriting.write`: a line (or lines) of text as one image, spaces kept;
+  model composes them from jamo) in a style, at 32 px (the model's own) or 64 / 128 px (redrawn
+  by the glyph upsampler and placed as the style's font places them);
+* :meth:`Handwriting.write`: any text as one image, set as the style's font sets it, at 32, 64
+  or 128 px per em (:meth:`Handwriting.typeset` also says where each character went);
 * :meth:`Handwriting.synthesize`: a labelled dataset in the ``data build`` format (``.npz`` or an
   image folder) with a manifest, ready to train a classifier on.
 
@@ -236,6 +238,7 @@ class Handwriting:
         self._upsampler = None
         self._stroke_bias: dict[str, float] = {}
         self._metrics = None
+        self._frames = None
 
     @property
     def precision(self) -> str:
@@ -353,8 +356,7 @@ class Handwriting:
         images = self._generate(jamo, styles, self._noise(len(chars), seed), batch_size)
         if size == self.image_size:
             return images
-        return self._place_in_frames(self.upsample(images, batch_size, styles=styles), chars,
-                                     styles, size)
+        return self._upsample_placed(images, chars, styles, size)
 
     # --- high resolution ----------------------------------------------------------------------
 
@@ -374,36 +376,46 @@ class Handwriting:
         Returns:
             uint8 (N, 128, 128), 255 = paper.
         """
+        self._load_upsampler()
+        offsets = None
+        if styles is not None and self._stroke_bias:
+            offsets = self._stroke_offsets(self.style_weights(styles))
+        return self._upsample(images, offsets, batch_size, progress)
+
+    def _load_upsampler(self) -> None:
+        """Loads the committed upsampler and its stroke offsets once."""
+        if self._upsampler is not None:
+            return
+        import keras
         import tensorflow as tf
 
-        if self._upsampler is None:
-            from korean_gan.artifacts import load_upsampler, read_stroke_bias
+        from korean_gan.artifacts import load_upsampler, read_stroke_bias
 
-            try:
-                model = load_upsampler()
-                self._stroke_bias = read_stroke_bias()
-            except ArtifactError as err:
-                raise HandwritingError(str(err)) from None
-            import keras
+        try:
+            model = load_upsampler()
+            self._stroke_bias = read_stroke_bias()
+        except ArtifactError as err:
+            raise HandwritingError(str(err)) from None
+        # The network up to its logits: the offset moves them before the one sigmoid.
+        logits = keras.Model(model.input, model.get_layer("depth_to_space").output)
 
-            # The network up to its logits: the offset moves them before the one sigmoid.
-            logits = keras.Model(model.input, model.get_layer("depth_to_space").output)
-            def forward(small, offsets):
-                ink = 1.0 - tf.cast(small, tf.float32)[..., None] / 255.0
-                prob = tf.sigmoid(logits(ink, training=False) - offsets[:, None, None, None])
-                return tf.cast(tf.round(255.0 * (1.0 - prob[..., 0])), tf.uint8)
+        def forward(small, offsets):
+            ink = 1.0 - tf.cast(small, tf.float32)[..., None] / 255.0
+            prob = tf.sigmoid(logits(ink, training=False) - offsets[:, None, None, None])
+            return tf.cast(tf.round(255.0 * (1.0 - prob[..., 0])), tf.uint8)
 
-            self._upsampler = tf.function(
-                forward,
-                input_signature=[tf.TensorSpec((None, self.image_size, self.image_size),
-                                               tf.uint8),
-                                 tf.TensorSpec((None,), tf.float32)])
+        self._upsampler = tf.function(
+            forward,
+            input_signature=[tf.TensorSpec((None, self.image_size, self.image_size), tf.uint8),
+                             tf.TensorSpec((None,), tf.float32)])
+
+    def _upsample(self, images: np.ndarray, offsets: np.ndarray | None, batch_size: int = 512,
+                  progress=None) -> np.ndarray:
+        import tensorflow as tf
+
+        self._load_upsampler()
         n = len(images)
-        offsets = np.zeros(n, np.float32)
-        if styles is not None and self._stroke_bias:
-            table = np.array([self._stroke_bias.get(f, 0.0) for f in self.font_metrics.names],
-                             np.float32)
-            offsets = (self.style_weights(styles) @ table).astype(np.float32)
+        offsets = np.zeros(n, np.float32) if offsets is None else offsets
         out = np.empty((n, UPSAMPLED_SIZE, UPSAMPLED_SIZE), np.uint8)
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
@@ -412,6 +424,20 @@ class Handwriting:
             if progress is not None:
                 progress.update(stop - start)
         return out
+
+    def _stroke_offsets(self, weights: np.ndarray) -> np.ndarray:
+        """Per glyph, the upsampler's stroke offset: its fonts' offsets in its blend."""
+        table = np.array([self._stroke_bias.get(f, 0.0) for f in self.font_metrics.names],
+                         np.float32)
+        return (weights @ table).astype(np.float32)
+
+    def _upsample_placed(self, images: np.ndarray, chars, styles: np.ndarray,
+                         size: int) -> np.ndarray:
+        """32 px glyphs upsampled and placed in their style's frame, ``size`` px."""
+        self._load_upsampler()
+        weights = self.style_weights(styles)
+        offsets = self._stroke_offsets(weights) if self._stroke_bias else None
+        return self._place_in_frames(self._upsample(images, offsets), chars, weights, size)
 
     @property
     def font_metrics(self):
@@ -443,7 +469,7 @@ class Handwriting:
             return np.full((len(vectors), len(table.names)), 1.0 / len(table.names))
         return convex_weights(np.asarray(vectors, np.float64), basis.astype(np.float64))
 
-    def _place_in_frames(self, large: np.ndarray, chars, styles: np.ndarray,
+    def _place_in_frames(self, large: np.ndarray, chars, weights: np.ndarray,
                          size: int) -> np.ndarray:
         """Upsampled glyphs placed as their style's font places them, in ``size`` px images.
 
@@ -456,9 +482,10 @@ class Handwriting:
         from korean_gan.data.render import RenderConfig
 
         table = self.font_metrics
-        weights = self.style_weights(styles)
-        frames = np.stack([np.concatenate([b[:, :2].min(axis=0), b[:, 2:].max(axis=0)])
-                           for b in table.boxes])  # (F, 4) in em
+        if self._frames is None:  # (F, 4) in em: each font's union of ink boxes
+            self._frames = np.concatenate([table.boxes[:, :, :2].min(axis=1),
+                                           table.boxes[:, :, 2:].max(axis=1)], axis=1)
+        frames = self._frames
         index = np.array([ord(c) - SYLLABLE_FIRST for c in chars])
         boxes = np.einsum("nf,nfk->nk", weights, table.boxes[:, index].transpose(1, 0, 2))
         frame = weights @ frames
@@ -583,8 +610,9 @@ class Handwriting:
             chars = [p.char for p in hangul]
             small = self._generate(jamo_table(chars), vectors[:len(chars)],
                                    self._noise(len(chars), seed))
-            for placement, glyph in zip(hangul, self.upsample(small, styles=vectors[:len(chars)]),
-                                        strict=True):
+            self._load_upsampler()
+            offsets = self._stroke_offsets(weights[:len(chars)]) if self._stroke_bias else None
+            for placement, glyph in zip(hangul, self._upsample(small, offsets), strict=True):
                 paste_ink(page, glyph, placement.box)
         fonts = {font.name: font for font in others}
         for placement in placements:
@@ -711,9 +739,8 @@ class Handwriting:
             with os.fdopen(handle, "wb") as fh:
                 for start in range(0, len(images), step):
                     stop = min(start + step, len(images))
-                    fh.write(self._place_in_frames(
-                        self.upsample(images[start:stop], step, styles=styles[start:stop]),
-                        chars[start:stop], styles[start:stop], config.size).tobytes())
+                    fh.write(self._upsample_placed(images[start:stop], chars[start:stop],
+                                                   styles[start:stop], config.size).tobytes())
                     bar.update(stop - start)
         except BaseException:
             os.unlink(spill)
