@@ -161,6 +161,9 @@ def test_glyphs_at_64_and_128_px_are_placed_in_the_styles_frame(writer):
     assert small.shape == (2, 32, 32)
     with pytest.raises(ValueError, match="size 48 is not supported"):
         writer.glyphs("가", size=48)
+    with pytest.raises(ValueError, match=r"character 2 of the syllables, 'A' \(U\+0041\), is "
+                                         "not a Hangul syllable; the model draws only Hangul"):
+        writer.glyphs("가A", size=128)
 
 
 def test_synthesize_writes_a_labelled_dataset_in_the_build_format(writer, tmp_path):

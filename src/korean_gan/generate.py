@@ -46,14 +46,14 @@ def _describe(char: str) -> str:
     return f"{char!r} (U+{ord(char):04X})"
 
 
-def _check_syllables(chars, what: str = "text") -> list[str]:
+def _check_syllables(chars, what: str = "syllables") -> list[str]:
     out = []
     for position, char in enumerate(chars, start=1):
         if not isinstance(char, str) or not is_hangul_syllable(char):
             raise HandwritingError(f"character {position} of the {what}, "
                                    f"{_describe(str(char)) if len(str(char)) == 1 else repr(char)}"
-                                   ", is not a Hangul syllable; only Hangul syllables (가-힣), "
-                                   "spaces and line breaks can be written")
+                                   ", is not a Hangul syllable; the model draws only Hangul "
+                                   "syllables (가-힣); write takes any text")
         out.append(char)
     return out
 
