@@ -532,21 +532,14 @@ class Handwriting:
 
     def write(self, text: str, style="random-one", seed: int = 0, size: int = WRITE_SIZE,
               latin_from: str | None = "auto", scale: int = 1) -> np.ndarray:
-        """Text in generated handwriting, as one uint8 image (255 = paper); see
-        :meth:`typeset` for the layout and the arguments.
+        """Text in generated handwriting, as one uint8 image (255 = paper): the image of
+        :meth:`typeset`, which describes the layout and the other arguments.
 
         Args:
-            text: The text, e.g. ``"2026년 12월 6일, 오늘은 Hello!"``; ``\\n`` starts a line.
-            style: A style specification; the default is one new random style for the text.
-            seed: Seed of noise and style.
-            size: Pixels per em: 32, 64 or 128 (default; crisp strokes at reading size).
-            latin_from: A font file or bundled font name for the characters that are not
-                Hangul, or ``auto``.
             scale: Upscaling of the final image (Lanczos).
 
         Raises:
-            HandwritingError: empty text, a character that no font can draw (named), an
-                unsupported size or an unknown style.
+            HandwritingError: as :meth:`typeset`, or a scale that is not a positive integer.
         """
         from PIL import Image
 
