@@ -75,7 +75,7 @@ def test_training_writes_a_folder_that_loads_and_is_checked(pair_builds, tmp_pat
     data = bytearray(weights.read_bytes())
     data[-100] ^= 0xFF
     weights.write_bytes(bytes(data))
-    with pytest.raises(ArtifactError, match="does not match the sha256 in its model card"):
+    with pytest.raises(ArtifactError, match="does not match the sha256 in model.json"):
         load_upsampler(folder)
     with pytest.raises(ArtifactError, match="is not an upsampler folder"):
         load_upsampler(tmp_path)

@@ -301,6 +301,39 @@ class ConditionalModelFiles:
         return generator
 
 
+def _checked_card(folder: Path) -> dict:
+    """A folder's model card (empty if it has none), after checking the sha256 of every file
+    it lists.
+
+    Raises:
+        ArtifactError: the card is not a JSON object, or a file differs from its sha256.
+    """
+    from korean_gan._io import sha256_file
+
+    path = folder / MODEL_CARD
+    if not path.is_file():
+        return {}
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+        digests = card.get("sha256", {})
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
+        raise ArtifactError(f"{path} is not a model card ({err})") from None
+    for name, digest in digests.items():
+        if (folder / name).is_file() and sha256_file(folder / name) != digest:
+            raise ArtifactError(f"{folder / name} does not match the sha256 in {MODEL_CARD} "
+                                "(changed or damaged); restore it from the repository")
+    return card
+
+
+def _write_card(folder: Path, card: dict, names) -> None:
+    """Writes ``model.json``: ``card``'s entries plus the sha256 of each named file."""
+    from korean_gan._io import sha256_file
+
+    files = {name: sha256_file(folder / name) for name in names}
+    (folder / MODEL_CARD).write_text(json.dumps({**card, "sha256": files}, ensure_ascii=False,
+                                                indent=2) + "\n", encoding="utf-8")
+
+
 def read_conditional_model(source: str | os.PathLike) -> ConditionalModelFiles:
     """Reads and checks a conditional model folder (pretrained or a finished run).
 
@@ -311,8 +344,6 @@ def read_conditional_model(source: str | os.PathLike) -> ConditionalModelFiles:
         ArtifactError: nothing loadable there, a file whose sha256 does not match the model
             card, or a run of another model.
     """
-    from korean_gan._io import sha256_file
-
     folder = model_folder(source)
     if not (folder / CONFIG_FILE).is_file():
         raise ArtifactError(f"{folder} holds no {CONFIG_FILE}; it is not a run folder")
@@ -325,14 +356,7 @@ def read_conditional_model(source: str | os.PathLike) -> ConditionalModelFiles:
         if not (folder / name).is_file():
             raise ArtifactError(f"{folder} has no {name} yet (a run writes it when it "
                                 "ends; resume or finish the run)")
-    card = {}
-    if (folder / MODEL_CARD).is_file():
-        card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
-        for name, digest in card.get("sha256", {}).items():
-            if sha256_file(folder / name) != digest:
-                raise ArtifactError(f"{folder / name} does not match the sha256 in "
-                                    f"{MODEL_CARD} (changed or damaged); restore it from "
-                                    "the repository")
+    card = _checked_card(folder)
     styles, fonts = read_styles(folder)
     return ConditionalModelFiles(folder, config, card, styles, fonts)
 
@@ -366,7 +390,7 @@ def write_model_folder(out: str | os.PathLike, config: dict, generator, styles,
         card: Model-card entries: with a card, ``model.json`` also holds the sha256 of every
             file (checked at load); ``None`` writes no model card.
     """
-    from korean_gan._io import atomic_dir, save_npz, sha256_file
+    from korean_gan._io import atomic_dir, save_npz
 
     out = Path(out)
     with atomic_dir(out) as tmp:
@@ -382,11 +406,7 @@ def write_model_folder(out: str | os.PathLike, config: dict, generator, styles,
         else:
             shutil.copyfile(styles, tmp / STYLES_FILE)
         if card is not None:
-            files = {name: sha256_file(tmp / name)
-                     for name in (GENERATOR_FILE, STYLES_FILE, CONFIG_FILE)}
-            (tmp / MODEL_CARD).write_text(json.dumps({**card, "sha256": files},
-                                                     ensure_ascii=False, indent=2) + "\n",
-                                          encoding="utf-8")
+            _write_card(tmp, card, (GENERATOR_FILE, STYLES_FILE, CONFIG_FILE))
     return out
 
 
@@ -455,7 +475,7 @@ def write_upsampler_folder(out: str | os.PathLike, model, config: dict, card: di
         card: Model-card entries.
         stroke_bias: ``{font: logit offset}`` (``training.upsample.calibrate_stroke_bias``).
     """
-    from korean_gan._io import atomic_dir, sha256_file
+    from korean_gan._io import atomic_dir
     from korean_gan.models.upsampler import upsampler_dims
 
     out = Path(out)
@@ -470,9 +490,7 @@ def write_upsampler_folder(out: str | os.PathLike, model, config: dict, card: di
             (tmp / STROKE_BIAS_FILE).write_text(json.dumps(stroke_bias, indent=2) + "\n",
                                                 encoding="utf-8")
             names.append(STROKE_BIAS_FILE)
-        files = {name: sha256_file(tmp / name) for name in names}
-        (tmp / MODEL_CARD).write_text(json.dumps({**card, "sha256": files}, ensure_ascii=False,
-                                                 indent=2) + "\n", encoding="utf-8")
+        _write_card(tmp, card, names)
     return out
 
 
@@ -483,7 +501,6 @@ def load_upsampler(source: str | os.PathLike | None = None):
         ArtifactError: no upsampler there, a file whose sha256 differs from the model card, or
             weights of another architecture.
     """
-    from korean_gan._io import sha256_file
     from korean_gan.models.upsampler import build_upsampler
 
     folder = Path(source) if source is not None else UPSAMPLER_DIR
@@ -492,16 +509,7 @@ def load_upsampler(source: str | os.PathLike | None = None):
         raise ArtifactError(f"{folder} is not an upsampler folder (it needs {CONFIG_FILE} and "
                             f"{UPSAMPLER_FILE}; `korean-gan train-upsampler` writes one)")
     settings = run_settings(folder)
-    card_path = folder / MODEL_CARD
-    if card_path.is_file():
-        try:
-            digests = json.loads(card_path.read_text(encoding="utf-8")).get("sha256", {})
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
-            raise ArtifactError(f"{card_path} is not a model card ({err})") from None
-        for name, digest in digests.items():
-            if (folder / name).is_file() and sha256_file(folder / name) != digest:
-                raise ArtifactError(f"{folder / name} does not match the sha256 in its model "
-                                    "card; restore it (git checkout) or retrain")
+    _checked_card(folder)
     try:
         model = build_upsampler(**settings["architecture"])
     except (KeyError, TypeError, ValueError) as err:

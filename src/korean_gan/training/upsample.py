@@ -84,9 +84,10 @@ def pair_datasets(small, large, charset_chars=None, fonts=None, exclude_fonts=()
                          "32 and 128, are needed)")
     keep_chars = set(charset_chars) if charset_chars is not None else None
     keep_fonts = set(fonts) if fonts is not None else None
+    excluded = set(exclude_fonts)
     keys = [(f, c) for f, c in keys
             if (keep_chars is None or c in keep_chars) and (keep_fonts is None or f in keep_fonts)
-            and f not in set(exclude_fonts)]
+            and f not in excluded]
     x = small.images[[small_at[k] for k in keys]]
     y = large.images[[large_at[k] for k in keys]]
     return x, y, [c for _, c in keys], [f for f, _ in keys]
