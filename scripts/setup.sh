@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses) .venv with a Python >= 3.11 and installs korean-gan with its dev extras.
-# Sourced by demo.sh and test.sh; reinstalls only when pyproject.toml changed.
+# Sourced by demo.sh and test.sh; reinstalls only when pyproject.toml changed. Installs the
+# potrace program (font export) with apt-get when run as root, else says how.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,4 +29,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   echo "$want" > "$stamp"
+fi
+
+# Font export (korean_gan.data.trace) runs the potrace program, a separate GPL process.
+if ! command -v potrace >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing potrace (apt-get)"
+    apt-get install -y potrace >/dev/null ||
+      { apt-get update >/dev/null && apt-get install -y potrace >/dev/null; }
+  else
+    echo "setup: potrace is not installed (needed to export fonts): sudo apt-get install" \
+         "potrace (Debian/Ubuntu) or brew install potrace (macOS)" >&2
+  fi
 fi

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from korean_gan.data.fontfile import DEFAULT_LICENSE, FontFileError, build_font
 from korean_gan.data.metrics import MetricsTable
-from korean_gan.data.trace import Contour, TraceError, trace_glyph
+from korean_gan.data.trace import Contour, TraceError, trace_glyph, trace_glyphs
 
 SYLLABLES = "한글꿈봤읽"
 PX = 256
@@ -91,19 +91,42 @@ def test_trace_pixel_box_drops_specks_and_reverses():
     assert trace_glyph(np.full((64, 64), 255, np.uint8), (0, 0, 1, 1)) == []
 
 
-def test_trace_backends_agree(gaegu):
-    pytest.importorskip("potracecffi")
-    image = _render(gaegu, "봤", 128)
-    a = trace_glyph(image, (0, 0, 1, 1), backend="potracer")
-    b = trace_glyph(image, (0, 0, 1, 1), backend="potracecffi")
-    assert len(a) == len(b)
-    assert [c.area() for c in a] == pytest.approx([c.area() for c in b], abs=1e-9)
+def test_trace_glyphs_batch_equals_one_by_one(gaegu):
+    images = [_render(gaegu, c, 128) for c in "봤한"]
+    small = np.full((128, 128), 255, np.uint8)
+    small[40:70, 50:60] = 0  # ink 30 px: enlarged 4x, not 2x, so another potrace process
+    images += [np.full((64, 64), 255, np.uint8), small, images[0]]
+    boxes = [(0, -0.2, 1, 0.8), (0.1, 0, 0.9, 0.7), (0, 0, 1, 1), (0, 0, 0.5, 0.5), (0, 0, 2, 1)]
+    px_boxes = [None, (0, 0, 256, 256), None, None, (10, 20, 200, 220)]
+    # batch_size 2: several batches, each with glyphs for one or two processes.
+    batch = trace_glyphs(iter(images), boxes, px_boxes=px_boxes, batch_size=2)
+    single = [trace_glyph(image, box, px_box=px_box)
+              for image, box, px_box in zip(images, boxes, px_boxes, strict=True)]
+    assert batch == single
+    assert batch[2] == [] and all(batch[i] for i in (0, 1, 3, 4))
+    assert trace_glyphs(images[:2], boxes[:2]) == [trace_glyph(images[0], boxes[0]),
+                                                     trace_glyph(images[1], boxes[1])]
+    assert trace_glyphs([], []) == []
+    with pytest.raises(TraceError, match="as many boxes"):
+        trace_glyphs(images, boxes[:3])
+
+
+def test_trace_without_the_potrace_program(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no potrace to run
+    image = np.full((32, 32), 255, np.uint8)
+    image[8:24, 8:24] = 0
+    with pytest.raises(TraceError) as error:
+        trace_glyph(image, (0, 0, 1, 1))
+    assert str(error.value) == ("potrace is not installed: sudo apt-get install potrace "
+                                "(Debian/Ubuntu) or brew install potrace (macOS)")
+    with pytest.raises(TraceError, match="potrace is not installed"):
+        trace_glyphs([image], [(0, 0, 1, 1)])
 
 
 @pytest.mark.parametrize("bad, match", [
     (dict(image=np.zeros((4, 4, 3), np.uint8)), "uint8"),
     (dict(box=(0, 0, 0, 1)), "empty"),
-    (dict(backend="inkscape"), "unknown trace backend"),
+    (dict(upscale=0), "upscale"),
     (dict(alphamax=2.0), "alphamax"),
 ])
 def test_trace_errors(bad, match):
