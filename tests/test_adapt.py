@@ -121,3 +121,32 @@ def test_from_template_to_write_in_your_style(tmp_path, monkeypatch, capsys, fon
     assert main(["write", "안녕하세요", "--style", "mine", "--model", str(model),
                  "--out", "hello.png"]) == 0
     assert (tmp_path / "hello.png").is_file()
+
+    # ... and font: the 16 syllables you wrote are kept as written (traced from the photo).
+    import ots
+    from fontTools.ttLib import TTFont
+
+    from korean_gan.data.charsets import SEED16
+    from korean_gan.data.fonts import load_faces as faces_of
+    from korean_gan.data.render import GlyphRenderer as Renderer
+
+    for written in ("auto", "none"):
+        assert main(["font", "--style", "mine", "--model", str(model), "--charset", "seed16",
+                     "--written", written, "--out", f"mine-{written}.ttf", "--quiet"]) == 0
+        assert ots.sanitize(f"mine-{written}.ttf", "checked.ttf",
+                            capture_output=True).returncode == 0
+    assert "16 syllables, 16 as you wrote them" in capsys.readouterr().out
+    assert TTFont("mine-auto.ttf").getBestCmap().keys() >= {ord(c) for c in SEED16}
+    # Kept as written, the font's glyphs look like the handwriting (here a font's renders),
+    # not like the untrained model's blobs.
+    hand = GlyphRenderer(face, RenderConfig(size=32))
+    kept = Renderer(faces_of([tmp_path / "mine-auto.ttf"])[0], RenderConfig(size=32))
+    model_drawn = Renderer(faces_of([tmp_path / "mine-none.ttf"])[0], RenderConfig(size=32))
+
+    def iou(a, b):
+        return float(((a < 128) & (b < 128)).sum() / max(((a < 128) | (b < 128)).sum(), 1))
+
+    for char in SEED16:
+        assert iou(kept.render(char), hand.render(char)) > 0.5, char
+        assert iou(kept.render(char), hand.render(char)) > \
+            iou(model_drawn.render(char), hand.render(char)), char

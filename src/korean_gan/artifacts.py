@@ -62,6 +62,7 @@ __all__ = [
     "read_styles",
     "run_settings",
     "save_style",
+    "style_data_source",
     "save_weights",
     "snapshot_files",
 ]
@@ -554,6 +555,20 @@ def load_style(path: str | os.PathLike) -> np.ndarray:
             return np.asarray(npz["style"], np.float32).reshape(-1)
     except Exception as err:  # BadZipFile, KeyError, ValueError (pickled), ...
         raise ArtifactError(f"style file {path} cannot be read ({err})") from None
+
+
+def style_data_source(path: str | os.PathLike) -> str | None:
+    """The dataset a style file was fitted to (``korean-gan adapt`` records it), or None.
+
+    Raises:
+        ArtifactError: a missing or unreadable file.
+    """
+    path = Path(path)
+    load_style(path)  # the same checks and messages
+    with np.load(path, allow_pickle=False) as npz:
+        if "data" not in npz.files or npz["data"].dtype.kind != "U" or npz["data"].ndim:
+            return None
+        return str(npz["data"])
 
 
 def save_style(path: str | os.PathLike, vector: np.ndarray, **meta) -> Path:

@@ -1,7 +1,7 @@
 """The ``korean-gan`` command line.
 
 One module per command group (:mod:`.data`, :mod:`.train`, :mod:`.generate`, :mod:`.evaluate`,
-:mod:`.handwriting`, :mod:`.demo`): each maps its arguments onto the library's configuration
+:mod:`.handwriting`, :mod:`.demo`, :mod:`.font`): each maps its arguments onto the library's configuration
 dataclasses and calls the library. Heavy imports (TensorFlow, scikit-image) happen inside the
 handlers, so ``--help`` is fast.
 
@@ -17,12 +17,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from korean_gan.cli import data, demo, evaluate, generate, handwriting, train
+from korean_gan.cli import data, demo, evaluate, font, generate, handwriting, train
 
 __all__ = ["build_parser", "main"]
 
 #: The command groups in the order ``--help`` lists them.
-_GROUPS = (data, train, generate, evaluate, demo, handwriting)
+_GROUPS = (data, train, generate, evaluate, demo, handwriting, font)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,13 +37,14 @@ MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a 
                "default) or a conditional run folder")
 
 
-def add_sampling_precision(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--precision", default="auto",
+def add_sampling_precision(parser: argparse.ArgumentParser, default: str = "auto") -> None:
+    auto = "auto (bf16 on CPUs where a timed matmul shows it faster than float32, glyphs " \
+           "within a few grey levels of float32's; float16 on GPUs; else float32)"
+    same = "float32 for the same bytes on every machine"
+    parser.add_argument("--precision", default=default,
                         choices=PRECISIONS,
-                        help="what the generator computes in: auto (default: bf16 on CPUs "
-                             "where a timed matmul shows it faster than float32, glyphs within "
-                             "a few grey levels of float32's; float16 on GPUs; else float32) "
-                             "or float32 for the same bytes on every machine")
+                        help=f"what the generator computes in: {auto} or {same}; default "
+                             f"{default}")
 
 
 def model_source(run_dir: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_FAMILY_LENGTH",
     "FontFileError",
     "build_font",
+    "check_family",
 ]
 
 UPM = 1000
@@ -64,7 +66,9 @@ class FontFileError(ValueError):
 
 def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | os.PathLike,
                version: str = "1.000", license_text: str | None = None,
-               latin_from: str | os.PathLike | None = None) -> Path:
+               latin_from: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+               progress=None,
+               timings: dict[str, float] | None = None) -> Path:
     """Writes a font of traced Hangul syllables, atomically.
 
     Args:
@@ -79,7 +83,11 @@ def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | 
         license_text: The license description (name ID 13); default the SIL OFL 1.1 notice,
             with its URL as name ID 14.
         latin_from: A font file whose digits, punctuation and Latin letters (printable ASCII)
-            are copied in, scaled to 1000 units per em.
+            are copied in, scaled to 1000 units per em; or a list of font files, each
+            character then taken from the first that has it.
+        progress: A tqdm bar (or anything with ``update(n)``) advanced per Hangul outline.
+        timings: If given, receives the seconds of ``build`` (outlines, tables) and ``save``
+            (compression for web fonts, and writing).
 
     Returns:
         The path written.
@@ -95,7 +103,7 @@ def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | 
         raise FontFileError(f"cannot write {out.name}: unknown font format {suffix or '(none)'!r};"
                             f" use {', '.join(FORMATS)}")
     outlines, flavor = FORMATS[suffix]
-    _check_family(family)
+    check_family(family)
     if not _VERSION.fullmatch(version):
         raise FontFileError(f"font version {version!r} must look like 1.000 (major.minor)")
     bad = [key for key in glyphs if not is_hangul_syllable(key)]
@@ -107,6 +115,7 @@ def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | 
         except ImportError:
             raise FontFileError("WOFF2 needs the brotli package: pip install brotli") from None
 
+    started = time.perf_counter()
     truetype = outlines == "truetype"
     drawn: dict[str, tuple[int, object]] = {}  # glyph name -> (advance, RecordingPen)
     cmap: dict[int, str] = {}
@@ -115,22 +124,37 @@ def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | 
         drawn[name] = (round(metrics.advance(char) * UPM),
                        _outline(glyphs[char], UPM, truetype))
         cmap[ord(char)] = name
-    if latin_from is not None:
-        for code, (advance, recording) in _latin(latin_from, truetype).items():
-            name = f"uni{code:04X}"
-            drawn[name] = (advance, recording)
-            cmap[code] = name
+        if progress is not None:
+            progress.update(1)
+    sources = [] if latin_from is None else (
+        [latin_from] if isinstance(latin_from, (str, os.PathLike)) else list(latin_from))
+    copied: dict[int, tuple[int, object]] = {}
+    for source in sources:
+        copied = {**_latin(source, truetype), **copied}  # earlier sources win
+    for code, (advance, recording) in sorted(copied.items()):
+        name = f"uni{code:04X}"
+        drawn[name] = (advance, recording)
+        cmap[code] = name
     cmap[0x20] = "space"
 
     font = _assemble(drawn, cmap, metrics, family, version, license_text, truetype)
     if flavor:
         font.flavor = flavor
+    built = time.perf_counter()
     with atomic_path(out, suffix=suffix) as tmp:
         font.save(str(tmp))
+    if timings is not None:
+        timings.update(build=built - started, save=time.perf_counter() - built)
     return out
 
 
-def _check_family(family: str) -> None:
+def check_family(family: str) -> None:
+    """Checks a font family name (see :func:`build_font`).
+
+    Raises:
+        FontFileError: empty, too long, a character outside printable ASCII and Hangul
+            syllables, or a space at either end.
+    """
     if not isinstance(family, str) or not family.strip():
         raise FontFileError("the font family name is empty")
     if len(family) > MAX_FAMILY_LENGTH:

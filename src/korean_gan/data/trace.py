@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Contour", "Point", "TraceError", "trace_glyph", "trace_glyphs"]
+__all__ = ["Contour", "Point", "TraceError", "potrace_program", "trace_glyph", "trace_glyphs"]
 
 Point = tuple[float, float]
 # Below this size (the larger side, px), the image is enlarged before thresholding.
@@ -163,7 +163,7 @@ def trace_glyph(image: np.ndarray, box: Sequence[float], *,
 def trace_glyphs(images: Iterable[np.ndarray], boxes: Iterable[Sequence[float]], *,
                  px_boxes: Iterable[Sequence[float] | None] | None = None, level: int = 128,
                  upscale: int | None = None, turdsize: float = 4, alphamax: float = 1.0,
-                 opttolerance: float = 0.2, batch_size: int = BATCH_SIZE
+                 opttolerance: float = 0.2, batch_size: int = BATCH_SIZE, progress=None
                  ) -> list[list[Contour]]:
     """Traces many glyphs, one ``potrace`` process per ``batch_size`` of them.
 
@@ -178,6 +178,7 @@ def trace_glyphs(images: Iterable[np.ndarray], boxes: Iterable[Sequence[float]],
             glyph (``upscale=None`` chooses per glyph).
         batch_size: Glyphs per ``potrace`` process (glyphs whose enlargement differs go to
             separate processes, since the speck size is given in traced pixels).
+        progress: A tqdm bar (or anything with ``update(n)``) advanced per traced glyph.
 
     Returns:
         The contours of each glyph, in the order of ``images``.
@@ -219,6 +220,8 @@ def trace_glyphs(images: Iterable[np.ndarray], boxes: Iterable[Sequence[float]],
             for glyph, paths in zip(group, traced, strict=True):
                 glyph.contours = [glyph.to_em(*path) for path in paths]
         out += [glyph.contours for glyph in glyphs]
+        if progress is not None:
+            progress.update(len(glyphs))
     return out
 
 
@@ -289,7 +292,12 @@ def _threshold(image: np.ndarray, level: int, upscale: int) -> np.ndarray:
     return image < level
 
 
-def _potrace_program() -> str:
+def potrace_program() -> str:
+    """The path of the ``potrace`` program.
+
+    Raises:
+        TraceError: it is not installed (the message says how to install it).
+    """
     program = shutil.which("potrace")
     if program is None:
         raise TraceError(_INSTALL)
@@ -300,7 +308,7 @@ def _run_potrace(bitmaps: list[np.ndarray], *, turdsize: int, alphamax: float,
                  opttolerance: float) -> list[list[tuple[bool, Contour, float]]]:
     """Traces bitmaps (True = ink) with one ``potrace`` process; per bitmap, its paths as
     ``(outer, contour, area)`` as :func:`_parse_svg` gives them."""
-    program = _potrace_program()
+    program = potrace_program()
     with tempfile.TemporaryDirectory(prefix="korean-gan-trace-") as tmp:
         folder = Path(tmp)
         names = [f"{i:05d}.pbm" for i in range(len(bitmaps))]
