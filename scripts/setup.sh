@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses) .venv with a Python >= 3.11 and installs korean-gan with its dev extras.
 # Sourced by demo.sh and test.sh; reinstalls only when pyproject.toml changed. Installs the
-# potrace program (font export) with apt-get when run as root, else says how.
+# potrace and chromium programs with apt-get when run as root, else says how.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,14 +31,21 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# Font export (korean_gan.data.trace) runs the potrace program, a separate GPL process.
-if ! command -v potrace >/dev/null 2>&1; then
+# System programs: potrace (font export runs it as a separate GPL process) and chromium (the
+# browser tests drive Debian's chromium through Playwright). Installed with apt-get as root,
+# else named with the command that installs them.
+need=()
+command -v potrace >/dev/null 2>&1 || need+=(potrace)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
+  need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing potrace (apt-get)"
-    apt-get install -y potrace >/dev/null ||
-      { apt-get update >/dev/null && apt-get install -y potrace >/dev/null; }
+    echo "setup: installing ${need[*]} (apt-get)"
+    apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+      { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need[@]}" \
+          >/dev/null; }
   else
-    echo "setup: potrace is not installed (needed to export fonts): sudo apt-get install" \
-         "potrace (Debian/Ubuntu) or brew install potrace (macOS)" >&2
+    echo "setup: ${need[*]} not installed (potrace exports fonts; chromium runs the browser" \
+         "tests): sudo apt-get install ${need[*]}" >&2
   fi
 fi

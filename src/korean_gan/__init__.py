@@ -63,6 +63,9 @@ _EXPORTS = {
     "IngestConfig": "handwriting.ingest", "ingest": "handwriting.ingest",
     "ingest_photos": "handwriting.ingest", "AdaptConfig": "handwriting.adapt",
     "adapt": "handwriting.adapt",
+    # fonts of a style
+    "FontConfig": "fontmaker", "FontMakerError": "fontmaker", "FontResult": "fontmaker",
+    "make_font": "fontmaker",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

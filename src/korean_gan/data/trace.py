@@ -174,8 +174,11 @@ def trace_glyphs(images: Iterable[np.ndarray], boxes: Iterable[Sequence[float]],
         boxes: An em box for each glyph, as ``box`` of :func:`trace_glyph`.
         px_boxes: A pixel box (or ``None``: the ink box) for each glyph, as ``px_box`` of
             :func:`trace_glyph`; default: all ``None``.
-        level, upscale, turdsize, alphamax, opttolerance: As for :func:`trace_glyph`, for every
-            glyph (``upscale=None`` chooses per glyph).
+        level: As for :func:`trace_glyph`, for every glyph.
+        upscale: As for :func:`trace_glyph` (``None`` chooses per glyph).
+        turdsize: As for :func:`trace_glyph`.
+        alphamax: As for :func:`trace_glyph`.
+        opttolerance: As for :func:`trace_glyph`.
         batch_size: Glyphs per ``potrace`` process (glyphs whose enlargement differs go to
             separate processes, since the speck size is given in traced pixels).
         progress: A tqdm bar (or anything with ``update(n)``) advanced per traced glyph.
