@@ -35,7 +35,7 @@ def test_the_commands_that_fill_configs_are_all_mapped():
     assert {m.command for m in MAPS} == {("train",), ("distill",), ("synth",), ("template",),
                                          ("ingest",), ("adapt",), ("data", "build"),
                                          ("evaluator", "train"), ("train-upsampler",),
-                                         ("font",)}
+                                         ("font",), ("lines",)}
 
 
 @pytest.mark.parametrize("mapping", MAPS, ids=lambda m: " ".join(m.command))

@@ -37,6 +37,10 @@ __all__ = ["FontConfig", "FontMakerError", "FontResult", "default_family", "make
 
 # The image side the tracer reads (the upsampler's output).
 TRACE_SIZE = 128
+# Pixels darker than this are ink when tracing. Below the midpoint: heavy styles keep the small
+# counters of ㅂ, ㅊ, ㅌ open (a random heavy style read back 0.975x its glyphs' accuracy at 80,
+# 0.953x at 128), and thin pens lose nothing measurable (Gaegu 0.999x, HiMelody 0.997x).
+TRACE_LEVEL = 80
 
 
 class FontMakerError(ValueError):
@@ -203,7 +207,7 @@ def _trace(images: dict, chars: list[str], metrics, progress) -> list:
 
     try:
         return trace_glyphs((images[c] for c in chars), (metrics.box(c) for c in chars),
-                            progress=progress)
+                            level=TRACE_LEVEL, progress=progress)
     except TraceError as err:
         raise FontMakerError(str(err)) from None
 

@@ -329,9 +329,9 @@ class Handwriting:
         Returns:
             ``(D,)`` float32.
         """
-        draws = np.concatenate([random_styles(self.styles, 1, seed)] + [
-            random_styles(self.styles, 1, int(np.random.SeedSequence([seed, k]).generate_state(1)[0]))
-            for k in range(1, candidates)])
+        seeds = [seed] + [int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+                          for k in range(1, candidates)]
+        draws = np.concatenate([random_styles(self.styles, 1, s) for s in seeds])
         if self._grey_limit is None:
             self._grey_limit = 1.1 * float(self._probe_grey(self.styles).max())
         if self._probe_grey(draws[:1])[0] <= self._grey_limit:  # the usual case: one probe
@@ -479,6 +479,25 @@ class Handwriting:
                 progress.update(stop - start)
         return out
 
+    def draw_hangul(self, chars, styles: np.ndarray, noise: np.ndarray,
+                    batch_size: int = 512) -> np.ndarray:
+        """Syllables drawn at 128 px: the model's 32 px glyphs redrawn by the upsampler with
+        each style's stroke width (the ink fills the image, as at 32 px).
+
+        Args:
+            chars: The syllables (already checked: Hangul syllables).
+            styles: ``(N, D)`` a style vector per syllable.
+            noise: ``(N, noise_dim)`` a noise vector per syllable.
+            batch_size: Glyphs per network call.
+
+        Returns:
+            uint8 ``(N, 128, 128)``, 255 = paper.
+        """
+        styles = np.asarray(styles, np.float32)
+        small = self._generate(jamo_table(list(chars)), styles, np.asarray(noise, np.float32),
+                               batch_size)
+        return self.upsample(small, batch_size, styles=styles)
+
     def _stroke_offsets(self, weights: np.ndarray) -> np.ndarray:
         """Per glyph, the upsampler's stroke offset: its fonts' offsets in its blend."""
         table = np.array([self._stroke_bias.get(f, 0.0) for f in self.font_metrics.names],
@@ -585,8 +604,14 @@ class Handwriting:
             paths.append(path)
         return paths
 
-    def _other_fonts(self, latin_from, weights: np.ndarray, px_per_em: int):
-        """:meth:`latin_font_paths` opened for layout at ``px_per_em``."""
+    def layout_fonts(self, latin_from, weights: np.ndarray, px_per_em: int):
+        """:meth:`latin_font_paths` opened for :func:`korean_gan.data.layout.layout_text` at
+        ``px_per_em`` (``korean_gan.data.layout.FontGlyphs``).
+
+        Raises:
+            HandwritingError: ``latin_from`` is neither a file nor a bundled font, or cannot
+                be opened.
+        """
         from korean_gan.data.layout import FontGlyphs, LayoutError
 
         try:
@@ -657,7 +682,7 @@ class Handwriting:
         vectors = self.style_vectors(style, max(1, n_hangul), seed)
         weights = self.style_weights(vectors)
         metrics = self.font_metrics.blend(weights.mean(axis=0))
-        others = self._other_fonts(latin_from, weights.mean(axis=0), size)
+        others = self.layout_fonts(latin_from, weights.mean(axis=0), size)
         try:
             width, height, placements = layout_text(text, metrics, others, size)
         except LayoutError as err:
