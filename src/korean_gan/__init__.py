@@ -66,6 +66,9 @@ _EXPORTS = {
     # fonts of a style
     "FontConfig": "fontmaker", "FontMakerError": "fontmaker", "FontResult": "fontmaker",
     "make_font": "fontmaker",
+    # text lines for OCR
+    "LinesConfig": "textlines", "LinesError": "textlines", "LinesResult": "textlines",
+    "make_lines": "textlines", "LineAugment": "data.lineaug", "read_lineset": "data.linesets",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -158,8 +158,9 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
         draw: each is a warning naming it), and the manifest.
 
     Raises:
-        LinesError, HandwritingError, korean_gan.data.corpus.CorpusError,
-            korean_gan.data.linesets.LineSetError: bad input, before any work starts.
+        LinesError: a bad count, shard, format or style list, before any work starts (so do
+            ``HandwritingError`` for an unknown style, ``CorpusError`` for a corpus that cannot
+            be read and ``LineSetError`` for an output folder that is not a line set).
     """
     from korean_gan.data.linesets import FORMATS, LineSetWriter, check_lineset_target
 
