@@ -131,6 +131,7 @@ def test_the_cli_writes_each_format_and_its_library_loads_it(tmp_path, capsys, c
     (["--random", "5", "--styles", "NoSuchFont"], "unknown style 'NoSuchFont'"),
     (["--random", "0"], "--random must be a positive integer"),
     (["--random", "5", "--augment", "none.json"], "--augment none.json: give default, none"),
+    (["--random", "5", "--ray", "9"], "--ray 9 is more than the 5 lines"),
 ])
 def test_bad_requests_are_one_line_errors_and_write_nothing(tmp_path, capsys, monkeypatch,
                                                             argv, message):
@@ -142,7 +143,7 @@ def test_bad_requests_are_one_line_errors_and_write_nothing(tmp_path, capsys, mo
 
 
 def test_an_augmentation_file_sets_the_jitter(tmp_path, writer):
-    from korean_gan.cli.lines import _augment
+    from korean_gan.textlines import augment_from_spec as _augment
 
     path = tmp_path / "aug.json"
     path.write_text(json.dumps({"rotation": 0.0, "slant": 0.3}), encoding="utf-8")

@@ -13,7 +13,7 @@ parameters; :mod:`korean_gan.data.linesets` writes them as a PaddleOCR folder, a
 Line ``i`` depends only on ``(seed, i)``: its text (for random lines), style, noise and
 augmentation come from ``numpy.random.default_rng([seed, i])``. So ``shard="K/N"`` makes the
 lines of block K of N, and the shards together equal the single run, line for line, however
-they are run (one process, ``workers``, or the Ray runner in ``benchmarks/``).
+they are run (one process, ``workers``, or Ray tasks: :mod:`korean_gan.lines_ray`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import numpy as np
 from korean_gan.data.lineaug import LineAugment
 from korean_gan.generate import Handwriting, check_size
 
-__all__ = ["LinesConfig", "LinesError", "LinesResult", "make_lines", "parse_shard",
-           "parse_styles"]
+__all__ = ["LinesConfig", "LinesError", "LinesResult", "augment_from_spec", "make_lines",
+           "parse_shard", "parse_styles"]
 
 
 class LinesError(ValueError):
@@ -94,6 +94,34 @@ class LinesResult:
     skipped: int
     seconds: float
     manifest: dict = field(repr=False)
+
+
+def augment_from_spec(spec: str) -> LineAugment:
+    """The augmentation a ``--augment`` value names: ``default``, ``none`` or a JSON file of
+    :class:`korean_gan.data.lineaug.LineAugment` fields (the others keep their defaults).
+
+    Raises:
+        LinesError: a missing or unreadable file, or not a JSON object of its fields;
+            ``LineAugError``: a field out of its range.
+    """
+    import json
+
+    if spec == "default":
+        return LineAugment()
+    if spec == "none":
+        return LineAugment.none()
+    path = Path(spec)
+    if not path.is_file():
+        raise LinesError(f"--augment {spec}: give default, none or a JSON file of LineAugment "
+                         "fields")
+    try:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(fields, dict):
+            raise TypeError("not a JSON object")
+        return LineAugment(**fields)
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as err:
+        raise LinesError(f"--augment {spec}: not a JSON object of LineAugment fields "
+                         f"({err})") from None
 
 
 def parse_shard(shard: str | None, count: int) -> range:

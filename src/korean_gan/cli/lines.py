@@ -10,7 +10,8 @@ CONFIG_OPTIONS = (
         {name: name for name in ("out", "text", "random", "frequency_from", "styles", "height",
                                  "count", "seed", "format", "shard", "workers", "augment",
                                  "latin_from", "model", "precision", "batch_lines")}
-        | {"quiet": "progress"}),
+        | {"quiet": "progress"},
+        cli_only=frozenset({"ray", "ray_address"})),
 )
 
 
@@ -52,6 +53,12 @@ def add_parsers(sub) -> None:
                             "the whole run")
     lines.add_argument("--workers", type=int, default=1,
                        help="processes drawing lines (each loads the model; default 1)")
+    lines.add_argument("--ray", type=int, default=None, metavar="SHARDS",
+                       help="make the lines as SHARDS Ray tasks, shard K into "
+                            "OUT/shard-K-of-SHARDS (pip install \"korean-gan[ray]\")")
+    lines.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                       help="with --ray: auto (the running cluster) or HOST:PORT (default: a "
+                            "local Ray instance)")
     lines.add_argument("--augment", default="default", metavar="default|none|FILE.json",
                        help="how lines are made to look handwritten: default, none (the "
                             "layout as typeset), or a JSON file of LineAugment fields")
@@ -66,34 +73,8 @@ def add_parsers(sub) -> None:
     lines.set_defaults(handler=_cmd_lines)
 
 
-def _augment(value: str):
-    import json
-    from pathlib import Path
-
-    from korean_gan.data.lineaug import LineAugError, LineAugment
-
-    if value == "default":
-        return LineAugment()
-    if value == "none":
-        return LineAugment.none()
-    path = Path(value)
-    if not path.is_file():
-        raise ValueError(f"--augment {value}: give default, none or a JSON file of "
-                         "LineAugment fields")
-    try:
-        fields = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(fields, dict):
-            raise TypeError("not an object")
-        return LineAugment(**fields)
-    except (ValueError, TypeError) as err:
-        if isinstance(err, LineAugError):
-            raise
-        raise ValueError(f"--augment {value}: not a JSON object of LineAugment fields "
-                         f"({err})") from None
-
-
 def _cmd_lines(args) -> int:
-    from korean_gan.textlines import LinesConfig, make_lines
+    from korean_gan.textlines import LinesConfig, augment_from_spec, make_lines
 
     if args.batch_lines < 1:
         raise ValueError(f"--batch-lines must be a positive integer, got {args.batch_lines}")
@@ -101,9 +82,16 @@ def _cmd_lines(args) -> int:
                          frequency_from=args.frequency_from, styles=args.styles,
                          height=args.height, count=args.count, seed=args.seed,
                          format=args.format, shard=args.shard, workers=args.workers,
-                         augment=_augment(args.augment), latin_from=args.latin_from,
+                         augment=augment_from_spec(args.augment), latin_from=args.latin_from,
                          model=args.model, precision=args.precision,
                          batch_lines=args.batch_lines, progress=not args.quiet)
+    if args.ray is not None:
+        from korean_gan.lines_ray import make_lines_on_ray
+
+        config.progress = False
+        for folder in make_lines_on_ray(config, args.ray, args.ray_address):
+            print(folder)
+        return 0
     result = make_lines(config)
     skipped = f", {result.skipped} skipped" if result.skipped else ""
     print(f"wrote {result.lines} lines to {result.path} ({args.format}{skipped}, "
