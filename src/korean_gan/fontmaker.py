@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -119,12 +120,16 @@ def default_family(style: str, seed: int = 0) -> str:
 
 
 def make_font(config: FontConfig | None = None, writer: Handwriting | None = None,
+              on_progress: Callable[[str, int, int], None] | None = None,
               **overrides) -> FontResult:
     """Writes a font of one handwriting style, atomically.
 
     Args:
         config: What to make (see :class:`FontConfig`).
         writer: An already loaded model (default: load ``config.model``).
+        on_progress: Called as ``on_progress(stage, done, total)`` when a stage starts and as
+            its glyphs are done (stages ``generate``, ``upsample``, ``trace``, ``build``), e.g.
+            for a web page's progress bar; the bars of ``config.progress`` are separate.
         **overrides: Fields of :class:`FontConfig` to change.
 
     Returns:
@@ -164,41 +169,69 @@ def make_font(config: FontConfig | None = None, writer: Handwriting | None = Non
     chars = list(charset.chars)
     written = _written_glyphs(writer, style, config.written, vector, chars)
 
-    from tqdm.auto import tqdm
+    def bar(stage: str, total: int):
+        return _StageBar(stage, total, config.progress, on_progress)
 
     stages: dict[str, float] = {}
     todo = [c for c in chars if c not in written]
     n = len(chars)
     clock = time.perf_counter()
-    with tqdm(total=len(todo), unit="glyph", desc="generate", disable=not config.progress) as bar:
+    with bar("generate", len(todo)) as progress:
         index = {c: i for i, c in enumerate(chars)}
         noise = writer._noise(n, config.seed)[[index[c] for c in todo]]
         small = writer._generate(jamo_table(todo), np.repeat(vector, len(todo), axis=0), noise,
-                                 config.batch_size, bar) if todo else np.empty((0, 32, 32),
-                                                                               np.uint8)
+                                 config.batch_size, progress) if todo else np.empty(
+            (0, 32, 32), np.uint8)
     stages["generate"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    with tqdm(total=len(todo), unit="glyph", desc="upsample", disable=not config.progress) as bar:
-        large = writer.upsample(small, progress=bar, styles=np.repeat(vector, len(todo), axis=0)
-                                ) if todo else small
+    with bar("upsample", len(todo)) as progress:
+        large = writer.upsample(small, progress=progress,
+                                styles=np.repeat(vector, len(todo), axis=0)) if todo else small
     stages["upsample"] = time.perf_counter() - clock
     images = dict(zip(todo, large, strict=True))
     images.update(written)
     clock = time.perf_counter()
-    with tqdm(total=n, unit="glyph", desc="trace", disable=not config.progress) as bar:
-        contours = _trace(images, chars, metrics, bar)
+    with bar("trace", n) as progress:
+        contours = _trace(images, chars, metrics, progress)
     stages["trace"] = time.perf_counter() - clock
     timings: dict[str, float] = {}
-    with tqdm(total=n, unit="glyph", desc="build", disable=not config.progress) as bar:
+    with bar("build", n) as progress:
         try:
             build_font(dict(zip(chars, contours, strict=True)), metrics, family, out,
                        version=config.version, license_text=config.license_text,
-                       latin_from=latin, progress=bar, timings=timings)
+                       latin_from=latin, progress=progress, timings=timings)
         except FontFileError as err:
             raise FontMakerError(str(err)) from None
     stages.update(timings)
     return FontResult(out, family, n, len(written), latin, time.perf_counter() - started,
                       {k: round(v, 3) for k, v in stages.items()}, out.stat().st_size)
+
+
+class _StageBar:
+    """One stage's progress: a tqdm bar (when shown) and the caller's ``on_progress``."""
+
+    def __init__(self, stage: str, total: int, show: bool, on_progress):
+        from tqdm.auto import tqdm
+
+        self.stage, self.total, self.done = stage, total, 0
+        self.on_progress = on_progress
+        self.bar = tqdm(total=total, unit="glyph", desc=stage, disable=not show)
+        self._report()
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.stage, self.done, self.total)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.bar.update(n)
+        self._report()
+
+    def __enter__(self) -> _StageBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
 
 
 def _trace(images: dict, chars: list[str], metrics, progress) -> list:

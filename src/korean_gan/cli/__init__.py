@@ -1,9 +1,9 @@
 """The ``korean-gan`` command line.
 
 One module per command group (:mod:`.data`, :mod:`.train`, :mod:`.generate`, :mod:`.evaluate`,
-:mod:`.handwriting`, :mod:`.demo`, :mod:`.font`, :mod:`.lines`): each maps its arguments onto
-the library's configuration dataclasses and calls the library. Heavy imports (TensorFlow,
-scikit-image) happen inside the handlers, so ``--help`` is fast.
+:mod:`.handwriting`, :mod:`.demo`, :mod:`.font`, :mod:`.lines`, :mod:`.serve`): each maps its
+arguments onto the library's configuration dataclasses and calls the library. Heavy imports
+(TensorFlow, scikit-image, FastAPI) happen inside the handlers, so ``--help`` is fast.
 
 Errors: a bad input or environment is one line on stderr, ``korean-gan: error: ...``, with exit
 status 2 (``KOREAN_GAN_DEBUG=1`` shows the traceback); Ctrl-C exits with 130.
@@ -17,12 +17,22 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from korean_gan.cli import data, demo, evaluate, font, generate, handwriting, lines, train
+from korean_gan.cli import (
+    data,
+    demo,
+    evaluate,
+    font,
+    generate,
+    handwriting,
+    lines,
+    serve,
+    train,
+)
 
 __all__ = ["build_parser", "main"]
 
 #: The command groups in the order ``--help`` lists them.
-_GROUPS = (data, train, generate, evaluate, demo, handwriting, font, lines)
+_GROUPS = (data, train, generate, evaluate, demo, handwriting, font, lines, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
