@@ -372,10 +372,10 @@ class Handwriting:
         out = np.empty((n, self.image_size, self.image_size), np.uint8)
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            images = self._forward(tf.constant(noise[start:stop], tf.float32),
-                                   tf.constant(jamo[start:stop], tf.int32),
-                                   tf.constant(styles[start:stop], tf.float32))
-            out[start:stop] = from_model_output(images.numpy())
+            z, j, s = _padded((noise[start:stop], jamo[start:stop], styles[start:stop]))
+            images = self._forward(tf.constant(z, tf.float32), tf.constant(j, tf.int32),
+                                   tf.constant(s, tf.float32))
+            out[start:stop] = from_model_output(images.numpy()[:stop - start])
             if progress is not None:
                 progress.update(stop - start)
         return out
@@ -473,8 +473,9 @@ class Handwriting:
         out = np.empty((n, UPSAMPLED_SIZE, UPSAMPLED_SIZE), np.uint8)
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            out[start:stop] = self._upsampler(tf.constant(images[start:stop]),
-                                              tf.constant(offsets[start:stop])).numpy()
+            small, offset = _padded((images[start:stop], offsets[start:stop]))
+            out[start:stop] = self._upsampler(tf.constant(small),
+                                              tf.constant(offset)).numpy()[:stop - start]
             if progress is not None:
                 progress.update(stop - start)
         return out
@@ -864,6 +865,23 @@ class Handwriting:
             styles[rows] = self.style_vectors(name, int(rows.sum()),
                                               int(rng.integers(2**31)))
         return labels, font_ids, copy, names, styles
+
+
+# Batches go through the networks padded to a multiple of this many rows. oneDNN keeps the
+# kernels it prepared for every input shape it has seen: a long-running process (the web app,
+# a million text lines) fed batches of every size grew by ~30 MB per thousand lines, and a
+# bounded set of shapes bounds it. Each row's output does not depend on its batch.
+_BATCH_MULTIPLE = 64
+
+
+def _padded(arrays):
+    """The arrays (same length n) with their last row repeated up to the next multiple of
+    :data:`_BATCH_MULTIPLE`."""
+    n = len(arrays[0])
+    extra = -n % _BATCH_MULTIPLE
+    if extra == 0:
+        return arrays
+    return tuple(np.concatenate([a, np.repeat(a[-1:], extra, axis=0)]) for a in arrays)
 
 
 def _legible(evaluator, charset: Charset, images: np.ndarray,

@@ -298,7 +298,8 @@ class _LineDrawer:
         weights = np.array([w for _, w in self.entries])
         self.p = weights / weights.sum()
         self.px = config.height
-        self._fonts: dict[int, list] = {}
+        self._fonts: dict[Path, object] = {}
+        self._named: dict[str, object] = {}
 
     def _style(self, rng: np.random.Generator) -> tuple[str, np.ndarray]:
         from korean_gan.models.styles import mixed_styles, random_styles
@@ -312,12 +313,30 @@ class _LineDrawer:
         return name, self.writer.style_vectors(name, 1)[0]
 
     def _layout_fonts(self, weights: np.ndarray) -> list:
-        # The Latin fonts depend only on the heaviest font of the blend: cache by it.
-        key = int(np.argmax(weights))
-        if key not in self._fonts:
-            self._fonts[key] = self.writer.layout_fonts(self.config.latin_from, weights,
-                                                        self.px)
-        return self._fonts[key]
+        # Opened once per file (reading a font's cmap takes ~0.1 s): the Latin fonts depend
+        # only on the heaviest font of the blend.
+        from korean_gan.data.layout import FontGlyphs, LayoutError
+
+        fonts = []
+        for path in self.writer.latin_font_paths(self.config.latin_from, weights):
+            if path not in self._fonts:
+                try:
+                    self._fonts[path] = FontGlyphs(path, self.px)
+                except LayoutError as err:
+                    raise LinesError(str(err)) from None
+            fonts.append(self._fonts[path])
+        return fonts
+
+    def _blend(self, name: str, vector: np.ndarray):
+        """The style's blend weights over the fonts and its metrics (a named style's are the
+        same on every line: worked out once)."""
+        if name in self._named:
+            return self._named[name]
+        weights = self.writer.style_weights(vector[None])[0]
+        blend = weights, self.writer.font_metrics.blend(weights)
+        if name not in ("random", "mix"):
+            self._named[name] = blend
+        return blend
 
     def draw(self, indices: range):
         from korean_gan.data.layout import LayoutError, layout_text
@@ -328,8 +347,7 @@ class _LineDrawer:
             rng = np.random.default_rng([self.config.seed, index])
             text = self.plan.text(index, rng)
             name, vector = self._style(rng)
-            weights = self.writer.style_weights(vector[None])[0]
-            metrics = self.writer.font_metrics.blend(weights)
+            weights, metrics = self._blend(name, vector)
             fonts = self._layout_fonts(weights)
             try:
                 width, height, placements = layout_text(text, metrics, fonts, self.px,

@@ -292,6 +292,7 @@ class MetricsTable:
     lines: np.ndarray
 
     def __post_init__(self) -> None:
+        self._float64: tuple[np.ndarray, ...] | None = None
         self.names = [str(name) for name in self.names]
         self.boxes = np.asarray(self.boxes, dtype=np.float32)
         self.advances = np.asarray(self.advances, dtype=np.float32)
@@ -385,12 +386,16 @@ class MetricsTable:
             raise ValueError(f"blend weights must be finite, non-negative and not all 0; got "
                              f"{weights.tolist()}")
         weights = weights / weights.sum()
-        line = np.tensordot(weights, self.lines.astype(np.float64), axes=1)
+        if self._float64 is None:  # converted once: a line of text blends once per line
+            self._float64 = tuple(a.astype(np.float64)
+                                  for a in (self.lines, self.boxes, self.advances))
+        lines, boxes, advances = self._float64
+        line = np.tensordot(weights, lines, axes=1)
         return FontMetrics(
             name="blend", ascender=float(line[0]), descender=float(line[1]),
             line_gap=float(line[2]), space=float(line[3]),
-            boxes=np.tensordot(weights, self.boxes.astype(np.float64), axes=1),
-            advances=np.tensordot(weights, self.advances.astype(np.float64), axes=1),
+            boxes=np.tensordot(weights, boxes, axes=1),
+            advances=np.tensordot(weights, advances, axes=1),
             drawn=self.drawn[int(np.argmax(weights))].copy(),
         )
 
