@@ -377,7 +377,8 @@ class _LineDrawer:
         index, text, name, (width, height), placements, fonts, rng = line
         aug = self.config.augment
         boxes, angles = glyph_jitter([p.box for p in placements], self.px, aug, rng)
-        # Room for glyphs that jitter moved past the edge.
+        # The layout's margin (an eighth of an em) holds the jitter of all but the rarest
+        # draws; ink past the page is cut, and line_effects clips the boxes to the page.
         page = np.full((height, width), 255, np.uint8)
         by_name = {font.name: font for font in fonts}
         for placement, box, angle in zip(placements, boxes, angles, strict=True):
