@@ -105,6 +105,13 @@ def test_the_page_is_served_with_a_csp_and_loads_nothing_from_elsewhere(client):
         assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), path.name
         assert "<style" not in text and " style=" not in text  # the CSP forbids inline CSS
     assert "<script>" not in html  # ... and inline scripts
+    # Korean labels fall back to a bundled font that the server itself serves.
+    font = client.get("/ui-font.ttf")
+    assert font.status_code == 200 and font.headers["content-type"] == "font/ttf"
+    from fontTools.ttLib import TTFont
+
+    assert ord("글") in TTFont(io.BytesIO(font.content)).getBestCmap()
+    assert 'url("/ui-font.ttf")' in (STATIC_DIR / "app.css").read_text(encoding="utf-8")
 
 
 def test_openapi_is_served_and_the_cdn_docs_page_is_not(client):

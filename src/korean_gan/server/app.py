@@ -48,6 +48,8 @@ __all__ = ["CSP", "MAX_TEXT", "MAX_UPLOAD", "create_app"]
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: The bundled font the page falls back to for Korean text (``GET /ui-font.ttf``).
+UI_FONT = "DoHyeon-Regular.ttf"
 #: Longest text ``/api/write`` writes at once (characters).
 MAX_TEXT = 2000
 #: Largest photo upload (bytes).
@@ -367,6 +369,17 @@ def create_app(writer=None, model: str = "default", precision: str = "float32",
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/ui-font.ttf", include_in_schema=False)
+    def ui_font() -> FileResponse:
+        # The page's Korean labels on machines without a Korean system font: a bundled OFL
+        # font (Do Hyeon, 0.9 MB), served from here like everything else the page loads.
+        from korean_gan.data.fonts import bundled_font_dir
+
+        path = bundled_font_dir() / UI_FONT
+        if not path.is_file():
+            raise HTTPException(status_code=404, detail=f"{UI_FONT} is not among the fonts")
+        return FileResponse(path, media_type="font/ttf")
 
     @app.get("/api/styles", summary="The styles, with a thumbnail URL each")
     def styles(request: Request) -> dict:
