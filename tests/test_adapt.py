@@ -59,9 +59,13 @@ def test_adapt_saves_a_style_that_write_finds(tmp_path, writer):
     save_dataset(GlyphDataset(images, np.arange(len(CHARS), dtype=np.int32),
                               Charset("mine", tuple(CHARS)), ["mine"], zeros, ["orig"],
                               zeros.copy()), tmp_path / "mine.npz", {}, preview=False)
+    calls = []
     result = adapt(writer=writer, data=str(tmp_path / "mine.npz"), steps=20,
-                   out=str(tmp_path / "styles" / "mine.npz"))
+                   out=str(tmp_path / "styles" / "mine.npz"),
+                   on_progress=lambda *call: calls.append(call))
     assert result.name == "mine" and result.n_glyphs == 16
+    # Progress before the first step and after each one.
+    assert calls == [("adapt", done, 20) for done in range(21)]
     found = writer.style_vectors(str(result.path), 3)
     assert np.allclose(found, result.vector[None])
     image = writer.write("안녕", style=str(result.path))

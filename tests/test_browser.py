@@ -3,8 +3,10 @@ Playwright) against the real server (the ``serve`` command's handler, uvicorn, i
 subprocess on a free port).
 
 Type a sentence and the preview appears; pick another style and it changes; make a font of the
-sentence's syllables and download its WOFF2; an oversized photo shows the server's message.
-Screenshots go to /tmp/kg-screens/.
+sentence's syllables and download its WOFF2; upload a photo of a filled-in sheet (the synthetic
+photo fixture) and download the font of that hand; make a data set and download its zip; an
+oversized photo shows the server's message. Screenshots go to /tmp/kg-screens/
+(``benchmarks/web_screens.py`` makes the ones in media/).
 """
 
 from __future__ import annotations
@@ -140,6 +142,73 @@ def test_a_font_of_the_sentence_is_made_and_downloads(page, tmp_path):
         page.click("#download-ttf")
     download.value.save_as(tmp_path / "font.ttf")
     assert {ord(c) for c in syllables} <= set(TTFont(tmp_path / "font.ttf").getBestCmap())
+
+
+@pytest.fixture(scope="module")
+def filled_photo(tmp_path_factory) -> Path:
+    """A photo of the seed16 sheet filled in with a bundled font (tests/test_template_ingest)."""
+    import numpy as np
+
+    from korean_gan.data.fonts import bundled_font_dir, load_faces
+    from korean_gan.data.render import GlyphRenderer, RenderConfig
+    from korean_gan.handwriting.template import make_layout
+    from test_template_ingest import fill_page, photograph
+
+    face = load_faces([bundled_font_dir() / "CuteFont-Regular.ttf"])[0]
+    rng = np.random.default_rng(11)
+    photo = photograph(fill_page(make_layout("seed16"), 0,
+                                 GlyphRenderer(face, RenderConfig(size=128)), rng), rng)
+    path = tmp_path_factory.mktemp("photo") / "my-sheet.jpg"
+    path.write_bytes(photo)
+    return path
+
+
+def test_a_photo_of_the_sheet_becomes_a_font(page, filled_photo, tmp_path):
+    from fontTools.ttLib import TTFont
+
+    from korean_gan.data.charsets import SEED16
+
+    page.fill("#text", "가나다라")
+    page.select_option("#charset", "text")
+    page.set_input_files("#photo", str(filled_photo))
+    page.click("#upload")
+    # What was read from the photo shows while the font is made.
+    page.wait_for_selector("#ingested-box:not([hidden])", timeout=120_000)
+    caption = page.text_content("#ingested-caption")
+    assert "read 16 syllables" in caption and "".join(sorted(SEED16)) in caption
+    page.wait_for_selector("#result:not([hidden])", timeout=300_000)
+    assert page.text_content("#job-error") == ""
+    assert page.evaluate("() => document.getElementById('job-progress').value") == 1
+    assert "as you wrote them" in page.text_content("#font-info")
+    page.screenshot(path=str(SCREENS / "photo-font.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#download-woff2")
+    path = tmp_path / "mine.woff2"
+    download.value.save_as(path)
+    font = TTFont(path)
+    assert font.flavor == "woff2"
+    assert {ord(c) for c in "가나다라"} <= set(font.getBestCmap())
+
+
+def test_a_data_set_is_made_and_downloads_as_a_zip(page, tmp_path):
+    import zipfile
+
+    page.select_option("#data-kind", "lines")
+    assert page.is_visible("#data-lines") and not page.is_visible("#data-glyphs")
+    page.fill("#data-count", "4")
+    page.fill("#data-text", "오늘은 날씨가 좋다\n내일도 맑음")
+    page.click("#make-data")
+    page.wait_for_selector("#data-result:not([hidden])", timeout=120_000)
+    assert page.text_content("#data-error") == ""
+    page.screenshot(path=str(SCREENS / "data.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#download-data")
+    path = tmp_path / "lines.zip"
+    download.value.save_as(path)
+    assert download.value.suggested_filename == "korean-gan-lines-4-32px.zip"
+    with zipfile.ZipFile(path) as archive:
+        labels = archive.read("lines/labels.txt").decode("utf-8").splitlines()
+    assert [line.split("\t")[1] for line in labels] == ["오늘은 날씨가 좋다", "내일도 맑음"] * 2
 
 
 def test_an_oversized_photo_shows_the_message(page):

@@ -13,6 +13,7 @@ import io
 import re
 import time
 import uuid
+import zipfile
 
 import numpy as np
 import pytest
@@ -117,7 +118,7 @@ def test_the_page_is_served_with_a_csp_and_loads_nothing_from_elsewhere(client):
 def test_openapi_is_served_and_the_cdn_docs_page_is_not(client):
     spec = client.get("/openapi.json").json()
     assert {"/api/styles", "/api/styles/{name}/thumbnail.png", "/api/write", "/api/template",
-            "/api/fonts", "/api/jobs/{job_id}", "/api/jobs/{job_id}/font.{fmt}"} <= set(
+            "/api/fonts", "/api/data", "/api/jobs/{job_id}", "/api/jobs/{job_id}/{name}"} <= set(
                 spec["paths"])
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
@@ -254,7 +255,7 @@ def test_one_job_per_client_and_a_bounded_queue(writer, tmp_path):
         assert started.status_code == 202
         job = started.json()["job"]
         again = first.post("/api/fonts", json={"style": "Gaegu", "charset": CHARS})
-        assert again.status_code == 429 and "already have a font job" in _detail(again)
+        assert again.status_code == 429 and "already have a job" in _detail(again)
         full = second.post("/api/fonts", json={"style": "Gaegu", "charset": CHARS})
         assert full.status_code == 429 and "busy" in _detail(full)
         not_ready = first.get(f"/api/jobs/{job}/font.ttf")
@@ -388,7 +389,111 @@ def test_a_font_job_from_a_photo_of_the_sheet_end_to_end(app, filled_photo):
     status, seen = _wait(client, job)
     assert status["state"] == "done", status
     assert "adapt" in {s["stage"] for s in seen}
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress) and progress[-1] == 1.0
     # 가, 나, 다 are on the sheet: kept as written, none drawn by the model.
     assert status["written"] == len(CHARS) and status["family"] == "My Own Hand"
     woff2 = client.get(status["files"]["woff2"])
     assert {ord(c) for c in CHARS} <= _font_cmap(woff2.content)
+
+
+# --- data jobs ----------------------------------------------------------------------------------
+
+def _zip_of(client: TestClient, body: dict) -> tuple[dict, list[dict], zipfile.ZipFile, str]:
+    """Runs a data job; returns its last status, the statuses seen, the zip and its name."""
+    response = client.post("/api/data", json=body)
+    assert response.status_code == 202, response.text
+    status, seen = _wait(client, response.json()["job"])
+    assert status["state"] == "done" and status["error"] is None, status
+    assert set(status["files"]) == {"zip"}
+    download = client.get(status["files"]["zip"])
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "application/zip"
+    name = re.search(r'filename="([^"]+)"', download.headers["content-disposition"]).group(1)
+    return status, seen, zipfile.ZipFile(io.BytesIO(download.content)), name
+
+
+def test_a_glyph_data_job_zips_an_npz_that_loads(app, tmp_path, job_root):
+    from korean_gan.data.dataset import load_dataset
+
+    client = _as(app, "10.0.3.1")
+    before = set(job_root.iterdir())  # earlier tests' jobs may still hold files
+    status, seen, archive, name = _zip_of(client, {"kind": "glyphs", "charset": "seed16",
+                                                   "per_class": 2, "styles": "fonts",
+                                                   "seed": 4})
+    assert name == "korean-gan-glyphs-seed16-32px.zip"
+    assert {s["stage"] for s in seen} <= {None, "synth", "zip"}
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert "glyphs.npz" in archive.namelist() and "glyphs.json" in archive.namelist()
+    archive.extractall(tmp_path)
+    data = load_dataset(tmp_path / "glyphs.npz")
+    assert data.images.shape == (32, 32, 32) and len(data.charset) == 16
+    assert np.bincount(data.labels, minlength=16).tolist() == [2] * 16
+    # The one download was the job's only file: it is gone.
+    time.sleep(0.2)
+    assert client.get(f"/api/jobs/{status['job']}").status_code == 404
+    assert set(job_root.iterdir()) <= before
+
+
+def test_a_glyph_data_job_as_an_image_folder_at_64_px(app):
+    _, _, archive, name = _zip_of(_as(app, "10.0.3.2"), {
+        "kind": "glyphs", "charset": CHARS, "per_class": 2, "styles": "random,Gaegu",
+        "size": 64, "format": "imagefolder"})
+    assert name == "korean-gan-glyphs-syllables-64px.zip"
+    pngs = [n for n in archive.namelist() if n.endswith(".png") and "preview" not in n]
+    assert len(pngs) == 2 * len(CHARS)
+    sizes = {Image.open(io.BytesIO(archive.read(n))).size for n in pngs}
+    assert sizes == {(64, 64)}
+
+
+def test_a_lines_data_job_writes_the_text_it_was_given(app):
+    text = "가나다 라마\n\n바사아, 자차!\n"
+    _, seen, archive, name = _zip_of(_as(app, "10.0.3.3"), {
+        "kind": "lines", "text": text, "count": 3, "size": 64, "styles": "Gaegu", "seed": 1})
+    assert name == "korean-gan-lines-3-64px.zip"
+    assert "lines" in {s["stage"] for s in seen}
+    labels = archive.read("lines/labels.txt").decode("utf-8").splitlines()
+    # Blank lines are skipped; the corpus is taken in turn for the count asked.
+    assert [line.split("\t")[1] for line in labels] == ["가나다 라마", "바사아, 자차!",
+                                                         "가나다 라마"]
+    first = Image.open(io.BytesIO(archive.read("lines/" + labels[0].split("\t")[0])))
+    assert first.size[1] == 64 and first.size[0] > 3 * 64
+
+
+def test_a_lines_data_job_streams_webdataset_shards(app):
+    import tarfile
+
+    _, _, archive, _ = _zip_of(_as(app, "10.0.3.4"), {
+        "kind": "lines", "count": 5, "size": 32, "format": "webdataset", "styles": "mix"})
+    shards = [n for n in archive.namelist() if n.endswith(".tar")]
+    assert shards
+    with tarfile.open(fileobj=io.BytesIO(archive.read(shards[0]))) as tar:
+        names = tar.getnames()
+    assert sum(n.endswith(".png") for n in names) == 5
+    assert sum(n.endswith(".txt") for n in names) == 5
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"kind": "pictures"}, 422, "kind"),
+    ({"kind": "glyphs", "format": "webdataset"}, 400, "format: a glyphs set comes as npz"),
+    ({"kind": "lines", "format": "npz"}, 400, "format: a lines set comes as paddle"),
+    ({"kind": "glyphs", "charset": "all11172", "per_class": 10}, 400, "111,720 glyphs"),
+    ({"kind": "glyphs", "charset": "ks2350", "per_class": 11, "size": 128}, 400, "25,000"),
+    ({"kind": "glyphs", "per_class": 0}, 422, "per_class"),
+    ({"kind": "glyphs", "charset": "../../etc/passwd"}, 400, "charset: give seed16"),
+    ({"kind": "glyphs", "styles": "NoSuchFont"}, 400, "unknown style"),
+    ({"kind": "glyphs", "styles": "random-one"}, 400, "give random or mix"),
+    ({"kind": "glyphs", "styles": " , "}, 400, "styles: give fonts"),
+    ({"kind": "glyphs", "styles": "/tmp/x.npz"}, 400, "unknown style"),
+    ({"kind": "lines", "count": 10_001}, 422, "count"),
+    ({"kind": "lines", "text": " \n \n"}, 400, "text has no line with text"),
+    ({"kind": "lines", "text": "가" * 201}, 400, "text, line 1: 201 characters"),
+    ({"kind": "lines", "text": "가\n" * 100_001}, 400, "at most 200,000"),
+])
+def test_a_data_job_refuses_bad_requests(client, job_root, body, status, message):
+    before = set(job_root.iterdir())
+    response = client.post("/api/data", json=body)
+    assert response.status_code == status, response.text
+    assert message in _detail(response)
+    assert set(job_root.iterdir()) == before  # no job folder left behind

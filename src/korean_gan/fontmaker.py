@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from korean_gan._progress import StageBar
 from korean_gan.generate import Handwriting, HandwritingError
 
 __all__ = ["FontConfig", "FontMakerError", "FontResult", "default_family", "make_font"]
@@ -170,7 +171,7 @@ def make_font(config: FontConfig | None = None, writer: Handwriting | None = Non
     written = _written_glyphs(writer, style, config.written, vector, chars)
 
     def bar(stage: str, total: int):
-        return _StageBar(stage, total, config.progress, on_progress)
+        return StageBar(stage, total, config.progress, on_progress)
 
     stages: dict[str, float] = {}
     todo = [c for c in chars if c not in written]
@@ -205,33 +206,6 @@ def make_font(config: FontConfig | None = None, writer: Handwriting | None = Non
     stages.update(timings)
     return FontResult(out, family, n, len(written), latin, time.perf_counter() - started,
                       {k: round(v, 3) for k, v in stages.items()}, out.stat().st_size)
-
-
-class _StageBar:
-    """One stage's progress: a tqdm bar (when shown) and the caller's ``on_progress``."""
-
-    def __init__(self, stage: str, total: int, show: bool, on_progress):
-        from tqdm.auto import tqdm
-
-        self.stage, self.total, self.done = stage, total, 0
-        self.on_progress = on_progress
-        self.bar = tqdm(total=total, unit="glyph", desc=stage, disable=not show)
-        self._report()
-
-    def _report(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(self.stage, self.done, self.total)
-
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        self.bar.update(n)
-        self._report()
-
-    def __enter__(self) -> _StageBar:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.bar.close()
 
 
 def _trace(images: dict, chars: list[str], metrics, progress) -> list:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from korean_gan._progress import ProgressCallback, StageBar
 from korean_gan.artifacts import STYLE_DIR, ArtifactError, load_style, read_conditional_model
 from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table
 from korean_gan.models.styles import mixed_styles, random_styles
@@ -719,11 +720,14 @@ class Handwriting:
                                    f"{self.image_size}-px ones")
         return evaluator
 
-    def synthesize(self, config: SynthConfig | None = None, **overrides):
+    def synthesize(self, config: SynthConfig | None = None,
+                   on_progress: ProgressCallback | None = None, **overrides):
         """Writes a labelled synthetic dataset (the ``data build`` format) and its manifest.
 
         Args:
             config: What to make (default :class:`SynthConfig`).
+            on_progress: Called as ``on_progress("synth", done, total)`` as glyphs are made
+                (at 64 and 128 px each glyph counts twice: drawn, then upsampled).
             **overrides: Fields of :class:`SynthConfig` to change.
 
         Returns:
@@ -760,11 +764,9 @@ class Handwriting:
         jamo = jamo_table(charset.chars)[labels]
         noise = np.random.default_rng([config.seed, 1]).standard_normal(
             (len(labels), self.noise_dim)).astype(np.float32)
-        from tqdm.auto import tqdm
-
         large = config.size != self.image_size
-        with tqdm(total=len(labels) * (2 if large else 1), unit="glyph", desc="synth",
-                  disable=not config.progress) as bar:
+        with StageBar("synth", len(labels) * (2 if large else 1), config.progress,
+                      on_progress) as bar:
             images = self._generate(jamo, styles, noise, config.batch_size, bar)
             generated = len(images)
             legibility = None

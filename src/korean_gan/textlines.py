@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from korean_gan._progress import ProgressCallback, StageBar
 from korean_gan.data.lineaug import LineAugment
 from korean_gan.generate import Handwriting, check_size
 
@@ -172,13 +173,14 @@ def parse_styles(spec: str, writer: Handwriting) -> list[tuple[str, float]]:
 
 
 def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = None,
-               **overrides) -> LinesResult:
+               on_progress: ProgressCallback | None = None, **overrides) -> LinesResult:
     """Writes a labelled set of handwritten line images.
 
     Args:
         config: What to make (see :class:`LinesConfig`).
         writer: An already loaded model (default: load ``config.model``; with ``workers``
             > 1 each worker loads its own).
+        on_progress: Called as ``on_progress("lines", done, total)`` as lines are drawn.
         **overrides: Fields of :class:`LinesConfig` to change.
 
     Returns:
@@ -211,12 +213,9 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
     indices = parse_shard(config.shard, plan.count)
     out = check_lineset_target(config.out, config.format)
     started = time.perf_counter()
-    from tqdm.auto import tqdm
-
     written = skipped = 0
     with LineSetWriter(out, config.format) as sink, \
-            tqdm(total=len(indices), unit="line", desc="lines",
-                 disable=not config.progress) as bar:
+            StageBar("lines", len(indices), config.progress, on_progress, unit="line") as bar:
         for records, skips in _drawn_batches(config, plan, indices, writer):
             for record in records:
                 sink.write(record)

@@ -141,7 +141,14 @@ def _cmd_adapt(args) -> int:
 
     config = AdaptConfig(data=args.style_from, model=args.model, name=args.name, out=args.out,
                          steps=args.steps, seed=args.seed)
-    result = adapt(config)
+    from tqdm.auto import tqdm
+
+    # A bar on a terminal only (disable=None), so logs and pipes stay one line per result.
+    with tqdm(total=args.steps, desc="adapt", unit="step", disable=None, leave=False) as bar:
+        def step(_stage: str, done: int, _total: int) -> None:
+            bar.update(done - bar.n)
+
+        result = adapt(config, on_progress=step)
     print(f"fitted style {result.name} to {result.n_glyphs} glyphs in {result.seconds:.0f} s: "
           f"L1 {result.loss_start:.3f} (closest start: {result.start}) → {result.loss_end:.3f}")
     style = result.name if result.path == STYLE_DIR / f"{result.name}.npz" else result.path

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def _prior(styles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_style(writer: Handwriting, images: np.ndarray, chars, steps: int = 300,
               learning_rate: float = 0.05, noise_samples: int = 2, prior_weight: float = 0.002,
-              seed: int = 0) -> tuple[np.ndarray, dict]:
+              seed: int = 0, on_step: Callable[[int, int], None] | None = None
+              ) -> tuple[np.ndarray, dict]:
     """Fits one style vector so the generator draws ``chars`` like ``images``.
 
     Args:
@@ -98,6 +100,7 @@ def fit_style(writer: Handwriting, images: np.ndarray, chars, steps: int = 300,
         noise_samples: Noise draws per glyph per step.
         prior_weight: Weight of the squared Mahalanobis distance to the fonts' styles.
         seed: Seed of the noise.
+        on_step: Called as ``on_step(done, steps)`` before the first step and after each.
 
     Returns:
         The ``(D,)`` float32 vector and a report: the starting style, and the loss (mean L1 in
@@ -158,8 +161,13 @@ def fit_style(writer: Handwriting, images: np.ndarray, chars, steps: int = 300,
         optimizer.apply_gradients([(tape.gradient(loss, variable), variable)])
         return loss
 
-    for _ in range(max(0, int(steps))):
+    steps = max(0, int(steps))
+    if on_step is not None:
+        on_step(0, steps)
+    for done in range(1, steps + 1):
         step(noise())
+        if on_step is not None:
+            on_step(done, steps)
     vector = variable.numpy()[0].astype(np.float32)
     style = tf.repeat(variable, n * noise_samples, axis=0)
     end = float(distance(generator([fixed, jamo, style], training=False)))
@@ -168,12 +176,15 @@ def fit_style(writer: Handwriting, images: np.ndarray, chars, steps: int = 300,
 
 
 def adapt(config: AdaptConfig | None = None, writer: Handwriting | None = None,
+          on_progress: Callable[[str, int, int], None] | None = None,
           **overrides) -> AdaptResult:
     """Fits a style to an ingested dataset and saves it where ``--style NAME`` finds it.
 
     Args:
         config: What to fit (see :class:`AdaptConfig`).
         writer: An already loaded model (default: load ``config.model``).
+        on_progress: Called as ``on_progress("adapt", done, steps)`` as the fit goes (the
+            same signature as :func:`korean_gan.fontmaker.make_font`'s).
         **overrides: Fields of :class:`AdaptConfig` to change.
 
     Raises:
@@ -201,7 +212,8 @@ def adapt(config: AdaptConfig | None = None, writer: Handwriting | None = None,
     chars = [data.charset[label] for label in originals.labels]
     vector, report = fit_style(writer, originals.images, chars, config.steps,
                                config.learning_rate, config.noise_samples, config.prior_weight,
-                               config.seed)
+                               config.seed, on_step=None if on_progress is None else
+                               (lambda done, total: on_progress("adapt", done, total)))
     save_style(out, vector, name=name, model=str(writer.info.get("source", config.model)),
                data=os.fspath(config.data), start=report["start"],
                loss_start=report["loss_start"], loss_end=report["loss_end"])

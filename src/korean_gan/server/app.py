@@ -11,6 +11,9 @@ loads its scripts from a CDN):
 - ``POST /api/fonts``: JSON ``{style, charset, family, seed}``, or a multipart form with the
   photo of a filled-in sheet → ``{"job": id}``; ``GET /api/jobs/{id}``: its state, stage and
   progress; ``GET /api/jobs/{id}/font.woff2`` / ``font.ttf`` when done.
+- ``POST /api/data``: JSON ``{kind: glyphs|lines, styles, size, seed, charset, per_class,
+  count, text, format}`` → ``{"job": id}``; ``GET /api/jobs/{id}/data.zip`` when done (an
+  ``npz`` or image folder of glyphs as ``synth`` makes, or a line set as ``lines`` makes).
 
 Every response carries a Content-Security-Policy that allows only this server (plus blob: and
 data: images and fonts, for the preview and the specimen).
@@ -40,7 +43,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from korean_gan.server.jobs import FONT_FORMATS, Job, JobLimitError, JobManager
+from korean_gan.server.jobs import DOWNLOADS, Job, JobLimitError, JobManager
 from korean_gan.server.progress import StageProgress
 
 __all__ = ["CSP", "MAX_TEXT", "MAX_UPLOAD", "create_app"]
@@ -63,6 +66,7 @@ CSP = ("default-src 'self'; img-src 'self' blob: data:; font-src 'self' blob: da
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 #: Named charsets a client may ask for (besides literal syllables).
 CHARSETS = ("seed16", "ks2350", "all11172")
+_CHARSET_SIZES = {"seed16": 16, "ks2350": 2350, "all11172": 11172}
 TEMPLATE_CHARSETS = ("seed16", "ks2350")
 #: The new-style specifications the picker offers, with their labels.
 NEW_STYLE_LABELS = {"random-one": "random", "mix-one": "mix", "mean": "mean"}
@@ -73,6 +77,14 @@ FONT_STAGES = [("generate", 0.1), ("upsample", 0.2), ("trace", 0.35), ("build", 
 PHOTO_STAGES = [("adapt", 0.9)] + FONT_STAGES
 #: Photo formats a sheet may come in.
 PHOTO_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+#: Most glyphs a data job makes, by size (a zip of a few hundred MB at most).
+MAX_GLYPHS = {32: 100_000, 64: 50_000, 128: 25_000}
+#: Longest corpus a lines job takes (characters).
+MAX_CORPUS = 200_000
+#: Formats of a data job, the first the default.
+DATA_FORMATS = {"glyphs": ("npz", "imagefolder"), "lines": ("paddle", "imagefolder", "webdataset")}
+#: A data job makes its set, then zips it.
+DATA_STAGES = {"glyphs": [("synth", 0.9), ("zip", 0.1)], "lines": [("lines", 0.9), ("zip", 0.1)]}
 #: The style name of a photographed hand.
 HAND_STYLE = "mine"
 
@@ -96,6 +108,27 @@ class FontRequest(BaseModel):
     family: str | None = Field(None, description="the font's family name (default: Korean "
                                "GAN and the style)")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class DataRequest(BaseModel):
+    """What ``POST /api/data`` makes: labelled glyphs (as ``synth``) or text lines (as
+    ``lines``), zipped."""
+
+    kind: Literal["glyphs", "lines"] = Field("glyphs", description="glyphs: one syllable per "
+                                             "image; lines: text-line images for recognisers")
+    styles: str = Field("fonts", description="comma-separated: fonts (every training font in "
+                        "turn), random, mix, mean or font names")
+    size: Literal[32, 64, 128] = Field(32, description="glyph side, or line height, in pixels")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    charset: str = Field("ks2350", description="glyphs: seed16, ks2350, all11172 or Hangul "
+                         "syllables")
+    per_class: int = Field(1, ge=1, le=1000, description="glyphs: images per syllable")
+    count: int = Field(100, ge=1, le=10_000, description="lines: how many (random Hangul "
+                       "words, or the lines of text in turn)")
+    text: str | None = Field(None, description=f"lines: a corpus, one line per image (at most "
+                             f"{MAX_CORPUS:,} characters; default: random words)")
+    format: str | None = Field(None, description="glyphs: npz (default) or imagefolder; lines: "
+                               "paddle (default), imagefolder or webdataset")
 
 
 class ServerState:
@@ -223,7 +256,7 @@ def _make_fonts(state: ServerState, job: Job, progress: StageProgress, style: st
     font.flavor = "woff2"
     with atomic_path(woff2, suffix=".woff2") as tmp:
         font.save(str(tmp))
-    job.files = {"woff2": woff2, "ttf": ttf}
+    job.files = {"font.woff2": woff2, "font.ttf": ttf}
 
 
 def _progress_of(job: Job, stages) -> StageProgress:
@@ -237,14 +270,75 @@ def _fit_and_make(state: ServerState, job: Job, charset, family, seed) -> None:
     from korean_gan.handwriting.adapt import AdaptConfig, adapt
 
     progress = _progress_of(job, PHOTO_STAGES)
-    progress.stage("adapt")
     style_file = job.folder / f"{HAND_STYLE}.npz"
     adapt(AdaptConfig(data=str(job.folder / "glyphs.npz"), out=str(style_file),
-                      name=HAND_STYLE, steps=state.adapt_steps, seed=seed), writer=state.writer)
-    progress.stage("adapt", 1.0)
+                      name=HAND_STYLE, steps=state.adapt_steps, seed=seed), writer=state.writer,
+          on_progress=progress.bar)
     # written="auto": the syllables on the sheet are kept as written (the style file names
     # the ingested dataset).
     _make_fonts(state, job, progress, str(style_file), charset, family, seed, written="auto")
+
+
+def check_data_styles(writer, spec: str) -> tuple[str, ...]:
+    """The entries of a data job's ``styles``: fonts, random, mix, mean or font names (made
+    canonical).
+
+    Raises:
+        ValueError: an empty list or an unknown entry (HandwritingError), with what there is.
+    """
+    from korean_gan.generate import HandwritingError
+
+    entries = []
+    for part in (p.strip() for p in spec.split(",")):
+        if part in ("fonts", "random", "mix", "mean"):
+            entries.append(part)
+        elif part:
+            if part in NEW_STYLE_LABELS:
+                raise HandwritingError(f"styles: {part} draws one style; for a data set give "
+                                       "random or mix (a new style per image or line)")
+            entries.append(writer.style_name(check_style(writer, part)))
+    if not entries or len(entries) > 64:
+        raise HandwritingError("styles: give fonts, random, mix, mean or font names, "
+                               "comma-separated")
+    return tuple(dict.fromkeys(entries))
+
+
+def _zip_folder(folder: Path, archive: Path, progress: StageProgress) -> None:
+    """Zips ``folder``'s files (stored: PNG, npz and tar are compressed already)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+        for i, path in enumerate(files, 1):
+            out.write(path, path.relative_to(folder).as_posix())
+            if i % 256 == 0 or i == len(files):
+                progress.stage("zip", i / len(files))
+
+
+def _make_data(state: ServerState, job: Job, body: DataRequest, styles: tuple[str, ...],
+               charset, corpus: Path | None) -> None:
+    """Makes the set into the job folder's ``data/``, then ``data.zip`` of it."""
+    progress = _progress_of(job, DATA_STAGES[body.kind])
+    fmt = body.format or DATA_FORMATS[body.kind][0]
+    data = job.folder / "data"
+    if body.kind == "glyphs":
+        from korean_gan.generate import SynthConfig
+
+        out = data / ("glyphs.npz" if fmt == "npz" else "glyphs")
+        state.writer.synthesize(SynthConfig(
+            charset=charset, per_class=body.per_class, styles=styles, seed=body.seed,
+            out=str(out), format=fmt, size=body.size, progress=False),
+            on_progress=progress.bar)
+    else:
+        from korean_gan.textlines import LinesConfig, make_lines
+
+        config = LinesConfig(out=str(data / "lines"), text=str(corpus) if corpus else None,
+                             random=None if corpus else body.count, count=body.count,
+                             styles=",".join(styles), height=body.size, seed=body.seed,
+                             format=fmt, progress=False)
+        make_lines(config, writer=state.writer, on_progress=progress.bar)
+    archive = job.folder / "data.zip"
+    _zip_folder(data, archive, progress)
+    shutil.rmtree(data, ignore_errors=True)
+    job.files = {"data.zip": archive}
 
 
 # --- the photo of a filled-in sheet -------------------------------------------------------------
@@ -479,6 +573,19 @@ def create_app(writer=None, model: str = "default", precision: str = "float32",
                                      "multipart form with the photo")
         return JSONResponse({"job": job.id, "status": f"/api/jobs/{job.id}"}, status_code=202)
 
+    @app.post("/api/data", summary="Start a data job: labelled glyphs or text lines, zipped",
+              status_code=202, responses={202: {"description": '{"job": id}'}, 400: {},
+                                          422: {}, 429: {}})
+    def data(body: DataRequest, request: Request) -> JSONResponse:
+        state: ServerState = request.app.state.kg
+        client = request.client.host if request.client else "unknown"
+        try:
+            state.jobs.check_room(client)
+        except JobLimitError as err:
+            raise HTTPException(429, str(err)) from None
+        job = _data_job(state, body, client)
+        return JSONResponse({"job": job.id, "status": f"/api/jobs/{job.id}"}, status_code=202)
+
     @app.get("/api/jobs/{job_id}", summary="A font job's state, stage and progress")
     def job_status(job_id: str, request: Request) -> dict:
         return _job(request, job_id).to_json()
@@ -491,24 +598,28 @@ def create_app(writer=None, model: str = "default", precision: str = "float32",
             raise HTTPException(404, "this job has no ingested glyphs")
         return FileResponse(preview, media_type="image/png")
 
-    @app.get("/api/jobs/{job_id}/font.{fmt}", summary="The font of a finished job",
+    @app.get("/api/jobs/{job_id}/{name}", summary="A file of a finished job",
+             description="font.woff2 and font.ttf of a font job, data.zip of a data job; "
+                         "a job's files are removed once each was downloaded.",
              response_class=FileResponse,
-             responses={200: {"content": {"font/woff2": {}, "font/ttf": {}}}, 409: {}})
-    def font_file(job_id: str, fmt: str, request: Request) -> FileResponse:
+             responses={200: {"content": {media: {} for media in DOWNLOADS.values()}},
+                        404: {}, 409: {}})
+    def job_file(job_id: str, name: str, request: Request) -> FileResponse:
         state: ServerState = request.app.state.kg
         job = _job(request, job_id)
-        if fmt not in FONT_FORMATS:
-            raise HTTPException(404, f"no font.{fmt[:16]}; ask for font.woff2 or font.ttf")
-        if job.state != "done":
-            raise HTTPException(409, f"the font is not ready: the job is {job.state}"
+        if job.state != "done" and name in DOWNLOADS:
+            raise HTTPException(409, f"{name} is not ready: the job is {job.state}"
                                      + (f" ({job.error})" if job.error else ""))
-        path = job.files[fmt]
-        last = state.jobs.mark_downloaded(job, fmt)
-        # The files go once every format was downloaded (or an hour after the job ended).
+        if name not in job.files:
+            offered = " or ".join(job.files) or "nothing"
+            raise HTTPException(404, f"this job has no {name[:32]}; it offers {offered}")
+        last = state.jobs.mark_downloaded(job, name)
+        # The files go once every one was downloaded (or an hour after the job ended).
         cleanup = BackgroundTask(state.jobs.remove, job.id) if last else None
-        return FileResponse(path, media_type=FONT_FORMATS[fmt],
-                            filename=_font_filename(job.family or "font", fmt),
-                            background=cleanup)
+        filename = job.download_name if name == "data.zip" else _font_filename(
+            job.family or "font", name.rsplit(".", 1)[1])
+        return FileResponse(job.files[name], media_type=DOWNLOADS[name],
+                            filename=filename or name, background=cleanup)
 
     return app
 
@@ -558,6 +669,51 @@ def _style_job(state: ServerState, body: FontRequest, client: str) -> Job:
 
     try:
         return state.jobs.submit(client, "style", folder, work)
+    except JobLimitError as err:
+        raise HTTPException(429, str(err)) from None
+
+
+def _data_job(state: ServerState, body: DataRequest, client: str) -> Job:
+    """Checks a data request (400 with one line) and queues its job."""
+    formats = DATA_FORMATS[body.kind]
+    try:
+        if body.format is not None and body.format not in formats:
+            raise ValueError(f"format: a {body.kind} set comes as {', '.join(formats)}")
+        styles = check_data_styles(state.writer, body.styles)
+        charset = None
+        if body.kind == "glyphs":
+            charset = check_charset(body.charset)
+            n = body.per_class * (len(charset) if isinstance(charset, list)
+                                  else _CHARSET_SIZES[charset])
+            if n > MAX_GLYPHS[body.size]:
+                raise ValueError(f"{n:,} glyphs is more than a data job makes at {body.size} px "
+                                 f"({MAX_GLYPHS[body.size]:,}); lower per_class, or use "
+                                 "`korean-gan synth` for large sets")
+        elif body.text is not None and len(body.text) > MAX_CORPUS:
+            raise ValueError(f"text is {len(body.text):,} characters long; give at most "
+                             f"{MAX_CORPUS:,}, or use `korean-gan lines --text FILE`")
+    except ValueError as err:
+        raise HTTPException(400, str(err).splitlines()[0]) from None
+    folder = state.jobs.new_folder()
+    corpus = None
+    if body.kind == "lines" and body.text is not None:
+        from korean_gan.data.corpus import read_corpus
+
+        corpus = folder / "corpus.txt"
+        corpus.write_text(body.text, encoding="utf-8")
+        try:
+            read_corpus(corpus)
+        except ValueError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            message = str(err).splitlines()[0].replace(f"corpus file {corpus}", "text")
+            raise HTTPException(400, message) from None
+    label = (body.charset if body.charset in CHARSETS else "syllables") \
+        if body.kind == "glyphs" else f"{body.count}"
+    try:
+        return state.jobs.submit(
+            client, body.kind, folder,
+            lambda job: _make_data(state, job, body, styles, charset, corpus),
+            download_name=f"korean-gan-{body.kind}-{label}-{body.size}px.zip")
     except JobLimitError as err:
         raise HTTPException(429, str(err)) from None
 

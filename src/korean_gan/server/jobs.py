@@ -1,8 +1,9 @@
-"""Background font jobs: a bounded queue on one worker thread, with per-job folders.
+"""Background jobs (fonts and datasets): a bounded queue on one worker thread, with per-job
+folders.
 
-Each job gets a folder under the manager's temporary root; its font files stay there until
-both formats were downloaded or the job has been finished for ``ttl`` seconds, whichever comes
-first. A client (by IP address) may have one job queued or running, and at most
+Each job gets a folder under the manager's temporary root; its files stay there until every
+one was downloaded or the job has been finished for ``ttl`` seconds, whichever comes first.
+A client (by IP address) may have one job queued or running, and at most
 ``max_jobs`` jobs are queued or running in all.
 """
 
@@ -19,12 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["FONT_FORMATS", "Job", "JobLimitError", "JobManager"]
+__all__ = ["DOWNLOADS", "Job", "JobLimitError", "JobManager"]
 
 log = logging.getLogger(__name__)
 
-#: What a finished job offers for download, by URL name.
-FONT_FORMATS = {"woff2": "font/woff2", "ttf": "font/ttf"}
+#: What a finished job may offer for download: file name -> media type.
+DOWNLOADS = {"font.woff2": "font/woff2", "font.ttf": "font/ttf", "data.zip": "application/zip"}
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
@@ -34,11 +35,11 @@ class JobLimitError(Exception):
 
 @dataclass
 class Job:
-    """One font job and what the client may know of it."""
+    """One job and what the client may know of it."""
 
     id: str
     client: str
-    kind: str  # "style" or "photo"
+    kind: str  # "style" or "photo" (fonts), "glyphs" or "lines" (datasets)
     folder: Path
     state: str = QUEUED
     stage: str | None = None
@@ -49,7 +50,8 @@ class Job:
     family: str | None = None
     syllables: int = 0
     written: int = 0  # syllables kept as the client wrote them
-    files: dict[str, Path] = field(default_factory=dict)  # format -> file, when done
+    files: dict[str, Path] = field(default_factory=dict)  # download name -> file, when done
+    download_name: str | None = None  # what a browser saves data.zip as
     downloaded: set[str] = field(default_factory=set)
     created: float = field(default_factory=time.monotonic)
     finished: float | None = None
@@ -66,13 +68,14 @@ class Job:
                                  if (self.folder / "glyphs.preview.png").is_file() else None),
             "family": self.family, "syllables": self.syllables, "written": self.written,
             "seconds": self.seconds,
-            "files": {fmt: f"/api/jobs/{self.id}/font.{fmt}" for fmt in self.files}
-            if done else {},
+            # By format: {"woff2": URL, "ttf": URL} of a font, {"zip": URL} of a dataset.
+            "files": {name.rsplit(".", 1)[1]: f"/api/jobs/{self.id}/{name}"
+                      for name in self.files} if done else {},
         }
 
 
 class JobManager:
-    """Runs font jobs one at a time and keeps their files for a while.
+    """Runs jobs one at a time and keeps their files for a while.
 
     Args:
         max_jobs: Jobs queued or running at once, over all clients.
@@ -103,10 +106,10 @@ class JobManager:
     def _check_room(self, client: str) -> None:
         active = [job for job in self._jobs.values() if job.state in (QUEUED, RUNNING)]
         if any(job.client == client for job in active):
-            raise JobLimitError("you already have a font job queued or running; wait for it to "
+            raise JobLimitError("you already have a job queued or running; wait for it to "
                                 "finish before starting another")
         if len(active) >= self.max_jobs:
-            raise JobLimitError(f"the server is busy with {len(active)} font jobs; try again "
+            raise JobLimitError(f"the server is busy with {len(active)} jobs; try again "
                                 "in a few minutes")
 
     def new_folder(self) -> Path:
@@ -119,7 +122,7 @@ class JobManager:
 
         Args:
             client: Who asked (an IP address).
-            kind: ``style`` or ``photo``.
+            kind: ``style``, ``photo``, ``glyphs`` or ``lines``.
             folder: The job's folder (from :meth:`new_folder`); removed with the job.
             work: Makes the job's files, sets ``job.files`` and may update stage and progress;
                 a ``ValueError`` or ``OSError`` fails the job with its message.
@@ -150,8 +153,8 @@ class JobManager:
             job.error = self._one_line(err, job.folder)
             job.state = FAILED
         except Exception:  # a bug: keep the worker alive, tell the client little
-            log.exception("font job %s failed", job.id)
-            job.error = "the font could not be made (an internal error; see the server's log)"
+            log.exception("%s job %s failed", job.kind, job.id)
+            job.error = "the job failed (an internal error; see the server's log)"
             job.state = FAILED
         finally:
             job.seconds = round(time.perf_counter() - started, 2)
@@ -171,11 +174,11 @@ class JobManager:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def mark_downloaded(self, job: Job, fmt: str) -> bool:
-        """Notes a download; returns True when every format was downloaded (the job's files
+    def mark_downloaded(self, job: Job, name: str) -> bool:
+        """Notes a download; returns True when every file was downloaded (the job's files
         may then go, once the response is sent: :meth:`remove`)."""
         with self._lock:
-            job.downloaded.add(fmt)
+            job.downloaded.add(name)
             return set(job.files) <= job.downloaded
 
     def remove(self, job_id: str) -> None:

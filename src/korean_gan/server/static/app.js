@@ -14,6 +14,7 @@ const state = {
   job: null,        // the running job's id
   fontUrl: null,    // blob: URL of the finished font
   fontCount: 0,
+  dataJob: null,    // the running data job's id
 };
 
 // The one-line message of an error response ({"detail": ...}), or its status.
@@ -252,6 +253,101 @@ async function showFont(job) {
   $("result").hidden = false;
 }
 
+// --- data jobs ------------------------------------------------------------------------------
+
+const CHARSET_SIZES = { seed16: 16, ks2350: 2350, all11172: 11172 };
+
+function dataKindChanged() {
+  const lines = $("data-kind").value === "lines";
+  $("data-glyphs").hidden = lines;
+  $("data-lines").hidden = !lines;
+  dataEstimate();
+}
+
+function dataEstimate() {
+  let text;
+  if ($("data-kind").value === "lines") {
+    text = `${Number($("data-count").value || 0).toLocaleString("en")} line images`;
+  } else {
+    const n = CHARSET_SIZES[$("data-charset").value] * Number($("data-per-class").value || 0);
+    text = `${n.toLocaleString("en")} glyph images`;
+  }
+  $("data-estimate").textContent = text;
+}
+
+function dataBody() {
+  const kind = $("data-kind").value;
+  const styles = $("data-styles").value === "picked" ? state.style : $("data-styles").value;
+  const body = { kind, styles, size: Number($("data-size").value), seed: seed() };
+  if (kind === "glyphs") {
+    body.charset = $("data-charset").value;
+    body.per_class = Number($("data-per-class").value);
+    body.format = $("data-glyph-format").value;
+  } else {
+    body.count = Number($("data-count").value);
+    body.format = $("data-line-format").value;
+    if ($("data-text").value.trim()) body.text = $("data-text").value;
+  }
+  return body;
+}
+
+async function makeData() {
+  $("data-job").hidden = false;
+  $("data-progress").value = 0;
+  $("data-stage").textContent = "starting… 시작";
+  setError("data-error", "");
+  $("data-result").hidden = true;
+  $("make-data").disabled = true;
+  let response;
+  try {
+    response = await fetch("/api/data", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(dataBody()),
+    });
+  } catch (err) {
+    response = null;
+  }
+  if (!response || !response.ok) {
+    setError("data-error", response ? await errorText(response)
+                                    : "the server cannot be reached");
+    $("data-stage").textContent = "";
+    $("make-data").disabled = false;
+    return;
+  }
+  state.dataJob = (await response.json()).job;
+  pollData(state.dataJob);
+}
+
+async function pollData(id) {
+  if (id !== state.dataJob) return;
+  let job;
+  try {
+    const response = await fetch(`/api/jobs/${id}`);
+    if (!response.ok) throw new Error(await errorText(response));
+    job = await response.json();
+  } catch (err) {
+    setError("data-error", String(err.message || err));
+    $("make-data").disabled = false;
+    return;
+  }
+  $("data-progress").value = job.progress;
+  const percent = Math.round(job.progress * 100);
+  $("data-stage").textContent = `${job.state}${job.stage ? `: ${job.stage}` : ""} ${percent}%`;
+  if (job.state === "failed") {
+    setError("data-error", job.error);
+    $("make-data").disabled = false;
+  } else if (job.state === "done") {
+    // A direct link: the zip may be large, and the job's files go once it is downloaded.
+    $("download-data").href = job.files.zip;
+    $("data-info").textContent = `made in ${job.seconds} s; the server keeps it for an hour`;
+    $("data-stage").textContent = "done 완성 100%";
+    $("data-result").hidden = false;
+    $("make-data").disabled = false;
+  } else {
+    setTimeout(() => pollData(id), POLL_MS);
+  }
+}
+
 // --- wiring ---------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -264,5 +360,11 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("make-font").addEventListener("click", makeFont);
   $("upload").addEventListener("click", uploadPhoto);
+  $("data-kind").addEventListener("change", dataKindChanged);
+  for (const id of ["data-charset", "data-per-class", "data-count"]) {
+    $(id).addEventListener("input", dataEstimate);
+  }
+  $("make-data").addEventListener("click", makeData);
+  dataKindChanged();
   loadStyles();
 });
