@@ -112,6 +112,11 @@ def test_typing_shows_a_preview_and_a_new_style_changes_it(page):
         page, lambda: page.click("#styles button[data-style^='DoHyeon']"))
     assert second_src != first_src and second != first
     assert page.get_attribute("#download-png", "href") == second_src
+    with page.expect_download() as download:
+        page.click("#download-svg")
+    assert download.value.suggested_filename == "handwriting.svg"
+    svg = Path(download.value.path()).read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "<path " in svg and f"<title>{SENTENCE}</title>" in svg
     page.wait_for_function("() => [...document.querySelectorAll('#styles img')].every("
                            "img => img.complete && img.naturalWidth > 0)", timeout=60_000)
     page.screenshot(path=str(SCREENS / "preview.png"), full_page=True)

@@ -170,3 +170,43 @@ def test_unknown_subcommand_is_a_usage_error(run_cli):
     with pytest.raises(SystemExit) as info:
         run_cli("nonsense")
     assert info.value.code == 2
+
+
+def test_the_exit_status_convention(monkeypatch, capsys, tmp_path):
+    """A user error: one line, status 2. A bug: one line naming a log with the traceback,
+    status 1. Ctrl-C: status 130."""
+    import tempfile
+
+    import korean_gan.cli.generate as generate
+    from korean_gan.cli import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("KOREAN_GAN_DEBUG", raising=False)
+    assert main(["write", "가", "--size", "31", "--out", str(tmp_path / "a.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("korean-gan: error: size 31")
+
+    def bug(args):
+        return {}["no such key"]
+
+    monkeypatch.setattr(generate, "_cmd_styles", bug)
+    assert main(["styles"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("korean-gan: internal error (a bug, please report it): KeyError: ")
+    log = err.strip().rsplit(" ", 1)[-1]
+    assert log.startswith(str(tmp_path)) and log.endswith(".log")
+    text = open(log, encoding="utf-8").read()
+    assert "Traceback (most recent call last)" in text and "no such key" in text
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate, "_cmd_styles", interrupted)
+    assert main(["styles"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    # KOREAN_GAN_DEBUG=1 shows the bug's traceback instead.
+    monkeypatch.setattr(generate, "_cmd_styles", bug)
+    monkeypatch.setenv("KOREAN_GAN_DEBUG", "1")
+    with pytest.raises(KeyError):
+        main(["styles"])

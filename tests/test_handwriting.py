@@ -297,6 +297,59 @@ def test_export_model_can_ship_a_snapshot_instead_of_the_final_weights(model_dir
     assert not (tmp_path / "snap10").exists()
 
 
+def _stdin(monkeypatch, data: bytes) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_cli_write_takes_text_from_a_file_or_standard_input_as_people_type_it(
+        model_dir, tmp_path, capsys, monkeypatch):
+    import unicodedata
+
+    from PIL import Image
+
+    from korean_gan.cli import main
+    from korean_gan.generate import Handwriting
+
+    text = "가나 다\n라마"
+    expected = Handwriting.load(model_dir).write(text, style=1, size=32)
+    common = ["--model", str(model_dir), "--style", "1", "--size", "32"]
+    # A file, longer than any one line of a shell; decomposed jamo (NFD, as macOS types them)
+    # and a byte-order mark come out the same as the composed text.
+    source = tmp_path / "text.txt"
+    source.write_bytes(b"\xef\xbb\xbf" + unicodedata.normalize("NFD", text).encode("utf-8"))
+    for argv, stdin in ((["--text-file", str(source)], None),
+                        (["--text-file", "-"], text.encode("utf-8")),
+                        (["-"], unicodedata.normalize("NFD", text).encode("utf-8"))):
+        if stdin is not None:
+            _stdin(monkeypatch, stdin)
+        png = tmp_path / "out.png"
+        assert main(["write", *argv, *common, "--out", str(png)]) == 0, \
+            capsys.readouterr().err
+        assert np.array_equal(np.asarray(Image.open(png)), expected), argv
+        png.unlink()
+    # .svg: the same image traced into outlines.
+    assert main(["write", text, *common, "--out", str(tmp_path / "out.svg")]) == 0
+    svg = (tmp_path / "out.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "<path " in svg
+    assert f'viewBox="0 0 {expected.shape[1]} {expected.shape[0]}"' in svg
+    capsys.readouterr()
+    for argv, message in (
+            (["가", "--text-file", str(source)], "give the text or --text-file, not both"),
+            ([], "give the text to write, or --text-file FILE (- for standard input)"),
+            (["--text-file", str(tmp_path / "missing.txt")], "missing.txt: no such file"),
+            (["--text-file", str(tmp_path)], "is a folder; give a UTF-8 text file"),
+            (["--text-file", str(tmp_path / "latin1.txt")], "not UTF-8 text (byte 0)"),
+            ([" \\n "], "the text to write is empty")):
+        (tmp_path / "latin1.txt").write_bytes("é가".encode("latin-1", "ignore") + b"\xff")
+        assert main(["write", *argv, *common, "--out", str(tmp_path / "x.png")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("korean-gan: error: ") and message in err, (argv, err)
+        assert not (tmp_path / "x.png").exists()
+
+
 def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys, monkeypatch):
     from PIL import Image
 

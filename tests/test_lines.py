@@ -123,6 +123,27 @@ def test_the_cli_writes_each_format_and_its_library_loads_it(tmp_path, capsys, c
         assert samples[0]["png"].shape[0] == 64 and samples[0]["json"]["text"] == texts[0]
 
 
+def test_the_corpus_may_come_from_standard_input(tmp_path, capsys, monkeypatch, corpus):
+    import io
+    import sys
+
+    common = ["--count", "3", "--styles", "Gaegu", "--augment", "none", "--quiet"]
+    assert main(["lines", "--text", str(corpus), "--out", str(tmp_path / "file"), *common]) == 0
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(corpus.read_bytes()),
+                                                       encoding="utf-8"))
+    assert main(["lines", "--text", "-", "--out", str(tmp_path / "stdin"), *common]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "stdin" / "labels.txt").read_bytes() == \
+        (tmp_path / "file" / "labels.txt").read_bytes()
+    for name in ("000000000.png", "000000001.png"):
+        assert (tmp_path / "stdin" / "images" / name).read_bytes() == \
+            (tmp_path / "file" / "images" / name).read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b" \n\n"), encoding="utf-8"))
+    assert main(["lines", "--text", "-", "--out", str(tmp_path / "empty"), *common]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "korean-gan: error: --text - has no line with text", err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--text", "missing.txt"], "corpus file missing.txt does not exist"),
     (["--random", "5", "--height", "48"], "size 48 is not supported"),

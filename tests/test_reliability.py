@@ -15,8 +15,10 @@ import csv
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import asdict
@@ -930,3 +932,80 @@ def test_atomic_dir_replaces_a_folder_whole_or_not_at_all(tmp_path):
         (tmp / "b.txt").write_text("second")
     assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+# --- outputs that are not regular files ---------------------------------------------------------
+
+def test_a_device_is_written_through_never_replaced(tmp_path, monkeypatch):
+    from korean_gan._io import write_bytes_atomic
+
+    before = os.stat(os.devnull)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its temporary file goes
+    write_bytes_atomic(os.devnull, b"x" * 1000)
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+    assert after.st_rdev == before.st_rdev
+    assert not [p for p in Path("/dev").iterdir() if p.name.startswith(".null.")]
+    assert not any(tmp_path.iterdir())  # the temporary file is gone
+
+
+def test_a_named_pipe_gets_the_whole_content_and_stays_a_pipe(tmp_path):
+    import threading
+
+    from korean_gan._io import write_bytes_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    data = bytes(range(256)) * 4096  # more than a pipe's buffer
+    write_bytes_atomic(fifo, data)
+    reader.join(timeout=30)
+    assert received == [data]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_a_symlink_stays_a_link_and_its_target_is_written(tmp_path):
+    from korean_gan._io import write_bytes_atomic
+
+    target = tmp_path / "real" / "out.bin"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    link = tmp_path / "link.bin"
+    link.symlink_to(target)
+    write_bytes_atomic(link, b"new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.bin"]
+
+
+def test_a_socket_or_a_file_where_a_folder_goes_is_refused_and_kept(tmp_path):
+    import socket
+
+    from korean_gan._io import OutputError, atomic_dir, write_bytes_atomic
+
+    path = tmp_path / "s"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    try:
+        with pytest.raises(OutputError, match=r"is a socket, not a file; give a file name"):
+            write_bytes_atomic(path, b"data")
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
+    finally:
+        server.close()
+    plain = tmp_path / "notes.txt"
+    plain.write_text("mine")
+    with pytest.raises(OutputError, match=r"is a file, not a folder"), atomic_dir(plain):
+        pass
+    assert plain.read_text() == "mine"
+
+
+def test_write_to_dev_null_leaves_it_a_device(run_cli):
+    before = os.stat(os.devnull)
+    code, out, err = run_cli("write", "안녕하세요", "--size", "32", "--out", os.devnull)
+    assert code == 0, err
+    assert f"wrote {os.devnull}" in out
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino

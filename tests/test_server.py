@@ -157,6 +157,26 @@ def test_write_answers_a_png_that_changes_with_the_style(client):
     assert defaults.status_code == 200
 
 
+def test_write_answers_svg_outlines_of_the_same_image(client):
+    import xml.etree.ElementTree as ET
+
+    from fontTools.pens.areaPen import AreaPen
+    from fontTools.svgLib.path import parse_path
+
+    body = {"text": "안녕하세요", "style": "Gaegu", "seed": 1, "size": 64}
+    png = np.asarray(Image.open(io.BytesIO(client.post("/api/write", json=body).content)))
+    svg = client.post("/api/write", json={**body, "format": "svg"})
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert 'filename="handwriting.svg"' in svg.headers["content-disposition"]
+    root = ET.fromstring(svg.content)
+    assert root.get("viewBox") == f"0 0 {png.shape[1]} {png.shape[0]}"
+    area = AreaPen()
+    parse_path(root.find("{http://www.w3.org/2000/svg}path").get("d"), area)
+    assert abs(area.value) == pytest.approx((png < 128).sum(), rel=0.06)
+    bad = client.post("/api/write", json={**body, "format": "gif"})
+    assert bad.status_code == 422 and "format" in _detail(bad)
+
+
 @pytest.mark.parametrize(("body", "status", "message"), [
     ({"text": "가" * (MAX_TEXT + 1)}, 422, "at most 2,000"),
     ({"text": "가", "style": "NoSuchFont"}, 400, "unknown style 'NoSuchFont'"),

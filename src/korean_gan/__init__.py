@@ -65,7 +65,7 @@ _EXPORTS = {
     "adapt": "handwriting.adapt",
     # fonts of a style
     "FontConfig": "fontmaker", "FontMakerError": "fontmaker", "FontResult": "fontmaker",
-    "make_font": "fontmaker",
+    "make_font": "fontmaker", "svg_from_image": "data.svgfile", "save_svg": "data.svgfile",
     # text lines for OCR
     "LinesConfig": "textlines", "LinesError": "textlines", "LinesResult": "textlines",
     "make_lines": "textlines", "LineAugment": "data.lineaug", "read_lineset": "data.linesets",

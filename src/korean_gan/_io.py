@@ -3,6 +3,11 @@
 Everything the package writes for a user goes through :func:`atomic_path`, so an interrupted or
 failed write never leaves a half-written file at the destination: it writes a temporary file in
 the same folder and renames it over the target only when the write completed.
+
+Only regular files are ever renamed over. A symbolic link keeps being a link (its target gets
+the new content); a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a named pipe)
+is written through, once the content is complete; anything else that is not a regular file (a
+socket, a block device) is refused.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -28,17 +35,51 @@ class OutputError(OSError):
     """An output path that cannot be written, with what to do about it."""
 
 
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISSOCK, "socket"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISFIFO, "named pipe")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def stream_target(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a character device or a FIFO: written through, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Checks that a file can be written at ``path`` before any long work starts.
 
-    Creates the parent folder if needed.
+    Creates the parent folder if needed. A symbolic link is followed (the link stays; its
+    target is written); a character device or FIFO is accepted if it is writable.
+
+    Returns:
+        The path to write: ``path``, or a link's final target.
 
     Raises:
-        OutputError: the path is a folder, its parent is a file, or the folder is not writable.
+        OutputError: the path is a folder, a socket or another special file, its parent is a
+            file, or the folder is not writable.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if path.is_dir():
         raise OutputError(f"output {path} is a folder; give a file name")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            raise OutputError(f"output {path} is a {_kind(mode)}, not a file; give a file name")
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"cannot write {path}: permission denied")
+        return path
     parent = path.parent if str(path.parent) else Path(".")
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -56,13 +97,24 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yields a temporary path beside ``path``; renames it to ``path`` if the block succeeds.
 
     On any error (or KeyboardInterrupt) the temporary file is removed and ``path`` keeps its
-    previous content, if it had any.
+    previous content, if it had any. A symbolic link's target is written (the link stays); a
+    character device or FIFO gets the finished content written through (the temporary file is
+    then in the system's temporary folder).
     """
     path = check_output_path(path)
+    through = stream_target(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp",
-                                    dir=path.parent)
+                                    dir=None if through else path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    if through:
+        try:
+            yield tmp
+            with open(tmp, "rb") as source, open(path, "wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return
     try:
         yield tmp
         # mkstemp makes the file private (0600); give it the permissions a plain open() would.
@@ -83,9 +135,10 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     On any error (or KeyboardInterrupt) the temporary folder is removed and ``path`` keeps its
     previous content, if it had any.
     """
-    import shutil
-
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        kind = "file" if path.is_file() else _kind(os.stat(path).st_mode)
+        raise OutputError(f"output {path} is a {kind}, not a folder; give a folder name")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:

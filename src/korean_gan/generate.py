@@ -815,9 +815,13 @@ class Handwriting:
         it)."""
         import tempfile
 
+        from korean_gan._io import stream_target
+
         chars = [charset.chars[i] for i in labels]
-        folder = Path(out).parent
-        folder.mkdir(parents=True, exist_ok=True)
+        # Beside the output (the same disk), unless that is a device such as /dev/null.
+        folder = None if stream_target(out) else Path(out).parent
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
         handle, spill = tempfile.mkstemp(prefix=f".{Path(out).name}.", suffix=".raw",
                                          dir=folder)
         step = 256

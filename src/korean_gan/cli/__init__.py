@@ -84,6 +84,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("korean-gan: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: one line for the user, the traceback in a log
+        if os.environ.get("KOREAN_GAN_DEBUG"):
+            raise
+        log = _crash_log(err)
+        where = f"; the traceback is in {log}" if log else ""
+        print(f"korean-gan: internal error (a bug, please report it): {type(err).__name__}: "
+              f"{(str(err).splitlines() or [''])[0][:200]}{where}", file=sys.stderr)
+        return 1
     finally:
         warnings.showwarning = previous
+
+
+def _crash_log(err: BaseException) -> str | None:
+    """Writes the traceback of ``err`` to a new file in the temporary folder; its path."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="korean-gan-crash-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"korean-gan {' '.join(sys.argv[1:])}\n")
+            fh.write("".join(traceback.format_exception(err)))
+        return path
+    except OSError:
+        return None
 

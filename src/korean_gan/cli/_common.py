@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from korean_gan.training.distribute import PRECISIONS, STRATEGIES
 
 __all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "ConfigOptions", "add_sampling_precision",
-           "model_source"]
+           "model_source", "read_text_source"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,35 @@ def model_source(run_dir: str) -> str:
     from korean_gan.artifacts import run_settings
 
     return run_settings(run_dir).get("model", "dcgan")
+
+
+def read_text_source(source: str, option: str) -> str:
+    """The UTF-8 text of a file, or of standard input for ``-``.
+
+    Args:
+        source: A file path, or ``-``.
+        option: The option it came from, for messages (``--text-file``).
+
+    Raises:
+        ValueError: a missing or unreadable file, or bytes that are not UTF-8, in one line.
+    """
+    import sys
+
+    where = "standard input" if source == "-" else source
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(source, "rb") as fh:
+                raw = fh.read()
+    except FileNotFoundError:
+        raise ValueError(f"{option} {source}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{option} {source}: is a folder; give a UTF-8 text file") from None
+    except OSError as err:
+        raise ValueError(f"{option} {source}: cannot be read ({err.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{option} {where}: not UTF-8 text (byte {err.start}); save it as "
+                         "UTF-8") from None

@@ -3,7 +3,12 @@ model."""
 
 from __future__ import annotations
 
-from korean_gan.cli._common import MODEL_HELP, ConfigOptions, add_sampling_precision
+from korean_gan.cli._common import (
+    MODEL_HELP,
+    ConfigOptions,
+    add_sampling_precision,
+    read_text_source,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -23,7 +28,12 @@ def add_parsers(sub) -> None:
                     "the pretrained conditional model or your own run: Hangul drawn by the "
                     "model, set with the style's font metrics; digits, punctuation and Latin "
                     "letters drawn from a font.")
-    write.add_argument("text", help='the text, e.g. "2026년 12월 6일, 오늘은 Hello!"')
+    write.add_argument("text", nargs="?",
+                       help='the text, e.g. "2026년 12월 6일, 오늘은 Hello!" (\\n starts a '
+                            "line; - reads standard input)")
+    write.add_argument("--text-file", metavar="FILE",
+                       help="write the UTF-8 text of FILE instead (- for standard input): for "
+                            "texts longer than a command line takes")
     write.add_argument("--style", default="random",
                        help="a training font's number or name (see `korean-gan styles`), "
                             "random (one new style, from --seed), mix (one new blend of two "
@@ -37,7 +47,8 @@ def add_parsers(sub) -> None:
                        help="font file or bundled font name for digits, punctuation and Latin "
                             "letters (default auto: the style's own font, then Gamja Flower)")
     write.add_argument("--scale", type=int, default=1, help="upscaling (default 1)")
-    write.add_argument("--out", required=True, help="the PNG to write")
+    write.add_argument("--out", required=True,
+                       help="the PNG to write, or an SVG (.svg: the ink traced into outlines)")
     add_sampling_precision(write)
     write.set_defaults(handler=_cmd_write)
 
@@ -86,19 +97,38 @@ def add_parsers(sub) -> None:
 
 
 def _cmd_write(args) -> int:
+    from korean_gan._io import stream_target
     from korean_gan.data.images import save_png
     from korean_gan.generate import Handwriting, check_size
 
-    if not args.out.lower().endswith(".png"):
-        raise ValueError(f"--out {args.out}: give a .png file name")
+    # A device or pipe (/dev/null, /dev/stdout) gets the PNG bytes whatever its name.
+    svg = args.out.lower().endswith(".svg")
+    if not (svg or args.out.lower().endswith(".png") or stream_target(args.out)):
+        raise ValueError(f"--out {args.out}: give a .png file name (or .svg for outlines)")
     if args.scale < 1:
         raise ValueError(f"--scale must be a positive integer, got {args.scale}")
     check_size(args.size)
+    if args.text is not None and args.text_file is not None:
+        raise ValueError("give the text or --text-file, not both")
+    if args.text is None and args.text_file is None:
+        raise ValueError("give the text to write, or --text-file FILE (- for standard input)")
+    if args.text_file is not None:
+        text = read_text_source(args.text_file, "--text-file")
+    elif args.text == "-":
+        text = read_text_source("-", "text")
+    else:
+        text = args.text.replace("\\n", "\n")
+    if not text.strip():
+        raise ValueError("the text to write is empty")
     writer = Handwriting.load(args.model, precision=args.precision)
-    text = args.text.replace("\\n", "\n")
     image = writer.write(text, style=_style_arg(args.style), seed=args.seed, size=args.size,
                          latin_from=args.latin_from, scale=args.scale)
-    save_png(image, args.out)
+    if svg:
+        from korean_gan.data.svgfile import save_svg
+
+        save_svg(args.out, image, title=text)
+    else:
+        save_png(image, args.out)
     print(f"wrote {args.out} ({image.shape[1]}×{image.shape[0]} px, style {args.style}, "
           f"seed {args.seed})")
     return 0

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from korean_gan.cli._common import MODEL_HELP, ConfigOptions, add_sampling_precision
+from korean_gan.cli._common import (
+    MODEL_HELP,
+    ConfigOptions,
+    add_sampling_precision,
+    read_text_source,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -26,7 +31,8 @@ def add_parsers(sub) -> None:
                     "PaddleOCR folder (labels.txt), a Hugging Face imagefolder "
                     "(metadata.jsonl) or WebDataset .tar shards.")
     source = lines.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text", metavar="CORPUS", help="UTF-8 text file: one line per image")
+    source.add_argument("--text", metavar="CORPUS", help="UTF-8 text file: one line per image "
+                        "(- reads standard input)")
     source.add_argument("--random", type=int, metavar="N",
                         help="N random lines of Hangul words (with a few numbers and "
                              "punctuation marks)")
@@ -74,11 +80,31 @@ def add_parsers(sub) -> None:
 
 
 def _cmd_lines(args) -> int:
-    from korean_gan.textlines import LinesConfig, augment_from_spec, make_lines
+    import contextlib
+    import os
+    import tempfile
 
     if args.batch_lines < 1:
         raise ValueError(f"--batch-lines must be a positive integer, got {args.batch_lines}")
-    config = LinesConfig(out=args.out, text=args.text, random=args.random,
+    with contextlib.ExitStack() as stack:
+        text = args.text
+        if text == "-":  # kept in a file for the run: workers and shards read it again
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="korean-gan-"))
+            text = os.path.join(folder, "stdin.txt")
+            with open(text, "w", encoding="utf-8") as fh:
+                fh.write(read_text_source("-", "--text"))
+            try:
+                return _make(args, text)
+            except ValueError as err:  # name the input as the user gave it
+                raise ValueError(str(err).replace(f"corpus file {text}", "--text -")
+                                 .replace(text, "standard input")) from None
+        return _make(args, text)
+
+
+def _make(args, text: str | None) -> int:
+    from korean_gan.textlines import LinesConfig, augment_from_spec, make_lines
+
+    config = LinesConfig(out=args.out, text=text, random=args.random,
                          frequency_from=args.frequency_from, styles=args.styles,
                          height=args.height, count=args.count, seed=args.seed,
                          format=args.format, shard=args.shard, workers=args.workers,

@@ -40,6 +40,7 @@ from korean_gan._io import (
     check_output_path,
     save_npz,
     sha256_file,
+    stream_target,
     write_json_atomic,
 )
 from korean_gan.data.augment import AugmentConfig, augment_glyph, augmentation_names
@@ -486,8 +487,14 @@ def save_dataset(dataset: GlyphDataset, out: str | os.PathLike, manifest: dict,
 
 
 def sidecar_paths(out: str | os.PathLike, fmt: str = "npz") -> tuple[Path, Path]:
-    """The manifest and preview paths of a dataset written to ``out`` in format ``fmt``."""
+    """The manifest and preview paths of a dataset written to ``out`` in format ``fmt``.
+
+    A dataset streamed to a device or FIFO (``--out /dev/null``) has no place beside it: its
+    sidecars go to the null device too.
+    """
     out = Path(out)
+    if fmt == "npz" and stream_target(out):
+        return Path(os.devnull), Path(os.devnull)
     if fmt == "npz":
         stem = out.name[:-4] if out.name.endswith(".npz") else out.name
         return out.with_name(stem + ".json"), out.with_name(stem + ".preview.png")

@@ -6,7 +6,8 @@ loads its scripts from a CDN):
 - ``GET /``: the page (``static/index.html``, with ``/static/app.js`` and ``app.css``).
 - ``GET /api/styles``: the styles, each with a thumbnail URL
   (``GET /api/styles/{name}/thumbnail.png``, "가나다" at 64 px, made once).
-- ``POST /api/write``: ``{text, style, seed, size}`` → the handwriting as PNG.
+- ``POST /api/write``: ``{text, style, seed, size, format}`` → the handwriting as PNG, or as
+  SVG outlines (``format: svg``).
 - ``GET /api/template?format=pdf|png&charset=seed16|ks2350``: the sheet to fill in.
 - ``POST /api/fonts``: JSON ``{style, charset, family, seed}``, or a multipart form with the
   photo of a filled-in sheet → ``{"job": id}``; ``GET /api/jobs/{id}``: its state, stage and
@@ -98,6 +99,8 @@ class WriteRequest(BaseModel):
                        "number, random-one, mix-one or mean")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of the noise and of new styles")
     size: Literal[32, 64, 128] = Field(128, description="pixels per em")
+    format: Literal["png", "svg"] = Field("png", description="png, or svg: the ink traced "
+                                          "into outlines")
 
 
 class FontRequest(BaseModel):
@@ -505,8 +508,9 @@ def create_app(writer=None, model: str = "default", precision: str = "float32",
         return Response(data, media_type="image/png",
                         headers={"Cache-Control": "public, max-age=86400"})
 
-    @app.post("/api/write", summary="Text in handwriting, as PNG", response_class=Response,
-              responses={200: {"content": {"image/png": {}}},
+    @app.post("/api/write", summary="Text in handwriting, as PNG or SVG",
+              response_class=Response,
+              responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}},
                          400: {"description": "an unknown style or a character no font has"},
                          422: {"description": "text too long, a bad size or seed"}})
     def write(body: WriteRequest, request: Request) -> Response:
@@ -523,6 +527,18 @@ def create_app(writer=None, model: str = "default", precision: str = "float32",
                                            size=body.size)
         except HandwritingError as err:
             raise HTTPException(400, str(err).splitlines()[0]) from None
+        if body.format == "svg":
+            from korean_gan.data.svgfile import svg_from_image
+            from korean_gan.data.trace import TraceError
+
+            try:
+                svg = svg_from_image(image, title=body.text)
+            except TraceError as err:  # no potrace on this machine
+                raise HTTPException(503, str(err).splitlines()[0]) from None
+            return Response(svg, media_type="image/svg+xml",
+                            headers={"Cache-Control": "no-store",
+                                     "Content-Disposition": 'attachment; filename='
+                                                            '"handwriting.svg"'})
         return Response(_png(image), media_type="image/png",
                         headers={"Cache-Control": "no-store"})
 

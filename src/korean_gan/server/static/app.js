@@ -115,6 +115,34 @@ async function preview() {
   link.href = state.previewUrl;
   link.classList.remove("disabled");
   link.removeAttribute("aria-disabled");
+  $("download-svg").disabled = false;
+}
+
+// The same text traced into outlines, saved as handwriting.svg.
+async function downloadSvg() {
+  const button = $("download-svg");
+  button.disabled = true;
+  try {
+    const response = await fetch("/api/write", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: $("text").value, style: state.style, seed: seed(),
+                             size: Number($("size").value), format: "svg" }),
+    });
+    if (!response.ok) { setError("write-error", await errorText(response)); return; }
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = "handwriting.svg";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (err) {
+    setError("write-error", "the server cannot be reached");
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // --- font jobs ------------------------------------------------------------------------------
@@ -358,6 +386,7 @@ document.addEventListener("DOMContentLoaded", () => {
     $("seed").value = String(Math.floor(Math.random() * 100000));
     schedulePreview(0);
   });
+  $("download-svg").addEventListener("click", downloadSvg);
   $("make-font").addEventListener("click", makeFont);
   $("upload").addEventListener("click", uploadPhoto);
   $("data-kind").addEventListener("change", dataKindChanged);
