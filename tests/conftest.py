@@ -228,7 +228,7 @@ def cli_train_config(monkeypatch):
 
     seen = []
 
-    class _StopError(Exception):
+    class _StopError(BaseException):  # passes through main's handler of internal errors
         pass
 
     def fake_train(config, resume=False):

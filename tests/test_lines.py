@@ -150,7 +150,7 @@ def test_the_corpus_may_come_from_standard_input(tmp_path, capsys, monkeypatch, 
     (["--random", "5", "--shard", "4/4"], "--shard 4/4: K must be 0 to N-1"),
     (["--random", "5", "--styles", "Gaegu:x"], "the weight after ':' must be a number"),
     (["--random", "5", "--styles", "NoSuchFont"], "unknown style 'NoSuchFont'"),
-    (["--random", "0"], "--random must be a positive integer"),
+    (["--random", "0"], "argument --random: must be from 1 to 10,000,000, got 0"),
     (["--random", "5", "--augment", "none.json"], "--augment none.json: give default, none"),
     (["--random", "5", "--ray", "9"], "--ray 9 is more than the 5 lines"),
 ])

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import ast
 import csv
+import json
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -327,7 +329,7 @@ def test_cli_configuration_errors_are_one_line(tiny_data, tmp_path, run_cli):
     afile.write_text("x")
     cases = [
         (["train", "--data", tiny_data, "--epochs", "-1", "--run-dir", tmp_path / "r1"],
-         "epochs must be a positive integer, got -1"),
+         "argument --epochs: must be from 1 to 100,000, got -1"),
         (["train", "--data", tiny_data, "--epochs", "1", "--run-dir", tmp_path / "r2"],
          f"batch size 256 is larger than the dataset {tiny_data} (20 images)"),
         (["train", "--preset", "nope", "--data", tiny_data], "unknown preset 'nope'"),
@@ -535,6 +537,9 @@ def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(tiny_data, tmp_p
     done = subprocess.run(cli("train", "--resume", "--run-dir", run, "--quiet"), env=env(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+    # The half-written one is named and skipped.
+    assert "ckpt-3 is damaged" in done.stderr and "resuming from ckpt-2" in done.stderr, \
+        done.stderr[-2000:]
     assert _log_epochs(run) == [1, 2, 3, 4, 5]
     assert _latest_number(run) == 5
     assert _checkpoint_is_finite(str(run / "checkpoints" / "ckpt-5"))
@@ -1009,3 +1014,97 @@ def test_write_to_dev_null_leaves_it_a_device(run_cli):
     assert f"wrote {os.devnull}" in out
     after = os.stat(os.devnull)
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+# --- model folders: every field checked, named with its file ------------------------------------
+
+def _model_copy(tmp_path, name="hangul-fast") -> Path:
+    from korean_gan.artifacts import PRETRAINED_DIR
+
+    folder = tmp_path / name
+    shutil.copytree(PRETRAINED_DIR / name, folder)
+    return folder
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("g_block_filters", [-80, 32, 16], "g_block_filters[0] must be a positive integer, got -80"),
+    ("g_block_filters", "wide", "g_block_filters must be a list of positive integers or null"),
+    ("noise_dim", None, "noise_dim must be a positive integer, got null"),
+    ("g_filters", "256", 'g_filters must be a positive integer, got "256"'),
+    ("g_filters", 256.0, "g_filters must be a positive integer, got 256.0"),
+    ("model", ["conditional"], "model must be one of dcgan, conditional, upsampler"),
+    ("beta_2", 1.5, "beta_2 must be a number from 0 to below 1, got 1.5"),
+    ("spectral_norm", "yes", "spectral_norm must be true or false"),
+    ("repeat_fonts", {"Gaegu": 0}, "repeat_fonts must be an object of font: positive integer"),
+    ("format_version", "2", "format_version '2' is not one this korean-gan reads"),
+])
+def test_a_bad_field_in_config_json_is_named_in_one_line(tmp_path, run_cli, field, value,
+                                                         message):
+    folder = _model_copy(tmp_path)
+    config = folder / "config.json"
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    settings[field] = value
+    config.write_text(json.dumps(settings), encoding="utf-8")
+    code, out, err = run_cli("write", "가", "--model", folder, "--size", "32",
+                             "--out", tmp_path / "x.png")
+    assert code == 2 and out == ""
+    assert err == f"korean-gan: error: {config}: {message}\n" or (
+        err.startswith(f"korean-gan: error: {config}: ") and message in err
+        and err.count("\n") == 1), err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_bad_model_card_or_upsampler_architecture_is_named(tmp_path):
+    from korean_gan.artifacts import (
+        UPSAMPLER_DIR,
+        ArtifactError,
+        load_upsampler,
+        read_conditional_model,
+    )
+
+    folder = _model_copy(tmp_path)
+    card = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    card["image_size"] = "32"
+    (folder / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ArtifactError, match=r"model\.json: image_size must be a positive "
+                                            r'integer, got "32"'):
+        read_conditional_model(folder)
+    upsampler = tmp_path / "upsampler"
+    shutil.copytree(UPSAMPLER_DIR, upsampler)
+    settings = json.loads((upsampler / "config.json").read_text(encoding="utf-8"))
+    settings["architecture"]["filters"] = -32
+    (upsampler / "config.json").write_text(json.dumps(settings), encoding="utf-8")
+    with pytest.raises(ArtifactError, match=r"config\.json: architecture\.filters must be a "
+                                            r"positive integer, got -32"):
+        load_upsampler(upsampler)
+
+
+def test_sample_falls_back_from_a_truncated_checkpoint_or_names_it(tiny_data, tmp_path,
+                                                                   run_cli, handlers_kept):
+    from korean_gan.training.trainer import train
+
+    run = tmp_path / "run"
+    train(_tiny_config(tiny_data, run, epochs=2))
+    (run / "generator.weights.h5").unlink()  # as a run killed before its end leaves it
+    out = tmp_path / "grid.png"
+    code, _, err = run_cli("sample", "--run-dir", run, "--n", 4, "--out", out)
+    assert code == 0 and err == "", err
+    intact = out.read_bytes()
+    # A killed write or a full disk cuts the newest checkpoint's data file short.
+    data2 = run / "checkpoints" / "ckpt-2.data-00000-of-00001"
+    os.truncate(data2, data2.stat().st_size // 2)
+    out.unlink()
+    code, _, err = run_cli("sample", "--run-dir", run, "--n", 4, "--out", out)
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: checkpoint "), err
+    assert "ckpt-2 is damaged" in err and "sampling from ckpt-1, an earlier one" in err
+    assert out.is_file() and out.read_bytes() != intact  # epoch 1's generator, not epoch 2's
+    # Every checkpoint damaged: one line naming the newest and why, nothing written.
+    data1 = run / "checkpoints" / "ckpt-1.data-00000-of-00001"
+    os.truncate(data1, data1.stat().st_size // 2)
+    out.unlink()
+    code, _, err = run_cli("sample", "--run-dir", run, "--n", 4, "--out", out)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "every checkpoint in" in err and "ckpt-2 is damaged" in err, err
+    assert not out.exists()

@@ -225,3 +225,16 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def npz_problem(err: BaseException) -> str:
+    """Why an ``.npz`` could not be read, in words for a user (never numpy's advice to load
+    pickles, which korean-gan does not do)."""
+    text = str(err)
+    if isinstance(err, ValueError) and "pickle" in text:
+        return "it holds pickled Python objects, which korean-gan never loads"
+    if isinstance(err, zipfile.BadZipFile) or "zip" in text.lower():
+        return "it is not an .npz (zip) archive, or it is damaged"
+    if isinstance(err, EOFError):
+        return "it ends early (a damaged or half-written file)"
+    return f"{type(err).__name__}: {(text.splitlines() or [''])[0][:120]}"

@@ -29,7 +29,9 @@ weights are read (``.weights.h5`` or a TensorFlow checkpoint).
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -122,6 +124,127 @@ def snapshot_files(epoch: int) -> tuple[str, str]:
 
 # --- run folders ------------------------------------------------------------------------------
 
+# --- the schema of config.json and model.json ---------------------------------------------------
+# Each known field and what it must be; a field that is absent takes its default where it is
+# used. Checked at every read, so a hand-edited or damaged file is named with its field in one
+# line instead of failing deep inside Keras.
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def _positive_int(value):
+    return None if _is_int(value) and value > 0 else "a positive integer"
+
+
+def _count(value):
+    return None if _is_int(value) and value >= 0 else "an integer ≥ 0"
+
+
+def _integer(value):
+    return None if _is_int(value) else "an integer"
+
+
+def _rate(value):
+    return None if _is_number(value) and value > 0 else "a positive number"
+
+
+def _weight(value):
+    return None if _is_number(value) and value >= 0 else "a number ≥ 0"
+
+
+def _unit(value):
+    return None if _is_number(value) and 0 <= value < 1 else "a number from 0 to below 1"
+
+
+def _text(value):
+    return None if isinstance(value, str) else "a string"
+
+
+def _flag(value):
+    return None if isinstance(value, bool) else "true or false"
+
+
+def _image_side(value):
+    return None if _is_int(value) and value in (16, 32, 64, 128) else "16, 32, 64 or 128"
+
+
+def _one_of(*choices):
+    def check(value):
+        return None if value in choices else "one of " + ", ".join(map(str, choices))
+    return check
+
+
+def _mapping(check_value, what):
+    def check(value):
+        if not isinstance(value, dict):
+            return f"an object of {what}"
+        return None if all(isinstance(k, str) and check_value(v) is None
+                           for k, v in value.items()) else f"an object of {what}"
+    return check
+
+
+_CONFIG_SCHEMA = {
+    "model": _one_of("dcgan", "conditional", "upsampler"),
+    "noise_dim": _positive_int, "g_filters": _positive_int, "d_filters": _positive_int,
+    "batch_size": _positive_int, "epochs": _count, "lr_decay_epochs": _count,
+    "recognizer_epochs": _count, "seed": _integer, "image_size": _positive_int,
+    "g_learning_rate": _rate, "d_learning_rate": _rate, "learning_rate": _rate,
+    "beta_1": _unit, "beta_2": _unit, "ema_decay": _weight, "recon_weight": _weight,
+    "content_weight": _weight, "recognizer_warmup_epochs": _weight,
+    "loss": _text, "preset": _text, "diffaugment": _text, "data": _text, "init_from": _text,
+    "spectral_norm": _flag, "repeat_fonts": _mapping(_positive_int, "font: positive integer"),
+}
+_ARCHITECTURE_SCHEMA = {"filters": _positive_int, "blocks": _positive_int,
+                        "factor": _one_of(2, 4), "input_size": _image_side}
+_CARD_SCHEMA = {"image_size": _positive_int, "name": _text, "description": _text,
+                "sha256": _mapping(lambda v: None if isinstance(v, str) and
+                                   re.fullmatch(r"[0-9a-f]{64}", v) else "", "file: sha256")}
+
+
+def _check_fields(path: Path, settings: dict, schema: dict, prefix: str = "") -> None:
+    """Raises ArtifactError naming ``path`` and the first field that breaks ``schema``."""
+    for name, check in schema.items():
+        if name not in settings:
+            continue
+        value = settings[name]
+        problem = check(value)
+        if problem:
+            shown = json.dumps(value, ensure_ascii=False)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise ArtifactError(f"{path}: {prefix}{name} must be {problem}, got {shown}")
+
+
+def check_config(path: Path, settings: dict) -> dict:
+    """``settings`` (a ``config.json``) if every field it has is of the right type and range.
+
+    Raises:
+        ArtifactError: the file and the first bad field, e.g.
+            ``models/x/config.json: g_block_filters[0] must be a positive integer, got -80``.
+    """
+    _check_fields(path, settings, _CONFIG_SCHEMA)
+    blocks = settings.get("g_block_filters")
+    if blocks is not None:
+        if not isinstance(blocks, list) or not blocks:
+            raise ArtifactError(f"{path}: g_block_filters must be a list of positive integers "
+                                f"or null, got {json.dumps(blocks)[:40]}")
+        for i, value in enumerate(blocks):
+            _check_fields(path, {f"g_block_filters[{i}]": value},
+                          {f"g_block_filters[{i}]": _positive_int})
+    if "architecture" in settings:
+        architecture = settings["architecture"]
+        if not isinstance(architecture, dict):
+            raise ArtifactError(f"{path}: architecture must be an object, got "
+                                f"{json.dumps(architecture)[:40]}")
+        _check_fields(path, architecture, _ARCHITECTURE_SCHEMA, "architecture.")
+    return settings
+
+
 def run_settings(run_dir: str | os.PathLike) -> dict:
     """The saved configuration of a run or model folder, as a dict.
 
@@ -141,7 +264,7 @@ def run_settings(run_dir: str | os.PathLike) -> dict:
     if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise ArtifactError(f"{path}: format_version {version!r} is not one this korean-gan "
                             f"reads (1 to {FORMAT_VERSION}); upgrade korean-gan")
-    return settings
+    return check_config(path, settings)
 
 
 def _image_size(settings: dict) -> int:
@@ -165,6 +288,45 @@ def _load_weights(generator, path: Path) -> None:
         reason = (str(err).strip().splitlines() or [""])[0].split(". Example")[0]
         raise ArtifactError(f"{path} does not hold this generator's weights "
                             f"({type(err).__name__}: {reason})") from None
+
+
+def checkpoints_newest_first(folder: str | os.PathLike) -> list[str]:
+    """The checkpoint prefixes (``.../ckpt-N``) in ``folder`` whose index file exists, the
+    newest first: what a resume or a sample tries in turn when the newest is damaged."""
+    found = []
+    for index in Path(folder).glob("ckpt-*.index"):
+        number = index.name[len("ckpt-"):-len(".index")]
+        if number.isdigit():
+            found.append((int(number), str(index.with_suffix(""))))
+    return [prefix for _, prefix in sorted(found, reverse=True)]
+
+
+def restore_newest_intact(restore, folder: str | os.PathLike) -> tuple[str, list[str]]:
+    """Calls ``restore(prefix)`` on the checkpoints of ``folder``, newest first, until one
+    succeeds; returns its prefix and a line for each damaged one skipped.
+
+    A killed write or a full disk can leave the newest checkpoint truncated; an earlier one
+    is then the run's state.
+
+    Raises:
+        ArtifactError: no checkpoint, or every one is damaged (naming the newest and why).
+    """
+    import tensorflow as tf
+
+    prefixes = checkpoints_newest_first(folder)
+    if not prefixes:
+        raise ArtifactError(f"{folder} holds no checkpoint")
+    skipped = []
+    for prefix in prefixes:
+        try:
+            restore(prefix)
+            return prefix, skipped
+        except (tf.errors.OpError, AssertionError, ValueError, OSError, IndexError,
+                KeyError) as err:
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+            skipped.append(f"checkpoint {prefix} is damaged ({type(err).__name__}: {reason})")
+    raise ArtifactError(f"every checkpoint in {folder} is damaged; the newest: "
+                        f"{skipped[0]}; delete the folder's checkpoints and start again")
 
 
 def load_generator(run_dir: str | os.PathLike | None = None,
@@ -208,15 +370,19 @@ def load_generator(run_dir: str | os.PathLike | None = None,
         return generator
     import tensorflow as tf
 
-    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
-    if latest is None:
+    if not checkpoints_newest_first(run_dir / CHECKPOINT_DIR):
         raise ArtifactError(f"{run_dir} has neither {GENERATOR_FILE} nor a checkpoint yet")
-    try:
+
+    def restore(prefix: str) -> None:
         # A TensorFlow checkpoint holds tensors only; restoring it runs no code from the file.
-        tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
-    except (tf.errors.OpError, ValueError, AssertionError) as err:
-        raise ArtifactError(f"checkpoint {latest} cannot be read ({type(err).__name__}: "
-                            f"{err}); resume the run to write a new one") from None
+        tf.train.Checkpoint(generator=generator).restore(prefix).expect_partial()
+
+    used, skipped = restore_newest_intact(restore, run_dir / CHECKPOINT_DIR)
+    if skipped:
+        import warnings
+
+        warnings.warn(f"{skipped[0]}; sampling from {Path(used).name}, an earlier one",
+                      stacklevel=2)
     return generator
 
 
@@ -319,6 +485,7 @@ def _checked_card(folder: Path) -> dict:
         digests = card.get("sha256", {})
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as err:
         raise ArtifactError(f"{path} is not a model card ({err})") from None
+    _check_fields(path, card, _CARD_SCHEMA)
     for name, digest in digests.items():
         if (folder / name).is_file() and sha256_file(folder / name) != digest:
             raise ArtifactError(f"{folder / name} does not match the sha256 in {MODEL_CARD} "

@@ -144,7 +144,13 @@ def make_font(config: FontConfig | None = None, writer: Handwriting | None = Non
     """
     from korean_gan._io import check_output_path
     from korean_gan.data.charsets import CharsetError, jamo_table, resolve_charset
-    from korean_gan.data.fontfile import FORMATS, FontFileError, build_font, check_family
+    from korean_gan.data.fontfile import (
+        FORMATS,
+        FontFileError,
+        build_font,
+        check_family,
+        check_version,
+    )
     from korean_gan.data.trace import TraceError, potrace_program
 
     config = FontConfig(**{**asdict(config or FontConfig()), **overrides})
@@ -157,6 +163,7 @@ def make_font(config: FontConfig | None = None, writer: Handwriting | None = Non
     family = config.family if config.family is not None else default_family(style, config.seed)
     try:
         check_family(family)
+        check_version(config.version)
         potrace_program()
         charset = resolve_charset(config.charset)
     except (FontFileError, TraceError, CharsetError) as err:

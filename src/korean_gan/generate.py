@@ -116,6 +116,8 @@ class SynthConfig:
 SIZES = (32, 64, 128)
 #: The side the upsampler draws at; 64 px is drawn from it by area averaging.
 UPSAMPLED_SIZE = 128
+#: Largest image write makes (pixels): a page of text at 128 px per em is far below it.
+MAX_PAGE_PIXELS = 100_000_000
 #: Drawing size of write when none is given: big enough to read at, strokes crisp.
 WRITE_SIZE = 128
 #: The font that draws what a style's own font cannot (digits, punctuation, Latin letters):
@@ -640,6 +642,11 @@ class Handwriting:
         page, _ = self.typeset(text, style, seed, size, latin_from)
         if scale == 1:
             return page
+        if page.size * scale * scale > MAX_PAGE_PIXELS:
+            raise HandwritingError(f"scale {scale} makes an image of {page.shape[1] * scale:,}"
+                                   f"×{page.shape[0] * scale:,} px, more than "
+                                   f"{MAX_PAGE_PIXELS // 10**6} megapixels: lower the scale, "
+                                   "or write at --size 128 and scale less")
         image = Image.fromarray(page).resize((page.shape[1] * scale, page.shape[0] * scale),
                                              Image.Resampling.LANCZOS)
         return np.asarray(image)
@@ -689,6 +696,10 @@ class Handwriting:
             width, height, placements = layout_text(text, metrics, others, size)
         except LayoutError as err:
             raise HandwritingError(str(err)) from None
+        if width * height > MAX_PAGE_PIXELS:
+            raise HandwritingError(f"the text makes an image of {width:,}×{height:,} px, more "
+                                   f"than {MAX_PAGE_PIXELS // 10**6} megapixels: break it into "
+                                   "lines (\\n), or write a smaller --size")
         hangul = [p for p in placements if p.source == "hangul"]
         page = np.full((height, width), 255, np.uint8)
         if hangul:
@@ -750,6 +761,9 @@ class Handwriting:
         check_size(config.size)
         if isinstance(config.styles, str):
             config.styles = tuple(s for s in config.styles.split(",") if s)
+        if not config.styles:
+            raise HandwritingError("--styles is empty: give fonts, random, mix, mean or font "
+                                   "names, comma-separated")
         if not isinstance(config.per_class, int) or config.per_class < 1:
             raise HandwritingError(f"per-class must be a positive integer, got "
                                    f"{config.per_class!r}")
@@ -757,6 +771,7 @@ class Handwriting:
         out = Path(config.out) if config.out else Path("data") / (
             f"synth-{charset.name}.npz" if config.format == "npz" else f"synth-{charset.name}")
         check_dataset_target(out, config.format)
+        self._check_synth_budget(len(charset) * config.per_class, config.size, out)
         evaluator = self._legibility_evaluator(charset) if config.keep_legible else None
         started = time.perf_counter()
         n_classes = len(charset)
@@ -808,6 +823,19 @@ class Handwriting:
                 os.unlink(spill)
         write_json_atomic(sidecar_paths(out, config.format)[0], manifest)
         return out, manifest
+
+    def _check_synth_budget(self, n: int, size: int, out: Path) -> None:
+        """Refuses a set larger than this machine's memory (the 32 px glyphs and their noise
+        are held whole) or disk (64 and 128 px glyphs stream to a file, then the output)."""
+        from korean_gan._budget import check_disk, check_memory
+
+        what = f"synth of {n:,} glyphs at {size} px"
+        per_glyph = self.image_size ** 2 + 4 * self.noise_dim + 64  # image, noise, labels
+        check_memory(what, n * per_glyph, "lower --per-class or make the set in parts "
+                     "(--seed differs per part)")
+        if size != self.image_size:
+            check_disk(what, n * size * size * 3 // 2, Path(out).parent,
+                       "free some disk, lower --per-class or --size, or write elsewhere")
 
     def _spill_large(self, images, labels, charset, styles, config, out, bar) -> str:
         """Upsamples and places glyphs batch by batch into a raw file beside ``out``, so that

@@ -213,10 +213,13 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
     indices = parse_shard(config.shard, plan.count)
     out = check_lineset_target(config.out, config.format)
     started = time.perf_counter()
+    # One process: load the model and read the styles now, so a bad style is refused before
+    # anything is written or a bar is shown.
+    drawer = _LineDrawer(config, plan, writer) if config.workers == 1 else None
     written = skipped = 0
     with LineSetWriter(out, config.format) as sink, \
             StageBar("lines", len(indices), config.progress, on_progress, unit="line") as bar:
-        for records, skips in _drawn_batches(config, plan, indices, writer):
+        for records, skips in _drawn_batches(config, plan, indices, drawer):
             for record in records:
                 sink.write(record)
             written += len(records)
@@ -258,12 +261,12 @@ class _Plan:
         return random_line(rng, self.distribution)
 
 
-def _drawn_batches(config: LinesConfig, plan: _Plan, indices: range, writer):
-    """``(records, skip messages)`` per batch of lines, in index order."""
+def _drawn_batches(config: LinesConfig, plan: _Plan, indices: range, drawer):
+    """``(records, skip messages)`` per batch of lines, in index order (drawn by ``drawer``
+    in this process, or by worker processes when it is None)."""
     batches = [indices[i:i + config.batch_lines]
                for i in range(0, len(indices), config.batch_lines)]
-    if config.workers == 1:
-        drawer = _LineDrawer(config, plan, writer)
+    if drawer is not None:
         for batch in batches:
             yield drawer.draw(batch)
         return

@@ -38,8 +38,9 @@ _GROUPS = (data, train, generate, evaluate, demo, handwriting, font, lines, serv
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``korean-gan`` command."""
     from korean_gan import __version__
+    from korean_gan.cli._common import OneLineParser
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="korean-gan",
         description="Generate handwritten Korean (Hangul) glyph images with GANs.",
     )
@@ -57,7 +58,10 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a one-line argument error (status 2)
+        return exit_.code if isinstance(exit_.code, int) else 2
     # TensorFlow's INFO lines (oneDNN, XLA start-up) say nothing to a user of the command line;
     # its warnings and errors still show. A value the user set wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")

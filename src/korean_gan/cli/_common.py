@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from korean_gan.training.distribute import PRECISIONS, STRATEGIES
 
 __all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "ConfigOptions", "add_sampling_precision",
-           "model_source", "read_text_source"]
+           "SEED", "OneLineParser", "float_range", "int_range", "model_source",
+           "read_text_source"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,52 @@ def read_text_source(source: str, option: str) -> str:
     except UnicodeDecodeError as err:
         raise ValueError(f"{option} {where}: not UTF-8 text (byte {err.start}); save it as "
                          "UTF-8") from None
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``korean-gan write: error: ...``) naming
+    the option, the value and where to look, with exit status 2, as every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"korean-gan: error: {message}; see {self.prog} --help\n")
+
+
+def int_range(low: int, high: int):
+    """An argparse ``type``: an integer from ``low`` to ``high`` (the option's documented range).
+
+    Ranges keep a job within what one machine can do: a value past them is refused before any
+    work, with the range in the message.
+    """
+    def integer(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"give a whole number from {low:,} to {high:,}, "
+                                             f"got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got "
+                                             f"{value:,}")
+        return value
+
+    return integer
+
+
+def float_range(low: float, high: float):
+    """An argparse ``type``: a finite number from ``low`` to ``high``."""
+    import math
+
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"give a number from {low:g} to {high:g}, got "
+                                             f"{text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {text}")
+        return value
+
+    return number
+
+
+#: Seeds: what numpy's generators take.
+SEED = int_range(0, 2**32 - 1)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from korean_gan.cli._common import ConfigOptions
+from korean_gan.cli._common import (
+    SEED,
+    ConfigOptions,
+    int_range,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -42,18 +46,19 @@ def _add_data_parsers(sub) -> None:
     build.add_argument("--augment", default="reference",
                        help="comma-separated policies: none, reference (default: the reference's "
                             "±15° rotations and wrap shifts), elastic, affine, stroke")
-    build.add_argument("--copies", type=int, default=3,
+    build.add_argument("--copies", type=int_range(0, 1000), default=3,
                        help="variants per glyph for the random policies (default 3)")
-    build.add_argument("--size", type=int, default=32, help="image side in pixels (default 32)")
+    build.add_argument("--size", type=int_range(8, 512), default=32,
+                       help="image side in pixels (default 32)")
     build.add_argument("--placement", choices=("fit", "em"), default="fit",
                        help="fit (default, the reference's: each glyph's ink fills the box) or "
                             "em (as the font draws it: one scale per font, so small syllables "
                             "stay small and all sit on the font's baseline)")
-    build.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
+    build.add_argument("--seed", type=SEED, default=0, help="augmentation seed (default 0)")
     build.add_argument("--out", default=None,
                        help="output .npz (or folder for imagefolder); default data/<charset>.npz")
     build.add_argument("--format", choices=("npz", "imagefolder"), default="npz")
-    build.add_argument("--workers", type=int, default=0,
+    build.add_argument("--workers", type=int_range(0, 64), default=0,
                        help="rendering processes (default: one per CPU core)")
     build.add_argument("--exclude-fonts", default="", metavar="NAMES",
                        help="comma-separated font names (file stems) to leave out, e.g. "
@@ -164,8 +169,13 @@ def _cmd_fonts_list(args) -> int:
 
 
 def _cmd_fonts_catalog(args) -> int:
+    from pathlib import Path
+
     from korean_gan.data.fonts import write_catalog
 
+    if args.font_dir is not None and not Path(args.font_dir).is_dir():
+        raise ValueError(f"--font-dir {args.font_dir}: no such folder; give the folder of the "
+                         "fonts to catalog")
     path = write_catalog(args.font_dir)
     print(f"wrote {path}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from korean_gan.artifacts import GIF_FILE
+from korean_gan.cli._common import int_range
 
 # The demo's training budget: about 15 minutes of the reference model on 2 CPU cores.
 DEMO_EPOCHS = 170
@@ -15,7 +16,7 @@ def add_parsers(sub) -> None:
                      "reference GAN, write media/ganadalama.gif, and write a sentence in "
                      "generated handwriting (media/handwriting.png)",
     )
-    demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS,
+    demo.add_argument("--epochs", type=int_range(1, 100_000), default=DEMO_EPOCHS,
                       help=f"training epochs (default {DEMO_EPOCHS}: about 15 minutes on 2 CPU "
                            "cores)")
     demo.add_argument("--fonts", nargs="+", default=["bundled"], metavar="PATH")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from korean_gan.cli._common import ConfigOptions
+from korean_gan.cli._common import (
+    SEED,
+    ConfigOptions,
+    int_range,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -24,15 +28,15 @@ def add_parsers(sub) -> None:
         "train", help="train the glyph recogniser that the metrics use, with held-out fonts")
     ev_train.add_argument("--charset", default="seed16")
     ev_train.add_argument("--fonts", nargs="+", default=["bundled"], metavar="PATH")
-    ev_train.add_argument("--epochs", type=int, default=None, help="default 30")
+    ev_train.add_argument("--epochs", type=int_range(1, 10_000), default=None, help="default 30")
     ev_train.add_argument("--augment", default=None,
                           help="training augmentation policies (default reference,affine,elastic,"
                                "stroke)")
-    ev_train.add_argument("--copies", type=int, default=None,
+    ev_train.add_argument("--copies", type=int_range(0, 1000), default=None,
                           help="variants per random policy (default 2)")
     ev_train.add_argument("--widths", default=None,
                           help="filters of the three convolution blocks (default 32,64,128)")
-    ev_train.add_argument("--seed", type=int, default=0)
+    ev_train.add_argument("--seed", type=SEED, default=0)
     ev_train.add_argument("--out", default=None,
                           help="weights file (default: the committed korean_gan/evaluators/"
                                "<charset>.weights.h5)")
@@ -48,7 +52,8 @@ def add_parsers(sub) -> None:
     source = evaluate.add_mutually_exclusive_group(required=True)
     source.add_argument("--run-dir", help="a run folder: sample its generator")
     source.add_argument("--samples", help="an .npz with images (and optional labels)")
-    evaluate.add_argument("--n", type=int, default=5000, help="samples to draw (default 5000)")
+    evaluate.add_argument("--n", type=int_range(1, 1_000_000), default=5000,
+                          help="samples to draw (default 5000)")
     evaluate.add_argument("--data", default=None,
                           help="the real dataset (default: the run's own, or data/seed16.npz)")
     evaluate.add_argument("--evaluator", default="auto",
@@ -57,10 +62,10 @@ def add_parsers(sub) -> None:
     evaluate.add_argument("--cas", action="store_true",
                           help="also the classification accuracy score (needs labels): trains "
                                "two classifiers per seed (about 5 minutes each for ks2350)")
-    evaluate.add_argument("--cas-seeds", type=int, nargs="+", default=None, metavar="SEED",
+    evaluate.add_argument("--cas-seeds", type=SEED, nargs="+", default=None, metavar="SEED",
                           help="CAS classifier seeds; the scores are means over them "
                                "(default: CASConfig's, 0 1 2)")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=SEED, default=0)
     evaluate.add_argument("--json", default=None, help="also write the results as JSON")
     evaluate.set_defaults(handler=_cmd_evaluate)
 
@@ -105,10 +110,12 @@ def _cmd_evaluator_info(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
+    import zipfile
     from pathlib import Path
 
     import numpy as np
 
+    from korean_gan._io import npz_problem
     from korean_gan.data.dataset import load_dataset
     from korean_gan.evaluation.evaluator import (
         CASConfig,
@@ -121,6 +128,12 @@ def _cmd_evaluate(args) -> int:
     )
 
     labels = None
+    # What can be checked is checked before any sampling: the output and the evaluator.
+    if args.json:
+        from korean_gan._io import check_output_path
+
+        check_output_path(args.json)
+    chosen = None if args.evaluator == "auto" else Evaluator.load(args.evaluator)
     if args.run_dir:
         from korean_gan.artifacts import load_generator, run_settings
         from korean_gan.generate import sample_images
@@ -135,16 +148,17 @@ def _cmd_evaluate(args) -> int:
             raise ValueError(f"samples file {path} does not exist")
         try:
             with np.load(path, allow_pickle=False) as npz:
-                if "images" not in npz.files:
-                    raise ValueError(f"samples file {path} has no 'images' array")
-                images = npz["images"]
+                images = npz["images"] if "images" in npz.files else None
                 labels = npz["labels"] if "labels" in npz.files else None
-        except (OSError, ValueError) as err:
-            raise ValueError(f"samples file {path} cannot be read ({err})") from None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"samples file {path} cannot be read ({npz_problem(err)}); give "
+                             "an .npz with an 'images' array") from None
+        if images is None:
+            raise ValueError(f"samples file {path} has no 'images' array; give an .npz with "
+                             "one")
         source = f"{len(images)} images of {path}"
     real = load_dataset(data_path)
-    evaluator = (find_evaluator(real.charset) if args.evaluator == "auto"
-                 else Evaluator.load(args.evaluator))
+    evaluator = chosen or find_evaluator(real.charset)
     stats = real_statistics(data_path, evaluator)
     result = evaluate_samples(images, evaluator, stats, labels=labels, seed=args.seed)
     if args.cas:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from korean_gan.cli._common import MODEL_HELP, ConfigOptions, add_sampling_precision
+from korean_gan.cli._common import (
+    MODEL_HELP,
+    SEED,
+    ConfigOptions,
+    add_sampling_precision,
+    int_range,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -36,7 +42,7 @@ def add_parsers(sub) -> None:
     font.add_argument("--family", default=None,
                       help='the family name, e.g. "My Hand" (default: Korean GAN and the '
                            "style); printable ASCII and Hangul, at most 31 characters")
-    font.add_argument("--seed", type=int, default=0, help="seed of noise and style")
+    font.add_argument("--seed", type=SEED, default=0, help="seed of noise and style")
     font.add_argument("--model", default="default", help=MODEL_HELP)
     font.add_argument("--latin-from", default="auto", metavar="FONT",
                       help="font file or bundled font name for space, digits, punctuation and "
@@ -50,24 +56,19 @@ def add_parsers(sub) -> None:
     font.add_argument("--license-file", default=None, metavar="TXT",
                       help="a text file whose content is the font's licence (default: the SIL "
                            "Open Font License 1.1 notice)")
-    font.add_argument("--batch-size", type=int, default=512)
+    font.add_argument("--batch-size", type=int_range(1, 8192), default=512)
     font.add_argument("--quiet", action="store_true", help="no progress bars")
     add_sampling_precision(font, default="float32")
     font.set_defaults(handler=_cmd_font)
 
 
 def _cmd_font(args) -> int:
-    from pathlib import Path
-
+    from korean_gan.cli._common import read_text_source
     from korean_gan.fontmaker import FontConfig, make_font
 
     license_text = None
     if args.license_file is not None:
-        try:
-            license_text = Path(args.license_file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as err:
-            raise ValueError(f"--license-file {args.license_file}: cannot read it as UTF-8 "
-                             f"text ({err.__class__.__name__})") from None
+        license_text = read_text_source(args.license_file, "--license-file").strip()
         if not license_text:
             raise ValueError(f"--license-file {args.license_file} is empty")
     if args.batch_size < 1:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from korean_gan.cli._common import (
     MODEL_HELP,
+    SEED,
     ConfigOptions,
     add_sampling_precision,
+    int_range,
     read_text_source,
 )
 
@@ -40,13 +42,13 @@ def add_parsers(sub) -> None:
                             "fonts) or mean (default random)")
     write.add_argument("--model", default="default",
                        help=MODEL_HELP)
-    write.add_argument("--seed", type=int, default=0, help="seed of noise and style")
+    write.add_argument("--seed", type=SEED, default=0, help="seed of noise and style")
     write.add_argument("--size", type=int, default=128, metavar="{32,64,128}",
                        help="pixels per em (default 128: crisp strokes at reading size)")
     write.add_argument("--latin-from", default="auto", metavar="FONT",
                        help="font file or bundled font name for digits, punctuation and Latin "
                             "letters (default auto: the style's own font, then Gamja Flower)")
-    write.add_argument("--scale", type=int, default=1, help="upscaling (default 1)")
+    write.add_argument("--scale", type=int_range(1, 16), default=1, help="upscaling (default 1)")
     write.add_argument("--out", required=True,
                        help="the PNG to write, or an SVG (.svg: the ink traced into outlines)")
     add_sampling_precision(write)
@@ -59,7 +61,7 @@ def add_parsers(sub) -> None:
                     "PNG) with a manifest and a preview.")
     synth.add_argument("--charset", default="ks2350",
                        help="ks2350 (default), seed16, all11172, a file or literal syllables")
-    synth.add_argument("--per-class", type=int, default=100,
+    synth.add_argument("--per-class", type=int_range(1, 1_000_000), default=100,
                        help="images per syllable (default 100)")
     synth.add_argument("--styles", default="fonts",
                        help="comma-separated: fonts (every training font in turn), font numbers "
@@ -70,12 +72,12 @@ def add_parsers(sub) -> None:
                        help="default data/synth-<charset>.npz (or a folder for imagefolder)")
     synth.add_argument("--model", default="default",
                        help=MODEL_HELP)
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=SEED, default=0)
     synth.add_argument("--size", type=int, default=32, metavar="{32,64,128}",
                        help="glyph side in pixels (default 32, the model's own glyphs; 64 and "
                             "128 are redrawn by the upsampler and placed as the font places "
                             "them)")
-    synth.add_argument("--batch-size", type=int, default=1024)
+    synth.add_argument("--batch-size", type=int_range(1, 8192), default=1024)
     synth.add_argument("--no-preview", action="store_true")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.add_argument("--keep-legible", action="store_true",

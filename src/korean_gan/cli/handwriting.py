@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from korean_gan.cli._common import ConfigOptions
+from korean_gan.cli._common import (
+    SEED,
+    ConfigOptions,
+    float_range,
+    int_range,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -31,9 +36,9 @@ def add_parsers(sub) -> None:
                           help="seed16 (default), ks2350, a UTF-8 text file, or literal "
                                "syllables such as 가나다")
     template.add_argument("--page", choices=("A4", "letter"), default="A4")
-    template.add_argument("--box-mm", type=float, default=20.0,
+    template.add_argument("--box-mm", type=float_range(5, 100), default=20.0,
                           help="writing box side in millimetres (default 20)")
-    template.add_argument("--dpi", type=int, default=200,
+    template.add_argument("--dpi", type=int_range(72, 1200), default=200,
                           help="resolution of the sheet images (default 200)")
     template.add_argument("--font", default=None,
                           help="font file for the guide syllables (default: a bundled face)")
@@ -56,14 +61,15 @@ def add_parsers(sub) -> None:
                         help="instead of --layout: the charset the sheet was made with (with "
                              "the same --page and --box-mm)")
     ingest.add_argument("--page", choices=("A4", "letter"), default="A4")
-    ingest.add_argument("--box-mm", type=float, default=20.0)
-    ingest.add_argument("--dpi", type=int, default=200)
+    ingest.add_argument("--box-mm", type=float_range(5, 100), default=20.0)
+    ingest.add_argument("--dpi", type=int_range(72, 1200), default=200)
     ingest.add_argument("--out", default="data/mine.npz",
                         help="the dataset .npz (default data/mine.npz)")
     ingest.add_argument("--style", default=None,
                         help="style name stored as the dataset's font (default: the --out "
                              "file's stem, e.g. mine)")
-    ingest.add_argument("--size", type=int, default=32, help="glyph side in pixels (default 32)")
+    ingest.add_argument("--size", type=int_range(8, 512), default=32,
+                        help="glyph side in pixels (default 32)")
     ingest.add_argument("--no-preview", action="store_true", help="do not write the preview PNG")
     ingest.set_defaults(handler=_cmd_ingest)
 
@@ -80,8 +86,9 @@ def add_parsers(sub) -> None:
     adapt.add_argument("--name", default=None,
                        help="the style's name (default: the dataset's style, e.g. mine)")
     adapt.add_argument("--out", default=None, help="default styles/<name>.npz")
-    adapt.add_argument("--steps", type=int, default=300, help="optimisation steps (default 300)")
-    adapt.add_argument("--seed", type=int, default=0)
+    adapt.add_argument("--steps", type=int_range(0, 100_000), default=300,
+                       help="optimisation steps (default 300)")
+    adapt.add_argument("--seed", type=SEED, default=0)
     adapt.set_defaults(handler=_cmd_adapt)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from korean_gan.cli._common import (
     MODEL_HELP,
+    SEED,
     ConfigOptions,
     add_sampling_precision,
+    int_range,
     read_text_source,
 )
 
@@ -33,7 +35,7 @@ def add_parsers(sub) -> None:
     source = lines.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", metavar="CORPUS", help="UTF-8 text file: one line per image "
                         "(- reads standard input)")
-    source.add_argument("--random", type=int, metavar="N",
+    source.add_argument("--random", type=int_range(1, 10_000_000), metavar="N",
                         help="N random lines of Hangul words (with a few numbers and "
                              "punctuation marks)")
     lines.add_argument("--frequency-from", metavar="CORPUS", default=None,
@@ -47,19 +49,19 @@ def add_parsers(sub) -> None:
                             "fonts); e.g. Gaegu-Regular:2,random:1")
     lines.add_argument("--height", type=int, default=64, metavar="{32,64,128}",
                        help="pixels per em, and the image height (default 64)")
-    lines.add_argument("--count", type=int, default=None,
+    lines.add_argument("--count", type=int_range(1, 10_000_000), default=None,
                        help="lines to make (default: each corpus line once, or --random N); "
                             "a corpus is repeated to reach it")
-    lines.add_argument("--seed", type=int, default=0,
+    lines.add_argument("--seed", type=SEED, default=0,
                        help="line i depends only on (seed, i): the same lines in any shard")
     lines.add_argument("--format", choices=("paddle", "imagefolder", "webdataset"),
                        default="paddle", help="default paddle (images/ + labels.txt)")
     lines.add_argument("--shard", default=None, metavar="K/N",
                        help="make only block K of N (from 0); the N shards together equal "
                             "the whole run")
-    lines.add_argument("--workers", type=int, default=1,
+    lines.add_argument("--workers", type=int_range(1, 64), default=1,
                        help="processes drawing lines (each loads the model; default 1)")
-    lines.add_argument("--ray", type=int, default=None, metavar="SHARDS",
+    lines.add_argument("--ray", type=int_range(1, 100_000), default=None, metavar="SHARDS",
                        help="make the lines as SHARDS Ray tasks, shard K into "
                             "OUT/shard-K-of-SHARDS (pip install \"korean-gan[ray]\")")
     lines.add_argument("--ray-address", default=None, metavar="ADDRESS",
@@ -72,7 +74,7 @@ def add_parsers(sub) -> None:
                        help="font for digits, punctuation and Latin letters (default auto: "
                             "the style's own font, then Gamja Flower)")
     lines.add_argument("--model", default="default", help=MODEL_HELP)
-    lines.add_argument("--batch-lines", type=int, default=64,
+    lines.add_argument("--batch-lines", type=int_range(1, 4096), default=64,
                        help="lines drawn together (default 64)")
     lines.add_argument("--quiet", action="store_true", help="no progress bar")
     add_sampling_precision(lines, default="float32")

@@ -10,7 +10,15 @@ from korean_gan.artifacts import (
     LOG_FILE,
     SAMPLES_DIR,
 )
-from korean_gan.cli._common import PRECISIONS, STRATEGIES, ConfigOptions, model_source
+from korean_gan.cli._common import (
+    PRECISIONS,
+    SEED,
+    STRATEGIES,
+    ConfigOptions,
+    float_range,
+    int_range,
+    model_source,
+)
 
 CONFIG_OPTIONS = (
     ConfigOptions(
@@ -59,27 +67,31 @@ def add_parsers(sub) -> None:
     train.add_argument("--data", default=None,
                        help="dataset .npz (default data/seed16.npz)")
     train.add_argument("--run-dir", default=None, help="run folder (default runs/<preset>)")
-    train.add_argument("--epochs", type=int, default=None, help="total epochs (default 50)")
-    train.add_argument("--batch-size", type=int, default=None)
-    train.add_argument("--g-lr", type=float, default=None, help="generator learning rate")
-    train.add_argument("--d-lr", type=float, default=None, help="discriminator learning rate")
-    train.add_argument("--lr-decay-epochs", type=int, default=None, metavar="N",
+    train.add_argument("--epochs", type=int_range(1, 100_000), default=None,
+                       help="total epochs (default 50)")
+    train.add_argument("--batch-size", type=int_range(1, 65_536), default=None)
+    train.add_argument("--g-lr", type=float_range(1e-8, 1), default=None,
+                       help="generator learning rate")
+    train.add_argument("--d-lr", type=float_range(1e-8, 1), default=None,
+                       help="discriminator learning rate")
+    train.add_argument("--lr-decay-epochs", type=int_range(0, 100_000), default=None, metavar="N",
                        help="decay both learning rates linearly towards 0 over the last N "
                             "epochs (default 0: constant; may change on --resume)")
-    train.add_argument("--g-filters", type=int, default=None, metavar="N",
+    train.add_argument("--g-filters", type=int_range(1, 4096), default=None, metavar="N",
                        help="conditional model: channels of the generator's first feature map, "
                             "halved at each of its 3 upsamplings (hangul preset: 256)")
-    train.add_argument("--d-filters", type=int, default=None, metavar="N",
+    train.add_argument("--d-filters", type=int_range(1, 4096), default=None, metavar="N",
                        help="conditional model: channels of the critic's first block, doubled "
                             "twice (hangul preset: 32)")
-    train.add_argument("--content-weight", type=float, default=None, metavar="W",
+    train.add_argument("--content-weight", type=float_range(0, 1000), default=None, metavar="W",
                        help="conditional model: weight of the content loss, a frozen jamo "
                             "recogniser (trained on the run's data at its start) reading the "
                             "generated glyphs (default 0: off)")
-    train.add_argument("--recognizer-epochs", type=int, default=None, metavar="N",
+    train.add_argument("--recognizer-epochs", type=int_range(0, 10_000), default=None, metavar="N",
                        help="conditional model with --content-weight: epochs of its recogniser "
                             "(default 30: about 20 minutes on 2 cores for ks2350-train)")
-    train.add_argument("--recognizer-warmup", type=float, default=None, metavar="EPOCHS",
+    train.add_argument("--recognizer-warmup", type=float_range(0, 10_000), default=None,
+                       metavar="EPOCHS",
                        help="conditional model with --content-weight: warm its recogniser's "
                             "learning rate up from 0 over this many epochs (default 0)")
     train.add_argument("--repeat-font", action="append", default=None, metavar="NAME=K",
@@ -89,12 +101,12 @@ def add_parsers(sub) -> None:
                        help="conditional model: start the generator and styles from a trained "
                             "model (default = the pretrained one, or a run folder) and "
                             "fine-tune it; the critic starts fresh")
-    train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    train.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+    train.add_argument("--seed", type=SEED, default=None, help="random seed (default 0)")
+    train.add_argument("--checkpoint-every", type=int_range(1, 100_000), default=None, metavar="N",
                        help="checkpoint every N epochs (default 5; always at the end)")
-    train.add_argument("--snapshot-every", type=int, default=None, metavar="N",
+    train.add_argument("--snapshot-every", type=int_range(0, 100_000), default=None, metavar="N",
                        help="keep the generator's weights every N epochs in snapshots/")
-    train.add_argument("--eval-every", type=int, default=None, metavar="N",
+    train.add_argument("--eval-every", type=int_range(0, 100_000), default=None, metavar="N",
                        help="measure FCD, legibility and coverage every N epochs and keep the "
                             "best generator (default 10; 0 = off)")
     train.add_argument("--precision", default=None,
@@ -117,8 +129,9 @@ def add_parsers(sub) -> None:
     where = sample.add_mutually_exclusive_group(required=True)
     where.add_argument("--run-dir", help="a run folder")
     where.add_argument("--weights", help="a generator .weights.h5 file")
-    sample.add_argument("--n", type=int, default=16, help="number of images (default 16)")
-    sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    sample.add_argument("--n", type=int_range(1, 100_000), default=16,
+                        help="number of images (default 16)")
+    sample.add_argument("--seed", type=SEED, default=0, help="noise seed (default 0)")
     sample.add_argument("--out", required=True,
                         help="grid.png (a grid of the images) or samples.npz (uint8 images)")
     sample.set_defaults(handler=_cmd_sample)
@@ -134,10 +147,11 @@ def add_parsers(sub) -> None:
     gif = sub.add_parser("gif", help="assemble a run's sample grids into an animated GIF")
     gif.add_argument("--run-dir", required=True, help="a run folder")
     gif.add_argument("--out", default=None, help="default <run-dir>/samples.gif")
-    gif.add_argument("--frame-seconds", type=float, default=0.15)
-    gif.add_argument("--max-frames", type=int, default=80,
+    gif.add_argument("--frame-seconds", type=float_range(0.01, 60), default=0.15)
+    gif.add_argument("--max-frames", type=int_range(1, 10_000), default=80,
                      help="thin longer runs evenly to this many frames (default 80)")
-    gif.add_argument("--width", type=int, default=None, help="rescale frames to this width")
+    gif.add_argument("--width", type=int_range(16, 4096), default=None,
+                     help="rescale frames to this width")
     gif.set_defaults(handler=_cmd_gif)
 
     distill = sub.add_parser(
@@ -155,9 +169,9 @@ def add_parsers(sub) -> None:
                          help="channels of the new model's three upsampling blocks, each at "
                               "most the model's (default 128,32,16, as the committed "
                               "hangul-fast; the default model has 128,64,32)")
-    distill.add_argument("--steps", type=int, default=3000, help="training steps (default 3000, "
-                                                                 "about 15 min on 2 cores)")
-    distill.add_argument("--seed", type=int, default=0)
+    distill.add_argument("--steps", type=int_range(1, 10_000_000), default=3000,
+                         help="training steps (default 3000, about 15 min on 2 cores)")
+    distill.add_argument("--seed", type=SEED, default=0)
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(handler=_cmd_distill)
 
@@ -172,10 +186,10 @@ def add_parsers(sub) -> None:
     up.add_argument("--charset", default="ks2350-train",
                     help="syllables to train on (default ks2350-train)")
     up.add_argument("--out", default="runs/upsampler", help="the folder to write")
-    up.add_argument("--epochs", type=int, default=6)
-    up.add_argument("--filters", type=int, default=48)
-    up.add_argument("--blocks", type=int, default=3)
-    up.add_argument("--seed", type=int, default=0)
+    up.add_argument("--epochs", type=int_range(1, 10_000), default=6)
+    up.add_argument("--filters", type=int_range(1, 1024), default=48)
+    up.add_argument("--blocks", type=int_range(1, 64), default=3)
+    up.add_argument("--seed", type=SEED, default=0)
     up.add_argument("--quiet", action="store_true", help="one line per epoch")
     up.set_defaults(handler=_cmd_train_upsampler)
 
@@ -266,6 +280,8 @@ def _cmd_gif(args) -> int:
     from korean_gan.data.images import frame_paths, write_gif
 
     run = Path(args.run_dir)
+    if not run.is_dir():
+        raise ValueError(f"run folder {run} does not exist; give --run-dir of a training run")
     frames = frame_paths(run / SAMPLES_DIR)
     if not frames:
         raise ValueError(f"{run / 'samples'} holds no epoch_NNNN.png frames; train first")

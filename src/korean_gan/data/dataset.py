@@ -38,6 +38,7 @@ import numpy as np
 from korean_gan._io import (
     atomic_path,
     check_output_path,
+    npz_problem,
     save_npz,
     sha256_file,
     stream_target,
@@ -612,7 +613,7 @@ def load_dataset(path: str | os.PathLike) -> GlyphDataset:
     except DatasetError:
         raise
     except Exception as err:  # zipfile.BadZipFile, ValueError (pickled), EOFError, ...
-        raise DatasetError(f"dataset {path} cannot be read ({type(err).__name__}: {err}); "
+        raise DatasetError(f"dataset {path} cannot be read ({npz_problem(err)}); "
                            "rebuild it") from None
     for key, kind in _REQUIRED.items():
         if not np.issubdtype(arrays[key].dtype, kind):

@@ -106,8 +106,7 @@ def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | 
                             f" use {', '.join(FORMATS)}")
     outlines, flavor = FORMATS[suffix]
     check_family(family)
-    if not _VERSION.fullmatch(version):
-        raise FontFileError(f"font version {version!r} must look like 1.000 (major.minor)")
+    check_version(version)
     bad = [key for key in glyphs if not is_hangul_syllable(key)]
     if bad:
         raise FontFileError(f"{len(bad)} glyph key(s) are not Hangul syllables, e.g. {bad[0]!r}")
@@ -148,6 +147,16 @@ def build_font(glyphs: Mapping[str, Sequence], metrics, family: str, out: str | 
     if timings is not None:
         timings.update(build=built - started, save=time.perf_counter() - built)
     return out
+
+
+def check_version(version: str) -> None:
+    """Checks a font version, ``major.minor`` such as ``1.000``.
+
+    Raises:
+        FontFileError: anything else.
+    """
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
+        raise FontFileError(f"font version {version!r} must look like 1.000 (major.minor)")
 
 
 def check_family(family: str) -> None:

@@ -570,6 +570,12 @@ def ingest(config: IngestConfig | None = None, **overrides) -> IngestResult:
     if not _STYLE_NAME.match(style):
         raise IngestError(f"style name {style!r} may hold only letters, digits, '.', '-' and "
                           "'_'; pass --style")
+    if not config.photos:
+        raise IngestError("give at least one photo of a filled-in sheet")
+    for photo in config.photos:  # the photos first: the commonest mistake is a path
+        if not Path(photo).is_file():
+            raise IngestError(f"photo {photo} does not exist" if not Path(photo).exists()
+                              else f"photo {photo} is not a file")
     layout, layout_source = _resolve_layout(config)
     check_dataset_target(out)
     manifest_path, preview_path = sidecar_paths(out)

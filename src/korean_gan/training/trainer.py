@@ -30,6 +30,9 @@ from korean_gan.artifacts import (
     SAMPLES_DIR,
     SNAPSHOTS_DIR,
     TENSORBOARD_DIR,
+    ArtifactError,
+    checkpoints_newest_first,
+    restore_newest_intact,
 )
 from korean_gan.models.networks import build_discriminator, build_generator
 from korean_gan.training.callbacks import (
@@ -304,21 +307,31 @@ def _restore(gan, checkpoint: tf.train.Checkpoint, epoch_var: tf.Variable,
     Raises:
         TrainError: no checkpoint, or a damaged one (naming what to do).
     """
-    latest = tf.train.latest_checkpoint(str(run_dir / CHECKPOINT_DIR))
-    if latest is None:
+    folder = run_dir / CHECKPOINT_DIR
+    if not checkpoints_newest_first(folder):
         raise TrainError(f"{run_dir} has no checkpoint yet; start it again without --resume")
-    try:
-        names = {name for name, _ in tf.train.list_variables(latest)}
+
+    def restore(prefix: str) -> None:
+        names = {name for name, _ in tf.train.list_variables(prefix)}
         source = (checkpoint if "epoch_step/.ATTRIBUTES/VARIABLE_VALUE" in names
                   else _checkpoint(gan, epoch_var, None))
-        source.restore(latest).assert_existing_objects_matched()
+        source.restore(prefix).assert_existing_objects_matched()
+
+    # The newest intact checkpoint: a killed write or a full disk may have cut the last one.
+    try:
+        used, skipped = restore_newest_intact(restore, folder)
+    except ArtifactError as err:
+        raise TrainError(f"cannot resume {run_dir}: {err}") from None
+    if skipped:
+        import warnings
+
+        warnings.warn(f"{skipped[0]}; resuming from {Path(used).name}, an earlier one",
+                      stacklevel=2)
+    try:
         noise = np.load(run_dir / NOISE_FILE, allow_pickle=False)
-    except (tf.errors.OpError, AssertionError, ValueError, OSError) as err:
-        raise TrainError(f"cannot resume {run_dir}: its checkpoint {latest} or "
-                         f"{NOISE_FILE} is damaged or from another model "
-                         f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                         "delete the damaged checkpoint files to fall back to an earlier "
-                         "one, or start a new run") from None
+    except (ValueError, OSError, EOFError) as err:
+        raise TrainError(f"cannot resume {run_dir}: {NOISE_FILE} is damaged "
+                         f"({type(err).__name__}); start a new run") from None
     return int(epoch_var.numpy()), int(step_var.numpy()), noise
 
 
