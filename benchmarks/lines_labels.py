@@ -211,6 +211,46 @@ def labels(writer, evaluator, n: int, seed: int, work: Path, upsampled_per_style
     return out, crops
 
 
+def ablation(writer, evaluator, n: int, seed: int, work: Path, only=()) -> dict:
+    """Accuracy of line crops with the default augmentation and with each of its settings
+    turned off in turn (the rest at their defaults): which setting costs the points?"""
+    from dataclasses import fields, replace
+
+    from korean_gan.data.lineaug import LineAugment
+    from korean_gan.data.linesets import read_lineset
+    from korean_gan.textlines import make_lines
+
+    default = LineAugment()
+    cases = {"default": default, "none": LineAugment.none()}
+    cases.update({f"without_{f.name}": replace(default, **{f.name: 0.0})
+                  for f in fields(LineAugment)})
+    # A gentler hand: a third of the slant, a third of the spacing jitter.
+    cases["slant_0.04_spacing_jitter_0.01"] = replace(default, slant=0.04, spacing_jitter=0.01)
+    if only:
+        cases = {name: cases[name] for name in only}
+    rows = {}
+    for name, augment in cases.items():
+        target = work / "ablation"
+        shutil.rmtree(target, ignore_errors=True)
+        result = make_lines(out=target, random=n, styles="fonts", height=64, seed=seed,
+                            augment=augment, format="paddle", progress=False, writer=writer)
+        records = list(read_lineset(result.path))
+        crops, levelled, chars, _, _, _, checks = _crops(records)
+        correct, _ = _read(evaluator, crops, chars)
+        levelled_ok, _ = _read(evaluator, levelled, chars)
+        rows[name] = {"accuracy": round(float(correct.mean()), 4),
+                      "accuracy_paper_levelled": round(float(levelled_ok.mean()), 4),
+                      "neighbours_overlapping": round(checks["neighbours_overlapping"]
+                                                      / max(checks["neighbour_pairs"], 1), 4)}
+        print(f"ablation {name}: {rows[name]}", flush=True)
+    for row in rows.values():
+        row["points_vs_default"] = round(100 * (row["accuracy"] - rows["default"]["accuracy"]),
+                                         2)
+    return {"lines": n, "seed": seed, "styles": "fonts", "height": 64, "runs": rows,
+            "what": "each LineAugment setting set to 0 with the others at their defaults; "
+                    "points_vs_default > 0: that setting costs those points"}
+
+
 # --- 2. memory ------------------------------------------------------------------------------
 
 def _rss_mb(pid: int) -> float | None:
@@ -331,7 +371,9 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--workers", type=int, default=1, help="for the memory runs")
     parser.add_argument("--work", default="/tmp/lines_labels")
-    parser.add_argument("--only", default="ams", help="a(ccuracy) m(emory) s(heet)")
+    parser.add_argument("--only", default="ams",
+                        help="a(ccuracy) b(reak-down of augmentation) m(emory) s(heet)")
+    parser.add_argument("--ablation-lines", type=int, default=500)
     parser.add_argument("--json", default="benchmarks/results/lines_labels.json")
     parser.add_argument("--sheet", default="media/lines_sheet.png")
     args = parser.parse_args()
@@ -343,7 +385,7 @@ def main() -> int:
         previous = json.loads(Path(args.json).read_text(encoding="utf-8"))
         previous.pop("provenance", None)
     result = dict(previous)
-    if "a" in args.only or "s" in args.only:
+    if "a" in args.only or "s" in args.only or "b" in args.only:
         from korean_gan.data.charsets import ks2350
         from korean_gan.evaluation.evaluator import find_evaluator
         from korean_gan.generate import Handwriting
@@ -359,6 +401,10 @@ def main() -> int:
         result["labels"]["evaluator"] = evaluator.name
         # The first 64 crops, then the first 64 misread ones, of each run (to look at).
         np.savez_compressed(work / "crops.npz", augmented=crops[0], not_augmented=crops[1])
+        write_result(args.json, result)
+    if "b" in args.only:
+        result["augmentation_ablation"] = ablation(writer, find_evaluator(ks2350()),
+                                                   args.ablation_lines, args.seed, work)
         write_result(args.json, result)
     if "m" in args.only:
         rows = result.get("memory", {}).get("runs", [])
