@@ -239,8 +239,8 @@ async function poll(id) {
     $("ingested").src = job.ingested_preview;
     const counts = job.ingest_counts || {};
     $("ingested-caption").textContent =
-      `read ${job.ingested.length} syllables from the photo (${counts.blank || 0} blank boxes): `
-      + job.ingested.join("");
+      `read ${job.ingested.length} syllables from the photo (${counts.blank || 0} blank boxes; `
+      + `grey cells were not read): ${job.ingested.join("")}`;
     $("ingested-box").hidden = false;
   }
   if (job.state === "failed") {
