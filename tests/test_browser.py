@@ -26,6 +26,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENS = Path("/tmp/kg-screens")
 SENTENCE = "안녕하세요, 반가워요!"
 
+# One server and one page for the module: its tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("browser")
+
 if not CHROMIUM.is_file():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api",
@@ -126,6 +129,7 @@ def test_typing_shows_a_preview_and_a_new_style_changes_it(page):
 def test_a_font_of_the_sentence_is_made_and_downloads(page, tmp_path):
     from fontTools.ttLib import TTFont
 
+    page.fill("#text", SENTENCE)
     page.select_option("#charset", "text")
     page.click("#make-font")
     page.wait_for_selector("#result:not([hidden])", timeout=120_000)

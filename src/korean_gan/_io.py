@@ -4,6 +4,9 @@ Everything the package writes for a user goes through :func:`atomic_path`, so an
 failed write never leaves a half-written file at the destination: it writes a temporary file in
 the same folder and renames it over the target only when the write completed.
 
+A run killed outright (SIGKILL, power loss) cannot remove its temporary file; it is named
+``.NAME.PID-…`` and the next write to the same output removes it once that process is gone.
+
 Only regular files are ever renamed over. A symbolic link keeps being a link (its target gets
 the new content); a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a named pipe)
 is written through, once the content is complete; anything else that is not a regular file (a
@@ -17,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -33,6 +37,45 @@ _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 class OutputError(OSError):
     """An output path that cannot be written, with what to do about it."""
+
+
+def temp_prefix(path: str | os.PathLike) -> str:
+    """The name prefix of the hidden temporary files and folders made beside ``path`` while
+    it is written: ``.NAME.PID-`` (the process id lets a later run tell a dead run's leftovers
+    from a live one's)."""
+    return f".{Path(path).name}.{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def sweep_stale_temps(path: str | os.PathLike) -> None:
+    """Removes the temporary files and folders that a killed run (SIGKILL, power loss) left
+    beside ``path``: those named by :func:`temp_prefix` of a process that no longer runs."""
+    path = Path(path)
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)-")
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return
+    for sibling in siblings:
+        found = pattern.match(sibling.name)
+        if not found or _alive(int(found.group(1))):
+            continue
+        if sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            try:
+                sibling.unlink()
+            except OSError:
+                pass
 
 
 def _kind(mode: int) -> str:
@@ -103,7 +146,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """
     path = check_output_path(path)
     through = stream_target(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp",
+    if not through:
+        sweep_stale_temps(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=suffix or ".tmp",
                                     dir=None if through else path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -140,12 +185,13 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         kind = "file" if path.is_file() else _kind(os.stat(path).st_mode)
         raise OutputError(f"output {path} is a {kind}, not a folder; give a folder name")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    sweep_stale_temps(path)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(path), dir=path.parent))
     try:
         yield tmp
         tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for everyone to read
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            old = Path(tempfile.mkdtemp(prefix=temp_prefix(path) + "old-", dir=path.parent))
             os.replace(path, old / path.name)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)

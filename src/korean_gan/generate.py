@@ -843,15 +843,15 @@ class Handwriting:
         it)."""
         import tempfile
 
-        from korean_gan._io import stream_target
+        from korean_gan._io import stream_target, sweep_stale_temps, temp_prefix
 
         chars = [charset.chars[i] for i in labels]
         # Beside the output (the same disk), unless that is a device such as /dev/null.
         folder = None if stream_target(out) else Path(out).parent
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-        handle, spill = tempfile.mkstemp(prefix=f".{Path(out).name}.", suffix=".raw",
-                                         dir=folder)
+            sweep_stale_temps(out)
+        handle, spill = tempfile.mkstemp(prefix=temp_prefix(out), suffix=".raw", dir=folder)
         step = 256
         try:
             with os.fdopen(handle, "wb") as fh:

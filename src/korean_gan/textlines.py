@@ -282,6 +282,11 @@ _WORKER: dict = {}
 
 
 def _init_worker(config: LinesConfig) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent handles it (one line, then the pool
+    # is terminated); a worker printing its own KeyboardInterrupt traceback would only add noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["drawer"] = _LineDrawer(config, _Plan(config), None)
 
 

@@ -42,6 +42,8 @@ from korean_gan._io import (
     save_npz,
     sha256_file,
     stream_target,
+    sweep_stale_temps,
+    temp_prefix,
     write_json_atomic,
 )
 from korean_gan.data.augment import AugmentConfig, augment_glyph, augmentation_names
@@ -535,7 +537,8 @@ def _write_imagefolder(out: Path, dataset: GlyphDataset, manifest: dict) -> None
     from PIL import Image
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    sweep_stale_temps(out)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), dir=out.parent))
     try:
         width = len(str(len(dataset.charset) - 1))
         class_dirs = [tmp / f"{i:0{width}d}_{c}" for i, c in enumerate(dataset.charset)]
@@ -549,7 +552,7 @@ def _write_imagefolder(out: Path, dataset: GlyphDataset, manifest: dict) -> None
                                            encoding="utf-8")
         old = None
         if out.exists():
-            old = out.with_name(f".{out.name}.old")
+            old = out.with_name(temp_prefix(out) + "old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(out, old)
         os.replace(tmp, out)

@@ -1,0 +1,147 @@
+"""Fault injection over the long-running commands, in real subprocesses: Ctrl-C and SIGKILL in
+the middle of writing, two processes writing the same output, and a full disk.
+
+After Ctrl-C a command prints one line and no traceback, exits 130, leaves no output and no
+hidden temporary file, and no worker process outlives it. After SIGKILL no output is left
+half-written; the next run of the same command removes the dead run's temporary file and
+writes the same bytes as a run that was never interrupted. Two runs writing the same output at
+once both succeed and the output is whole. (Training's kills and full disks are in
+tests/test_reliability.py.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SOURCE_DATE_EPOCH": "1767225600",
+       "PYTHONUNBUFFERED": "1"}
+ENV.pop("KOREAN_GAN_DEBUG", None)
+INTERRUPTED = "korean-gan: interrupted; nothing half-written was kept"
+
+# (command id, the arguments before --out, the output's name, a file that shows the command
+# is in the middle of writing: a glob beside the output)
+COMMANDS = {
+    "synth": (["synth", "--charset", "ks2350", "--per-class", "1", "--size", "64",
+               "--precision", "float32", "--quiet"], "glyphs.npz", ".glyphs.npz.*"),
+    "lines": (["lines", "--random", "300", "--height", "32", "--workers", "2", "--quiet"],
+              "lines", ".lines.*"),
+    "font": (["font", "--style", "Gaegu-Regular", "--charset", "ks2350", "--quiet",
+              "--precision", "float32"], "hand.ttf", ".hand.ttf.*"),
+}
+
+
+def _start(argv: list[str], out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "korean_gan.cli", *argv, "--out", str(out)],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own group: Ctrl-C reaches all of it
+
+
+def _wait_for_writing(proc: subprocess.Popen, folder: Path, pattern: str,
+                      timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(folder.glob(pattern)):
+        if proc.poll() is not None:
+            raise AssertionError(f"the command ended ({proc.returncode}) before writing: "
+                                 + proc.stderr.read().decode(errors="replace")[-2000:])
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"nothing matching {pattern} appeared in {timeout} s")
+        time.sleep(0.05)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes whose parent chain leads to ``pid`` (read from /proc)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _ours(stderr: str) -> list[str]:
+    """The lines korean-gan printed: TensorFlow's C++ start-up log lines (absl's notice and
+    ``I0000 ...`` lines, which TF_CPP_MIN_LOG_LEVEL does not silence) are not ours."""
+    return [line for line in stderr.strip().splitlines()
+            if not re.match(r"(WARNING: All log messages before absl|[IWE]\d{4} )", line)]
+
+
+def _output_files(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes, but the manifests' (they hold the run's time and duration)."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".json"}
+
+
+@pytest.fixture(scope="module")
+def whole_runs(tmp_path_factory) -> dict[str, dict[str, bytes]]:
+    """Each command run once, uninterrupted: the bytes every other run must reproduce."""
+    runs = {}
+    for name, (argv, output, _) in COMMANDS.items():
+        folder = tmp_path_factory.mktemp(f"whole-{name}")
+        proc = _start(argv, folder / output)
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
+        runs[name] = _output_files(folder)
+    return runs
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_ctrl_c_mid_write_is_one_line_and_leaves_nothing(tmp_path, name):
+    argv, output, pattern = COMMANDS[name]
+    proc = _start(argv, tmp_path / output)
+    _wait_for_writing(proc, tmp_path, pattern)
+    children = _descendants(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole group
+    _, err = proc.communicate(timeout=120)
+    err = err.decode(errors="replace")
+    assert proc.returncode == 130, err[-2000:]
+    assert _ours(err) == [INTERRUPTED], err[-2000:]
+    assert list(tmp_path.iterdir()) == []  # no output, no hidden temporary file
+    time.sleep(0.5)
+    alive = {pid for pid in children if Path(f"/proc/{pid}").exists()
+             and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]}
+    assert not alive, f"worker processes outlived the command: {alive}"
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_sigkill_mid_write_then_a_rerun_gives_the_same_bytes(tmp_path, whole_runs, name):
+    argv, output, pattern = COMMANDS[name]
+    proc = _start(argv, tmp_path / output)
+    _wait_for_writing(proc, tmp_path, pattern)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert not (tmp_path / output).exists()  # never half-written
+    rerun = _start(argv, tmp_path / output)
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err.decode(errors="replace")[-2000:]
+    # The dead run's temporary file is gone, and the output is what an uninterrupted run wrote.
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    assert _output_files(tmp_path) == whole_runs[name]
+
+
+@pytest.mark.parametrize("name", ["synth"])
+def test_two_runs_writing_the_same_output_both_succeed_and_it_is_whole(tmp_path, whole_runs,
+                                                                       name):
+    argv, output, _ = COMMANDS[name]
+    procs = [_start(argv, tmp_path / output) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
+    assert _output_files(tmp_path) == whole_runs[name]
