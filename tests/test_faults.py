@@ -145,3 +145,36 @@ def test_two_runs_writing_the_same_output_both_succeed_and_it_is_whole(tmp_path,
         _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
     assert _output_files(tmp_path) == whole_runs[name]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MB tmpfs: a disk that really fills up (ENOSPC). Needs mount rights (root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:100]}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.mark.parametrize(("argv", "output", "message"), [
+    # Lines stream to disk: the disk fills in the middle of the run.
+    (["lines", "--random", "400", "--height", "64", "--augment", "none", "--quiet"], "lines",
+     "korean-gan: error: the disk is full"),
+    # Glyphs at 64 px spill to disk: refused before any work, with the figures.
+    (["synth", "--charset", "ks2350", "--per-class", "1", "--size", "64", "--quiet"],
+     "glyphs.npz", "of disk at"),
+])
+def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, argv, output, message):
+    earlier = tiny_disk / "keep.txt"
+    earlier.write_text("an earlier file on the same disk")
+    proc = _start(argv, tiny_disk / output)
+    _, err = proc.communicate(timeout=600)
+    ours = _ours(err.decode(errors="replace"))
+    assert proc.returncode == 2, ours
+    assert len(ours) == 1 and message in ours[0] and "Traceback" not in ours[0], ours
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.txt"]
+    assert earlier.read_text() == "an earlier file on the same disk"

@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -517,3 +518,68 @@ def test_a_data_job_refuses_bad_requests(client, job_root, body, status, message
     assert response.status_code == status, response.text
     assert message in _detail(response)
     assert set(job_root.iterdir()) == before  # no job folder left behind
+
+
+# --- malformed and hostile requests: a 4xx with one line, and the server keeps serving --------
+
+@pytest.mark.parametrize(("path", "kwargs", "status", "message"), [
+    # A multipart body whose boundary never closes, or that is not multipart at all.
+    ("/api/fonts", {"content": b"--xyz\r\nContent-Disposition: form-data; name=\"photo\"; "
+                               b"filename=\"a.jpg\"\r\n\r\nabc",
+                    "headers": {"content-type": "multipart/form-data; boundary=xyz"}},
+     400, None),
+    ("/api/fonts", {"content": b"garbage", "headers": {"content-type":
+                                                       "multipart/form-data"}}, 400, None),
+    ("/api/fonts", {"content": b"<xml/>", "headers": {"content-type": "application/xml"}},
+     415, "send JSON"),
+    ("/api/write", {"content": b"text=hello", "headers": {"content-type": "text/plain"}},
+     422, None),
+    ("/api/write", {"content": b"{\"text\": ", "headers": {"content-type": "application/json"}},
+     422, None),
+    ("/api/write", {"json": ["가"]}, 422, None),
+    ("/api/write", {"json": {"text": "가", "extra": "x" * 100, "size": "big"}}, 422, "size"),
+    ("/api/data", {"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
+     422, None),
+    ("/api/data", {"json": {"kind": "glyphs", "per_class": 10**12}}, 422, "per_class"),
+])
+def test_malformed_requests_get_one_line_4xx(client, path, kwargs, status, message):
+    response = client.post(path, **kwargs)
+    assert response.status_code == status, response.text
+    detail = _detail(response)
+    assert message is None or message in detail, detail
+    # ... and the server still answers.
+    assert client.get("/api/styles").status_code == 200
+
+
+def test_an_upload_named_with_dot_dots_never_names_a_path(app, job_root, tmp_path):
+    client = _as(app, "10.0.4.1")
+    before = set(job_root.iterdir())
+    hostile = "../../../../tmp/evil.jpg"
+    response = client.post("/api/fonts", files={"photo": (hostile, b"not a photo",
+                                                          "image/jpeg")})
+    assert response.status_code == 400
+    detail = _detail(response)
+    # The message names the upload by its last part only; nothing was written outside the jobs.
+    assert "evil.jpg is not an image" in detail and "../" not in detail, detail
+    assert not Path("/tmp/evil.jpg").exists()
+    assert set(job_root.iterdir()) == before  # the refused upload's job folder is gone
+
+
+def test_many_clients_starting_jobs_get_429_and_writes_keep_working(writer, tmp_path):
+    app = create_app(writer=writer, max_jobs=2, job_root=tmp_path)
+    try:
+        answers = [_as(app, f"10.0.5.{i}").post(
+            "/api/data", json={"kind": "glyphs", "charset": "ks2350", "per_class": 1})
+            for i in range(6)]
+        codes = [a.status_code for a in answers]
+        assert codes.count(202) == 2 and codes.count(429) == 4, codes
+        assert all("busy" in _detail(a) for a in answers if a.status_code == 429)
+        write = _as(app, "10.0.5.99").post("/api/write", json={"text": "가나", "size": 32})
+        assert write.status_code == 200 and write.content.startswith(PNG_SIGNATURE)
+        for answer in answers:
+            if answer.status_code == 202:
+                status, _ = _wait(_as(app, "10.0.5.0"), answer.json()["job"])
+                assert status["state"] == "done", status
+    finally:
+        app.state.kg.jobs.close()
+    assert not any(tmp_path.iterdir())

@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # whose message names the value and what to do. KOREAN_GAN_DEBUG=1 shows the traceback.
         if os.environ.get("KOREAN_GAN_DEBUG"):
             raise
-        print(f"korean-gan: error: {err}", file=sys.stderr)
+        print(f"korean-gan: error: {_user_message(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("korean-gan: interrupted; nothing half-written was kept", file=sys.stderr)
@@ -98,6 +98,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         warnings.showwarning = previous
+
+
+def _user_message(err: Exception) -> str:
+    """The one line a user error prints; the operating system's own errors in plain words."""
+    import errno
+
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {err.filename}" if err.filename else ""
+        return (f"the disk is full{where}: free some space or write elsewhere (nothing "
+                "half-written was kept)")
+    if isinstance(err, OSError) and err.errno in (errno.EACCES, errno.EPERM) and err.filename:
+        return f"permission denied: {err.filename}; choose a place you can write to"
+    if isinstance(err, OSError) and err.errno == errno.EROFS and err.filename:
+        return f"{err.filename} is on a read-only disk; write elsewhere"
+    return (str(err).splitlines() or [type(err).__name__])[0]
 
 
 def _crash_log(err: BaseException) -> str | None:
