@@ -178,3 +178,41 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, argv, output, mes
     assert len(ours) == 1 and message in ours[0] and "Traceback" not in ours[0], ours
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.txt"]
     assert earlier.read_text() == "an earlier file on the same disk"
+
+
+def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(tmp_path):
+    pytest.importorskip("fastapi")
+    import json
+    import tempfile
+    import urllib.request
+
+    before = set(Path(tempfile.gettempdir()).glob("korean-gan-jobs-*"))
+    proc = subprocess.Popen([sys.executable, "-m", "korean_gan.cli", "serve", "--port", "0"],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    try:
+        url = None
+        deadline = time.monotonic() + 180
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            found = re.search(r"serving on (http://\S+)", line)
+            url = found.group(1) if found else None
+            assert line or proc.poll() is None, proc.stderr.read()[-2000:]
+        request = urllib.request.Request(
+            f"{url}/api/fonts", data=json.dumps({"style": "Gaegu", "charset": "all11172"})
+            .encode(), headers={"content-type": "application/json"}, method="POST")
+        job = json.load(urllib.request.urlopen(request, timeout=60))["job"]
+        while json.load(urllib.request.urlopen(f"{url}/api/jobs/{job}"))["progress"] < 0.05:
+            time.sleep(0.2)
+        stopped = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        seconds = time.monotonic() - stopped
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # A 11,172-syllable font takes about a minute; the server stops within seconds, quietly,
+    # and its job folders are gone.
+    assert seconds < 15, seconds
+    assert "Traceback" not in err, err[-2000:]
+    assert set(Path(tempfile.gettempdir()).glob("korean-gan-jobs-*")) <= before

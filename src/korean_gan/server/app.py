@@ -262,9 +262,11 @@ def _make_fonts(state: ServerState, job: Job, progress: StageProgress, style: st
     job.files = {"font.woff2": woff2, "font.ttf": ttf}
 
 
-def _progress_of(job: Job, stages) -> StageProgress:
+def _progress_of(job: Job, stages, jobs: JobManager | None = None) -> StageProgress:
     def update(stage: str, value: float) -> None:
         job.stage, job.progress = stage, value
+        if jobs is not None:  # a stopping server ends the job here, between two batches
+            jobs.check_cancelled()
 
     return StageProgress(stages, update)
 
@@ -272,7 +274,7 @@ def _progress_of(job: Job, stages) -> StageProgress:
 def _fit_and_make(state: ServerState, job: Job, charset, family, seed) -> None:
     from korean_gan.handwriting.adapt import AdaptConfig, adapt
 
-    progress = _progress_of(job, PHOTO_STAGES)
+    progress = _progress_of(job, PHOTO_STAGES, state.jobs)
     style_file = job.folder / f"{HAND_STYLE}.npz"
     adapt(AdaptConfig(data=str(job.folder / "glyphs.npz"), out=str(style_file),
                       name=HAND_STYLE, steps=state.adapt_steps, seed=seed), writer=state.writer,
@@ -319,7 +321,7 @@ def _zip_folder(folder: Path, archive: Path, progress: StageProgress) -> None:
 def _make_data(state: ServerState, job: Job, body: DataRequest, styles: tuple[str, ...],
                charset, corpus: Path | None) -> None:
     """Makes the set into the job folder's ``data/``, then ``data.zip`` of it."""
-    progress = _progress_of(job, DATA_STAGES[body.kind])
+    progress = _progress_of(job, DATA_STAGES[body.kind], state.jobs)
     fmt = body.format or DATA_FORMATS[body.kind][0]
     data = job.folder / "data"
     if body.kind == "glyphs":
@@ -680,8 +682,8 @@ def _style_job(state: ServerState, body: FontRequest, client: str) -> Job:
     folder = state.jobs.new_folder()
 
     def work(job: Job) -> None:
-        _make_fonts(state, job, _progress_of(job, FONT_STAGES), style, charset, body.family,
-                    body.seed)
+        _make_fonts(state, job, _progress_of(job, FONT_STAGES, state.jobs), style, charset,
+                    body.family, body.seed)
 
     try:
         return state.jobs.submit(client, "style", folder, work)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DOWNLOADS", "Job", "JobLimitError", "JobManager"]
+__all__ = ["DOWNLOADS", "Job", "JobCancelledError", "JobLimitError", "JobManager"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,10 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 class JobLimitError(Exception):
     """A job refused because the client or the server has too many (HTTP 429)."""
+
+
+class JobCancelledError(Exception):
+    """Raised inside a running job (from its progress reports) when the server stops."""
 
 
 @dataclass
@@ -92,6 +96,8 @@ class JobManager:
             else Path(root)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        #: Set when the server stops: a running job ends at its next progress report.
+        self.closing = threading.Event()
         # One worker: a font job uses both cores already, and the model is shared.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="korean-gan-job")
 
@@ -149,6 +155,9 @@ class JobManager:
             work(job)
             job.state = DONE
             job.progress = 1.0
+        except JobCancelledError:
+            job.error = "the server stopped before the job was done"
+            job.state = FAILED
         except (ValueError, OSError) as err:
             job.error = self._one_line(err, job.folder)
             job.state = FAILED
@@ -197,8 +206,15 @@ class JobManager:
         for job_id in old:
             self.remove(job_id)
 
+    def check_cancelled(self) -> None:
+        """Raises :class:`JobCancelledError` if the server is stopping (jobs call it as they go)."""
+        if self.closing.is_set():
+            raise JobCancelledError
+
     def close(self) -> None:
-        """Cancels queued jobs, waits for the running one and deletes every job folder."""
+        """Cancels queued jobs, stops the running one at its next progress report and deletes
+        every job folder."""
+        self.closing.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             jobs, self._jobs = list(self._jobs.values()), {}
