@@ -99,6 +99,8 @@ CASES = [
      "k.npz", "nope.npz"),
     ("build-extra-junk", "data build --charset 가나 --extra {d}/junk.npz --out {o}/k.npz",
      "k.npz", "junk.npz"),
+    ("build-memory", "data build --charset all11172 --augment affine --copies 1000 --size 512 "
+     "--out {o}/k.npz", "k.npz", "of memory; this machine has"),
     ("build-out-under-file", "data build --charset 가나 --out {d}/afile/x.npz", None,
      "is a file, not a folder"),
     # --- data info ---
@@ -405,6 +407,8 @@ CASES = [
      "lines", "nope.txt"),
     ("lines-out-file", "lines --random 5 --out {d}/afile", None, "afile"),
     ("lines-out-foreign", "lines --random 5 --out {d}/folder", None, "folder"),
+    ("lines-disk", "lines --random 10000000 --height 128 --out {o}/lines", "lines",
+     "10,000,000 lines at height 128 needs about 596.0 GB of disk"),
     ("lines-seed", "lines --random 5 --seed -1 --out {o}/lines", "lines", "argument --seed"),
     # --- fonts and evaluator info ---
     ("fonts-list-missing", "fonts list {d}/nope.ttf", None, "{d}/nope.ttf"),

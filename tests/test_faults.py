@@ -37,6 +37,9 @@ COMMANDS = {
               "lines", ".lines.*"),
     "font": (["font", "--style", "Gaegu-Regular", "--charset", "ks2350", "--quiet",
               "--precision", "float32"], "hand.ttf", ".hand.ttf.*"),
+    # Rendering runs in worker processes; interrupted while they work (two or more children).
+    "data build": (["data", "build", "--charset", "ks2350", "--augment", "none", "--quiet"],
+                   "fonts.npz", "workers"),
 }
 
 
@@ -48,8 +51,15 @@ def _start(argv: list[str], out: Path) -> subprocess.Popen:
 
 def _wait_for_writing(proc: subprocess.Popen, folder: Path, pattern: str,
                       timeout: float = 240) -> None:
+    """Waits until a file matching ``pattern`` is beside the output (or, for ``workers``,
+    until the command runs worker processes)."""
+    def started() -> bool:
+        if pattern == "workers":
+            return len(_descendants(proc.pid)) >= 2
+        return any(folder.glob(pattern))
+
     deadline = time.monotonic() + timeout
-    while not any(folder.glob(pattern)):
+    while not started():
         if proc.poll() is not None:
             raise AssertionError(f"the command ended ({proc.returncode}) before writing: "
                                  + proc.stderr.read().decode(errors="replace")[-2000:])
@@ -161,23 +171,25 @@ def tiny_disk(tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "output", "message"), [
-    # Lines stream to disk: the disk fills in the middle of the run.
-    (["lines", "--random", "400", "--height", "64", "--augment", "none", "--quiet"], "lines",
+    # The font is written at the end: the disk (1.5 of its 2 MB taken) fills while it is saved.
+    (["font", "--style", "Gaegu-Regular", "--charset", "ks2350", "--quiet"], "hand.ttf",
      "korean-gan: error: the disk is full"),
-    # Glyphs at 64 px spill to disk: refused before any work, with the figures.
+    # Lines and glyphs at 64 px are estimated first and refused before any work.
+    (["lines", "--random", "400", "--height", "64", "--quiet"], "lines",
+     "400 lines at height 64 needs about 6 MB of disk at"),
     (["synth", "--charset", "ks2350", "--per-class", "1", "--size", "64", "--quiet"],
      "glyphs.npz", "of disk at"),
 ])
 def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, argv, output, message):
-    earlier = tiny_disk / "keep.txt"
-    earlier.write_text("an earlier file on the same disk")
+    earlier = tiny_disk / "keep.bin"
+    earlier.write_bytes(b"k" * 1_500_000)  # an earlier file on the same disk
     proc = _start(argv, tiny_disk / output)
     _, err = proc.communicate(timeout=600)
     ours = _ours(err.decode(errors="replace"))
     assert proc.returncode == 2, ours
     assert len(ours) == 1 and message in ours[0] and "Traceback" not in ours[0], ours
-    assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.txt"]
-    assert earlier.read_text() == "an earlier file on the same disk"
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["keep.bin"]
+    assert earlier.read_bytes() == b"k" * 1_500_000
 
 
 def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(tmp_path):

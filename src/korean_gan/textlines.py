@@ -212,6 +212,12 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
     plan = _Plan(config)
     indices = parse_shard(config.shard, plan.count)
     out = check_lineset_target(config.out, config.format)
+    from korean_gan._budget import check_disk
+
+    # Measured: about 16 KB a line of ten syllables at height 64 (PNG), growing with the area.
+    check_disk(f"{len(indices):,} lines at height {config.height}",
+               len(indices) * 16_000 * (config.height / 64) ** 2, out.parent,
+               "free some disk, make fewer lines (--count, --shard) or write elsewhere")
     started = time.perf_counter()
     # One process: load the model and read the styles now, so a bad style is refused before
     # anything is written or a bar is shown.
@@ -270,11 +276,10 @@ def _drawn_batches(config: LinesConfig, plan: _Plan, indices: range, drawer):
         for batch in batches:
             yield drawer.draw(batch)
         return
-    import multiprocessing
+    from korean_gan._workers import worker_pool
 
-    # spawn: each worker imports TensorFlow afresh (forking a process that holds it hangs).
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
+    # Each worker imports TensorFlow afresh and loads the model.
+    with worker_pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
         yield from pool.imap(_draw_in_worker, [(b.start, b.stop) for b in batches])
 
 
@@ -282,11 +287,6 @@ _WORKER: dict = {}
 
 
 def _init_worker(config: LinesConfig) -> None:
-    import signal
-
-    # Ctrl-C reaches the whole process group: the parent handles it (one line, then the pool
-    # is terminated); a worker printing its own KeyboardInterrupt traceback would only add noise.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["drawer"] = _LineDrawer(config, _Plan(config), None)
 
 

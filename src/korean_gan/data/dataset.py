@@ -28,9 +28,7 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -275,16 +273,18 @@ def _run_tasks(tasks: list[tuple], workers: int, progress: bool) -> list[tuple]:
                 results[i] = _render_chunk(task)
                 bar.update(len(task[2]))
         else:
-            # "spawn" keeps workers clean even when the caller has TensorFlow loaded.
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(_render_chunk, task): i for i, task in enumerate(tasks)}
-                from concurrent.futures import as_completed
+            from korean_gan._workers import worker_pool
 
-                for future in as_completed(futures):
-                    i = futures[future]
-                    results[i] = future.result()
+            with worker_pool(workers) as pool:
+                for i, result in pool.imap_unordered(_render_indexed, enumerate(tasks)):
+                    results[i] = result
                     bar.update(len(tasks[i][2]))
     return results  # type: ignore[return-value]
+
+
+def _render_indexed(item: tuple[int, tuple]) -> tuple[int, tuple]:
+    index, task = item
+    return index, _render_chunk(task)
 
 
 def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult:
@@ -324,6 +324,13 @@ def build_dataset(config: BuildConfig | None = None, **overrides) -> BuildResult
         if not faces:
             raise DatasetError("--exclude-fonts leaves no font to render")
     extras = _load_extras(config.extra, charset, config.size, [face.name for face in faces])
+    # Every image is held until the set is saved (twice over while it is stacked).
+    from korean_gan._budget import check_memory
+
+    variants = len(augmentation_names(aug_cfg))
+    n = len(faces) * len(charset) * variants
+    check_memory(f"a build of {n:,} images of {config.size} px", 2 * n * config.size ** 2,
+                 "lower --copies, --size or the charset, or build in parts")
 
     tasks = [
         (face, font_id, charset.chars[start:start + _CHUNK], start, render_cfg, aug_cfg,
