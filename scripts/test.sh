@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 2: set up .venv, then run the whole test suite on 2 worker processes:
 # first the fast tests, then the ones marked slow (end-to-end training runs, each over ~20 s).
+# The fault-injection suite (marker faults: kills and full disks, several minutes) is not part
+# of it: .ci/run runs it after this script.
 # Extra arguments go to both pytest runs (e.g. -k render). Exit status: 0 only if both pass
 # (a run that selects no test counts as passed), else the first failing run's pytest status.
 set -euo pipefail
@@ -25,11 +27,11 @@ run_part() {
 
 fast=0
 slow=0
-run_part fast "not slow" "$@" || fast=$?
+run_part fast "not slow and not faults" "$@" || fast=$?
 if [ "$fast" -eq 2 ]; then
   exit 2  # interrupted (Ctrl-C): do not go on with the slow tests
 fi
-run_part slow "slow" "$@" || slow=$?
+run_part slow "slow and not faults" "$@" || slow=$?
 if [ "$fast" -ne 0 ]; then
   exit "$fast"
 fi

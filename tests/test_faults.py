@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# Not in scripts/test.sh (they take several minutes): .ci/run runs them after it, and
+# `.venv/bin/python -m pytest -m faults tests/test_faults.py` runs them by hand.
+pytestmark = pytest.mark.faults
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SOURCE_DATE_EPOCH": "1767225600",
        "PYTHONUNBUFFERED": "1"}
@@ -192,6 +194,73 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tiny_disk, argv, output, mes
     assert earlier.read_bytes() == b"k" * 1_500_000
 
 
+def test_ctrl_c_at_start_is_one_line_too(tmp_path):
+    argv, output, _ = COMMANDS["synth"]
+    proc = _start(argv, tmp_path / output)
+    time.sleep(1.5)  # importing TensorFlow, loading the model
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and _ours(err.decode(errors="replace")) == [INTERRUPTED]
+    assert list(tmp_path.iterdir()) == []
+
+
+def _serve() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "korean_gan.cli", "serve", "--port", "0"],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        found = re.search(r"serving on (http://\S+)", line)
+        if found:
+            return proc, found.group(1)
+        assert line or proc.poll() is None, proc.stderr.read()[-2000:]
+    proc.kill()
+    raise AssertionError("the server did not start")
+
+
+def test_a_slow_upload_does_not_hold_up_the_others():
+    pytest.importorskip("fastapi")
+    import json
+    import socket
+    import urllib.request
+    from urllib.parse import urlparse
+
+    proc, url = _serve()
+
+    def write(text: str) -> float:
+        started = time.monotonic()
+        request = urllib.request.Request(
+            f"{url}/api/write", data=json.dumps({"text": text, "size": 32}).encode(),
+            headers={"content-type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200 and response.read(8) == b"\x89PNG\r\n\x1a\n"
+        return time.monotonic() - started
+
+    try:
+        alone = write("가나다")  # the first write at 32 px compiles that size
+        alone = write("가나다")
+        where = urlparse(url)
+        slow = socket.create_connection((where.hostname, where.port), timeout=30)
+        body_size = 5 * 2**20
+        slow.sendall(b"POST /api/fonts HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                     b"boundary=b\r\nContent-Length: " + str(body_size).encode() + b"\r\n\r\n"
+                     b"--b\r\nContent-Disposition: form-data; name=\"photo\"; "
+                     b"filename=\"slow.jpg\"\r\n\r\n")
+        answered = []
+        for i in range(5):  # a trickle of the upload, and a preview asked for meanwhile
+            slow.sendall(b"\xff" * 1000)
+            answered.append(write(f"가나{i}"))
+            time.sleep(0.5)
+        assert max(answered) < 2 + 3 * alone, (alone, answered)
+        slow.close()  # the upload never finishes: the server drops it
+        with urllib.request.urlopen(f"{url}/api/styles", timeout=30) as response:
+            assert response.status == 200
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+
+
 def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(tmp_path):
     pytest.importorskip("fastapi")
     import json
@@ -199,17 +268,8 @@ def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(
     import urllib.request
 
     before = set(Path(tempfile.gettempdir()).glob("korean-gan-jobs-*"))
-    proc = subprocess.Popen([sys.executable, "-m", "korean_gan.cli", "serve", "--port", "0"],
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, text=True)
+    proc, url = _serve()
     try:
-        url = None
-        deadline = time.monotonic() + 180
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            found = re.search(r"serving on (http://\S+)", line)
-            url = found.group(1) if found else None
-            assert line or proc.poll() is None, proc.stderr.read()[-2000:]
         request = urllib.request.Request(
             f"{url}/api/fonts", data=json.dumps({"style": "Gaegu", "charset": "all11172"})
             .encode(), headers={"content-type": "application/json"}, method="POST")
