@@ -36,10 +36,10 @@ COMMANDS = {
     "synth": (["synth", "--charset", "ks2350", "--per-class", "1", "--size", "64",
                "--precision", "float32", "--quiet"], "glyphs.npz", ".glyphs.npz.*"),
     "lines": (["lines", "--random", "300", "--height", "32", "--workers", "2", "--quiet"],
-              "lines", ".lines.*"),
+              "lines", "workers"),
     "font": (["font", "--style", "Gaegu-Regular", "--charset", "ks2350", "--quiet",
               "--precision", "float32"], "hand.ttf", ".hand.ttf.*"),
-    # Rendering runs in worker processes; interrupted while they work (two or more children).
+    # Rendering runs in worker processes; interrupted while they start up and work.
     "data build": (["data", "build", "--charset", "ks2350", "--augment", "none", "--quiet"],
                    "fonts.npz", "workers"),
 }
@@ -57,7 +57,10 @@ def _wait_for_writing(proc: subprocess.Popen, folder: Path, pattern: str,
     until the command runs worker processes)."""
     def started() -> bool:
         if pattern == "workers":
-            return len(_descendants(proc.pid)) >= 2
+            if len(_descendants(proc.pid)) < 2:
+                return False
+            time.sleep(1.0)  # the pool has started (its start ignores Ctrl-C for a moment)
+            return True
         return any(folder.glob(pattern))
 
     deadline = time.monotonic() + timeout

@@ -4,6 +4,8 @@ A terminal's Ctrl-C goes to every process of the foreground group. Workers that 
 would each print a ``KeyboardInterrupt`` traceback (even while still starting up). Workers made
 here are started with SIGINT ignored (a new Python keeps an ignored SIGINT ignored), so only
 the parent sees it: it prints its one line, and leaving the ``with`` block terminates the pool.
+(While the pool's processes are being started, a few milliseconds, the parent ignores SIGINT
+too; a Ctrl-C in that moment is lost and the next one stops the command.)
 """
 
 from __future__ import annotations
@@ -36,5 +38,8 @@ def worker_pool(processes: int, initializer: Callable | None = None,
             signal.signal(signal.SIGINT, previous)
     else:  # only the main thread may change signal handlers; its SIGINT is the parent's
         pool = context.Pool(processes, initializer=initializer, initargs=initargs)
-    with pool:  # Pool.__exit__ terminates the workers
+    try:
         yield pool
+    finally:
+        pool.terminate()
+        pool.join()
