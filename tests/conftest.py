@@ -5,7 +5,9 @@ Everything a test writes goes under pytest's ``tmp_path``; nothing is written in
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -263,3 +265,18 @@ def make_conditional_model_dir():
     """``make(folder, fonts, g_filters=16, seed=3)`` writes a conditional model folder (config,
     generator weights, styles) with random weights, for the syllables 가나다 in ``fonts``."""
     return _conditional_model_dir
+
+
+@contextlib.contextmanager
+def tmpfs_disk(folder: Path, size: str):
+    """A tmpfs of ``size`` (e.g. ``"2m"``) mounted at ``folder``: a disk that really fills up
+    (ENOSPC). Needs mount rights (root); skips the test otherwise."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:100]}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

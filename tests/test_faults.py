@@ -164,15 +164,11 @@ def test_two_runs_writing_the_same_output_both_succeed_and_it_is_whole(tmp_path,
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    """A 2 MB tmpfs: a disk that really fills up (ENOSPC). Needs mount rights (root)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
-                          capture_output=True, text=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:100]}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+    """A 2 MB tmpfs: a disk that really fills up (ENOSPC)."""
+    from conftest import tmpfs_disk
+
+    with tmpfs_disk(tmp_path / "disk", "2m") as disk:
+        yield disk
 
 
 @pytest.mark.parametrize(("argv", "output", "message"), [

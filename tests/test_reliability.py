@@ -873,15 +873,11 @@ def test_files_that_are_not_weights_are_refused(tmp_path, conditional_run, run_c
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 512 MB tmpfs: a disk that really fills up (ENOSPC). Needs mount rights (root)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(disk)],
-                          capture_output=True, text=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()[:100]}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+    """A 512 MB tmpfs: a disk that really fills up (ENOSPC)."""
+    from conftest import tmpfs_disk
+
+    with tmpfs_disk(tmp_path / "disk", "512m") as disk:
+        yield disk
 
 
 def _fill(folder: Path) -> None:

@@ -220,13 +220,18 @@ function uploadPhoto() {
   startJob({ method: "POST", body: form });
 }
 
+// A job's status ({state, stage, progress, ...}); throws with the server's message.
+async function jobStatus(id) {
+  const response = await fetch(`/api/jobs/${id}`);
+  if (!response.ok) throw new Error(await errorText(response));
+  return response.json();
+}
+
 async function poll(id) {
   if (id !== state.job) return;
   let job;
   try {
-    const response = await fetch(`/api/jobs/${id}`);
-    if (!response.ok) throw new Error(await errorText(response));
-    job = await response.json();
+    job = await jobStatus(id);
   } catch (err) {
     setError("job-error", String(err.message || err));
     busy(false);
@@ -350,9 +355,7 @@ async function pollData(id) {
   if (id !== state.dataJob) return;
   let job;
   try {
-    const response = await fetch(`/api/jobs/${id}`);
-    if (!response.ok) throw new Error(await errorText(response));
-    job = await response.json();
+    job = await jobStatus(id);
   } catch (err) {
     setError("data-error", String(err.message || err));
     $("make-data").disabled = false;
