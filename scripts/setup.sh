@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses) .venv with a Python >= 3.11 and installs korean-gan with its dev extras.
 # Sourced by demo.sh and test.sh; reinstalls only when pyproject.toml changed. Installs the
-# potrace and chromium programs with apt-get when run as root, else says how.
+# potrace, chromium and strace programs with apt-get when run as root, else says how.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,13 +31,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# System programs: potrace (font export runs it as a separate GPL process) and chromium (the
-# browser tests drive Debian's chromium through Playwright). Installed with apt-get as root,
-# else named with the command that installs them.
+# System programs: potrace (font export runs it as a separate GPL process), chromium (the
+# browser tests drive Debian's chromium through Playwright) and strace (the fault suite kills
+# commands as they rename their outputs). Installed with apt-get as root, else named with the
+# command that installs them.
 need=()
 command -v potrace >/dev/null 2>&1 || need+=(potrace)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
   need+=(chromium)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${need[*]} (apt-get)"
@@ -45,7 +47,7 @@ if [ ${#need[@]} -gt 0 ]; then
       { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need[@]}" \
           >/dev/null; }
   else
-    echo "setup: ${need[*]} not installed (potrace exports fonts; chromium runs the browser" \
+    echo "setup: ${need[*]} not installed (potrace exports fonts; chromium and strace run" \
          "tests): sudo apt-get install ${need[*]}" >&2
   fi
 fi

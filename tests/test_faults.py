@@ -1,16 +1,21 @@
 """Fault injection over the long-running commands, in real subprocesses: Ctrl-C and SIGKILL in
-the middle of writing, two processes writing the same output, and a full disk.
+the middle of writing, SIGKILL as each rename starts, two processes writing the same output,
+and a full disk.
 
 After Ctrl-C a command prints one line and no traceback, exits 130, leaves no output and no
 hidden temporary file, and no worker process outlives it. After SIGKILL no output is left
 half-written; the next run of the same command removes the dead run's temporary file and
-writes the same bytes as a run that was never interrupted. Two runs writing the same output at
+writes the same bytes as a run that was never interrupted. Killed as it renames (strace stops
+it as each rename starts, in turn), a command leaves the earlier output whole or the new one
+whole, never neither. Two runs writing the same output at
 once both succeed and the output is whole. (Training's kills and full disks are in
 tests/test_reliability.py.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -104,16 +109,32 @@ def _output_files(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".json"}
 
 
+@dataclasses.dataclass
+class WholeRuns:
+    files: dict[str, dict[str, bytes]]  # each command's output files
+    renames: dict[str, list[tuple[str, int]]]  # the renames onto its output: (call, its count)
+    strace: str | None  # why strace cannot be used here, or None
+
+
 @pytest.fixture(scope="module")
-def whole_runs(tmp_path_factory) -> dict[str, dict[str, bytes]]:
-    """Each command run once, uninterrupted: the bytes every other run must reproduce."""
-    runs = {}
+def whole_runs(tmp_path_factory) -> WholeRuns:
+    """Each command run once, uninterrupted, over an earlier output of its kind: the bytes
+    every other run must reproduce. Traced by strace (where it works) for its renames."""
+    runs = WholeRuns({}, {}, _strace_problem())
     for name, (argv, output, _) in COMMANDS.items():
         folder = tmp_path_factory.mktemp(f"whole-{name}")
-        proc = _start(argv, folder / output)
+        _earlier_output(folder / output)
+        log = folder.parent / f"{folder.name}-renames.log"
+        if runs.strace is None:
+            proc = _strace(argv, folder / output, "--seccomp-bpf", "-o", str(log),
+                           "-e", "trace=" + ",".join(RENAMES))
+        else:
+            proc = _start(argv, folder / output)
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
-        runs[name] = _output_files(folder)
+        runs.files[name] = _output_files(folder)  # replaced whole, nothing left beside it
+        if runs.strace is None:
+            runs.renames[name] = _renames_onto(log.read_text(), folder / output)
     return runs
 
 
@@ -148,10 +169,11 @@ def test_sigkill_mid_write_then_a_rerun_gives_the_same_bytes(tmp_path, whole_run
     assert rerun.returncode == 0, err.decode(errors="replace")[-2000:]
     # The dead run's temporary file is gone, and the output is what an uninterrupted run wrote.
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
-    assert _output_files(tmp_path) == whole_runs[name]
+    assert _output_files(tmp_path) == whole_runs.files[name]
 
 
-@pytest.mark.parametrize("name", ["synth"])
+# A file (written by atomic_path, as font and data build write theirs) and a folder.
+@pytest.mark.parametrize("name", ["synth", "lines"])
 def test_two_runs_writing_the_same_output_both_succeed_and_it_is_whole(tmp_path, whole_runs,
                                                                        name):
     argv, output, _ = COMMANDS[name]
@@ -159,7 +181,83 @@ def test_two_runs_writing_the_same_output_both_succeed_and_it_is_whole(tmp_path,
     for proc in procs:
         _, err = proc.communicate(timeout=900)
         assert proc.returncode == 0, err.decode(errors="replace")[-2000:]
-    assert _output_files(tmp_path) == whole_runs[name]
+    assert _output_files(tmp_path) == whole_runs.files[name]
+
+
+RENAMES = ("rename", "renameat", "renameat2")
+
+
+def _strace_problem() -> str | None:
+    """Why strace cannot stop this test's commands here, or None if it can."""
+    try:
+        done = subprocess.run(["strace", "-f", "-qq", "-o", os.devnull, "true"],
+                              capture_output=True, timeout=60)
+    except FileNotFoundError:
+        return ("strace is not installed (scripts/setup.sh installs it as root; "
+                "or: apt-get install strace)")
+    return None if done.returncode == 0 else "strace cannot trace here (ptrace is not allowed)"
+
+
+def _strace(argv: list[str], out: Path, *options: str) -> subprocess.Popen:
+    """The command run under strace, which follows its renames (and may act on one)."""
+    cli = [sys.executable, "-m", "korean_gan.cli", *argv, "--out", str(out)]
+    # No .pyc is written while traced: Python writes those by renaming too.
+    return subprocess.Popen(["strace", "-f", "-qq", *options, "--", *cli],
+                            env={**ENV, "PYTHONDONTWRITEBYTECODE": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def _renames_onto(log: str, out: Path) -> list[tuple[str, int]]:
+    """The renames (and swaps) onto ``out`` in an strace log, each as (call, how many of
+    that call the command had made by then)."""
+    made, onto = dict.fromkeys(RENAMES, 0), []
+    for call, args in re.findall(r"^\d+ +(rename(?:at2?)?)\((.*)\) = 0$", log, re.MULTILINE):
+        made[call] += 1
+        if re.findall(r'"((?:[^"\\]|\\.)*)"', args)[-1] == str(out):
+            onto.append((call, made[call]))
+    return onto
+
+
+def _earlier_output(path: Path) -> dict[str, bytes]:
+    """Puts an earlier output of the same kind at ``path``; returns its files."""
+    if path.suffix:
+        path.write_bytes(b"an earlier output, to be kept whole or replaced whole\n")
+    else:  # an earlier line set
+        (path / "images").mkdir(parents=True)
+        (path / "manifest.json").write_text('{"kind": "lines"}\n')
+        (path / "images" / "earlier.png").write_bytes(b"earlier")
+    return _at(path)
+
+
+def _at(path: Path) -> dict[str, bytes]:
+    """The files at the output path (relative to its folder) and their bytes."""
+    return {str(p.relative_to(path.parent)): p.read_bytes()
+            for p in ([path] if path.is_file() else sorted(path.rglob("*"))) if p.is_file()}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_sigkill_as_the_output_is_renamed_keeps_the_earlier_one_whole(tmp_path, whole_runs,
+                                                                        name):
+    if whole_runs.strace:
+        pytest.skip(whole_runs.strace)
+    argv, output, _ = COMMANDS[name]
+    calls = whole_runs.renames[name]
+    assert calls, "the command made no rename onto its output"
+    earlier = _earlier_output(tmp_path / output)
+    for call, count in calls:  # SIGKILL as the rename starts
+        proc = _strace(argv, tmp_path / output, "-o", os.devnull, "-e", f"trace={call}",
+                       "-e", f"inject={call}:signal=SIGKILL:when={count}")
+        proc.communicate(timeout=600)
+        with contextlib.suppress(ProcessLookupError):  # workers the dead command left
+            os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.returncode != 0, f"not killed at {call} #{count}"
+        assert _at(tmp_path / output) == earlier, f"killed at {call} #{count}"
+    # The next plain run removes what the killed runs left and writes the whole output.
+    rerun = _start(argv, tmp_path / output)
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err.decode(errors="replace")[-2000:]
+    assert _output_files(tmp_path) == whole_runs.files[name]
 
 
 @pytest.fixture

@@ -935,6 +935,63 @@ def test_atomic_dir_replaces_a_folder_whole_or_not_at_all(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
+def _dead_pid() -> int:
+    """The id of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["swap", "two-renames"])
+def test_replacing_a_folder_never_leaves_the_path_empty(tmp_path, monkeypatch, exchange):
+    import korean_gan._io as io_module
+    from korean_gan._io import atomic_dir
+
+    target = tmp_path / "lines"
+    target.mkdir()
+    (target / "a.txt").write_text("earlier")
+    if not exchange:  # a file system that cannot swap two folders in one step
+        monkeypatch.setattr(io_module, "_exchange", lambda a, b: False)
+    seen = []
+    real_replace = os.replace
+
+    def watching(src, dst):  # every rename, and what is at the target right after it
+        real_replace(src, dst)
+        seen.append(sorted(p.name for p in target.iterdir()) if target.is_dir() else None)
+
+    monkeypatch.setattr(io_module.os, "replace", watching)
+    with atomic_dir(target) as tmp:
+        (tmp / "b.txt").write_text("new")
+    assert (target / "b.txt").read_text() == "new" and sorted(os.listdir(target)) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines"]
+    # With a swap there is no rename at all; with two, the path is empty between them.
+    assert seen == ([] if exchange else [None, ["b.txt"]])
+
+
+def test_a_folder_moved_aside_by_a_killed_run_is_put_back(tmp_path):
+    from korean_gan._io import atomic_dir, sweep_stale_temps
+
+    # What a run killed between its two renames leaves: the earlier output aside, the new one
+    # complete in its temporary folder, nothing at the path.
+    pid = _dead_pid()
+    target = tmp_path / "lines"
+    aside = tmp_path / f".lines.{pid}-aside"
+    aside.mkdir()
+    (aside / "a.txt").write_text("earlier")
+    (tmp_path / f".lines.{pid}-k2j4x9qa").mkdir()
+    (tmp_path / f".lines.{pid}-k2j4x9qa" / "b.txt").write_text("new")
+    sweep_stale_temps(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines"]
+    assert (target / "a.txt").read_text() == "earlier"
+    # Once the path holds an output again, a dead run's aside folder is only removed.
+    aside.mkdir()
+    (aside / "c.txt").write_text("older")
+    with atomic_dir(target) as tmp:
+        (tmp / "d.txt").write_text("newest")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines"]
+    assert sorted(os.listdir(target)) == ["d.txt"]
+
+
 # --- outputs that are not regular files ---------------------------------------------------------
 
 def test_a_device_is_written_through_never_replaced(tmp_path, monkeypatch):
@@ -1104,3 +1161,51 @@ def test_sample_falls_back_from_a_truncated_checkpoint_or_names_it(tiny_data, tm
     assert code == 2 and err.count("\n") == 1, err
     assert "every checkpoint in" in err and "ckpt-2 is damaged" in err, err
     assert not out.exists()
+
+
+# --- time limits --------------------------------------------------------------------------------
+
+def test_a_time_limit_measures_the_pace_after_the_first_unit_and_estimates_once():
+    from korean_gan._budget import BudgetError, TimeLimit
+
+    now = [100.0]
+    limit = TimeLimit("a job", hours=1, hint="pass --yes", measure_seconds=20,
+                      clock=lambda: now[0])
+    limit.check(10, 100_000)  # the first batch (slow: it builds kernels) only starts the clock
+    now[0] += 10
+    limit.check(20, 100_000)  # 10 s in: still measuring
+    assert limit.estimate is None
+    now[0] += 10
+    with pytest.raises(BudgetError) as info:  # 20 units in 20 s: 99,970 more take 27.8 h
+        limit.check(30, 100_000)
+    assert str(info.value) == ("a job would take about 1.2 days on this machine (measured over "
+                               "its first 20 s), more than 1.0 h: pass --yes")
+    assert limit.estimate == pytest.approx(20 + 99_970)
+    quick = TimeLimit("a job", hours=1, hint="", measure_seconds=20, clock=lambda: now[0])
+    quick.check(1_000, 100_000)
+    now[0] += 20
+    quick.check(11_000, 100_000)  # 500 units/s: 89,000 more take 3 min
+    assert quick.estimate == pytest.approx(20 + 178)
+    now[0] += 1e6
+    quick.check(12_000, 100_000)  # estimated once: a later stall is not a refusal
+
+
+@pytest.mark.parametrize("command", [
+    ["synth", "--charset", "ks2350", "--per-class", "2", "--batch-size", "128"],
+    ["lines", "--random", "60", "--batch-lines", "4", "--height", "32"],
+])
+def test_a_job_too_long_for_the_limit_stops_having_written_nothing_unless_yes(
+        run_cli, tmp_path, monkeypatch, command):
+    import korean_gan._budget as budget
+    import korean_gan.cli._common as common
+
+    monkeypatch.setattr(budget, "MEASURE_SECONDS", 0.3)
+    monkeypatch.setattr(common, "MAX_HOURS", 1e-5)  # 36 ms: any job is longer
+    out = tmp_path / ("glyphs.npz" if command[0] == "synth" else "lines")
+    code, _, err = run_cli(*command, "--quiet", "--out", out)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "would take about" in err and "pass --yes" in err, err
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = run_cli(*command, "--quiet", "--out", out, "--yes")
+    assert code == 0, err
+    assert out.exists()

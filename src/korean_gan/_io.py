@@ -16,6 +16,8 @@ socket, a block device) is refused.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import io
 import json
@@ -23,6 +25,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -58,17 +61,26 @@ def _alive(pid: int) -> bool:
 
 def sweep_stale_temps(path: str | os.PathLike) -> None:
     """Removes the temporary files and folders that a killed run (SIGKILL, power loss) left
-    beside ``path``: those named by :func:`temp_prefix` of a process that no longer runs."""
+    beside ``path``: those named by :func:`temp_prefix` of a process that no longer runs.
+
+    One is put back instead: an earlier output that a run killed in the middle of replacing a
+    folder (where the system cannot swap two folders in one step) had moved aside, when
+    nothing has taken its place.
+    """
     path = Path(path)
     pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)-")
     try:
-        siblings = list(path.parent.iterdir())
+        siblings = sorted(path.parent.iterdir())
     except OSError:
         return
     for sibling in siblings:
         found = pattern.match(sibling.name)
         if not found or _alive(int(found.group(1))):
             continue
+        if sibling.name.endswith(_ASIDE) and not os.path.lexists(path):
+            with contextlib.suppress(OSError):
+                os.rename(sibling, path)
+                continue
         if sibling.is_dir() and not sibling.is_symlink():
             shutil.rmtree(sibling, ignore_errors=True)
         else:
@@ -172,13 +184,52 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         raise
 
 
+# The name an earlier output folder gets while it is moved aside (see _swap_in).
+_ASIDE = "-aside"
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swaps two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def _swap_in(tmp: Path, path: Path) -> None:
+    """Puts the finished folder ``tmp`` at ``path``, whose earlier folder is then removed.
+
+    There is no moment without a whole folder at ``path``: the two are swapped in one step,
+    after which ``tmp`` holds the earlier folder. Where that cannot be done, the earlier folder
+    is renamed aside first; a run killed between the two renames leaves it aside under a name
+    that the next run's :func:`sweep_stale_temps` puts back.
+    """
+    if not _exchange(tmp, path):
+        aside = path.with_name(temp_prefix(path) + _ASIDE)
+        os.replace(path, aside)
+        os.replace(tmp, path)
+        tmp = aside
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary folder beside ``path``; if the block succeeds, it replaces ``path``
-    as a whole (an earlier folder there is moved aside first and removed after).
+    as a whole (an earlier folder there is swapped out and removed).
 
-    On any error (or KeyboardInterrupt) the temporary folder is removed and ``path`` keeps its
-    previous content, if it had any.
+    On any error (or KeyboardInterrupt, or SIGKILL at any moment) ``path`` keeps its previous
+    content, if it had any; the temporary folder is removed then or by the next run.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -191,10 +242,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for everyone to read
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=temp_prefix(path) + "old-", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
+            _swap_in(tmp, path)
         else:
             os.replace(tmp, path)
     except BaseException:

@@ -7,6 +7,10 @@ when a stage starts and as it advances; the web app turns that into a job's prog
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from korean_gan._budget import TimeLimit
 
 __all__ = ["ProgressCallback", "StageBar"]
 
@@ -23,14 +27,17 @@ class StageBar:
         show: Draw the tqdm bar.
         on_progress: Called as ``on_progress(stage, done, total)``, or None.
         unit: What is counted (the bar's unit).
+        limit: A :class:`korean_gan._budget.TimeLimit` that stops the stage if its pace says
+            it would run too long, or None.
     """
 
     def __init__(self, stage: str, total: int, show: bool,
-                 on_progress: ProgressCallback | None = None, unit: str = "glyph") -> None:
+                 on_progress: ProgressCallback | None = None, unit: str = "glyph",
+                 limit: TimeLimit | None = None) -> None:
         from tqdm.auto import tqdm
 
         self.stage, self.done, self._total = stage, 0, total
-        self.on_progress = on_progress
+        self.on_progress, self.limit = on_progress, limit
         self.bar = tqdm(total=total, unit=unit, desc=stage, disable=not show)
         self._report()
 
@@ -55,6 +62,8 @@ class StageBar:
         self.done += n
         self.bar.update(n)
         self._report()
+        if self.limit is not None:
+            self.limit.check(self.done, self._total)
 
     def __enter__(self) -> StageBar:
         return self

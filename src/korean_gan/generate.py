@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from korean_gan._budget import TimeLimit
 from korean_gan._progress import ProgressCallback, StageBar
 from korean_gan.artifacts import STYLE_DIR, ArtifactError, load_style, read_conditional_model
 from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table
@@ -97,6 +98,8 @@ class SynthConfig:
             (``ks2350`` reads its subsets too) reads as the syllable asked for, so that every
             label is one a recogniser agrees with; a syllable may then have fewer than
             ``per_class`` images, or none (the manifest counts them).
+        max_hours: Stop with :class:`korean_gan._budget.BudgetError` if the pace of the first
+            20 s says the set would take longer (before anything is written); None: no limit.
     """
 
     charset: str = "ks2350"
@@ -110,6 +113,7 @@ class SynthConfig:
     progress: bool = True
     keep_legible: bool = False
     size: int = 32  # the model's own; existing datasets stay the same
+    max_hours: float | None = None  # the command line sets 24 unless --yes
 
 
 #: Glyph sides in pixels that glyphs, write and synth can make.
@@ -780,8 +784,11 @@ class Handwriting:
         noise = np.random.default_rng([config.seed, 1]).standard_normal(
             (len(labels), self.noise_dim)).astype(np.float32)
         large = config.size != self.image_size
+        limit = None if config.max_hours is None else TimeLimit(
+            f"synth of {len(labels):,} glyphs at {config.size} px", config.max_hours,
+            "pass --yes to run it anyway, or make it in parts (--charset, --per-class)")
         with StageBar("synth", len(labels) * (2 if large else 1), config.progress,
-                      on_progress) as bar:
+                      on_progress, limit=limit) as bar:
             images = self._generate(jamo, styles, noise, config.batch_size, bar)
             generated = len(images)
             legibility = None

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from korean_gan._budget import TimeLimit
 from korean_gan._progress import ProgressCallback, StageBar
 from korean_gan.data.lineaug import LineAugment
 from korean_gan.generate import Handwriting, check_size
@@ -65,6 +66,8 @@ class LinesConfig:
         precision: What the generator computes in (``float32``: the same lines everywhere).
         batch_lines: Lines drawn together (their syllables go through the model in one call).
         progress: Show a progress bar.
+        max_hours: Stop with :class:`korean_gan._budget.BudgetError` if the pace of the first
+            20 s says the lines would take longer (nothing is kept); None: no limit.
     """
 
     out: str = "data/lines"
@@ -84,6 +87,7 @@ class LinesConfig:
     precision: str = "float32"  # shards on other machines make the same lines
     batch_lines: int = 64
     progress: bool = True
+    max_hours: float | None = None  # the command line sets 24 unless --yes
 
 
 @dataclass
@@ -223,8 +227,12 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
     # anything is written or a bar is shown.
     drawer = _LineDrawer(config, plan, writer) if config.workers == 1 else None
     written = skipped = 0
+    limit = None if config.max_hours is None else TimeLimit(
+        f"{len(indices):,} lines at height {config.height}", config.max_hours,
+        "pass --yes to run it anyway, or make them in parts (--count, --shard)")
     with LineSetWriter(out, config.format) as sink, \
-            StageBar("lines", len(indices), config.progress, on_progress, unit="line") as bar:
+            StageBar("lines", len(indices), config.progress, on_progress, unit="line",
+                     limit=limit) as bar:
         for records, skips in _drawn_batches(config, plan, indices, drawer):
             for record in records:
                 sink.write(record)

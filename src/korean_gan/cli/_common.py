@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 
 from korean_gan.training.distribute import PRECISIONS, STRATEGIES
 
-__all__ = ["MODEL_HELP", "PRECISIONS", "STRATEGIES", "ConfigOptions", "add_sampling_precision",
-           "SEED", "OneLineParser", "float_range", "int_range", "model_source",
-           "read_text_source"]
+__all__ = ["MAX_HOURS", "MODEL_HELP", "PRECISIONS", "STRATEGIES", "ConfigOptions",
+           "add_sampling_precision", "add_yes", "SEED", "OneLineParser", "float_range",
+           "int_range", "max_hours", "model_source", "read_text_source"]
+
+#: A job whose pace says it would run longer than this stops unless --yes is given.
+MAX_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,18 @@ def add_sampling_precision(parser: argparse.ArgumentParser, default: str = "auto
                         choices=PRECISIONS,
                         help=f"what the generator computes in: {auto} or {same}; default "
                              f"{default}")
+
+
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", action="store_true",
+                        help=f"run even if the pace of the first 20 s says the job would take "
+                             f"more than {MAX_HOURS:g} hours (without it such a job stops, "
+                             f"having written nothing)")
+
+
+def max_hours(args: argparse.Namespace) -> float | None:
+    """The time limit that ``--yes`` lifts."""
+    return None if args.yes else MAX_HOURS
 
 
 def model_source(run_dir: str) -> str:

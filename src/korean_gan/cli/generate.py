@@ -8,7 +8,9 @@ from korean_gan.cli._common import (
     SEED,
     ConfigOptions,
     add_sampling_precision,
+    add_yes,
     int_range,
+    max_hours,
     read_text_source,
 )
 
@@ -17,7 +19,8 @@ CONFIG_OPTIONS = (
         ("synth",), ("korean_gan.generate.SynthConfig",),
         {"charset": "charset", "per_class": "per_class", "styles": "styles", "seed": "seed",
          "out": "out", "format": "format", "batch_size": "batch_size", "no_preview": "preview",
-         "quiet": "progress", "keep_legible": "keep_legible", "size": "size"},
+         "quiet": "progress", "keep_legible": "keep_legible", "size": "size",
+         "yes": "max_hours"},
         cli_only=frozenset({"model", "precision"})),
 )
 
@@ -83,6 +86,7 @@ def add_parsers(sub) -> None:
     synth.add_argument("--keep-legible", action="store_true",
                        help="keep only glyphs the committed evaluator reads as the syllable "
                             "asked for (cleaner labels; some syllables get fewer images)")
+    add_yes(synth)
     add_sampling_precision(synth)
     synth.set_defaults(handler=_cmd_synth)
 
@@ -150,7 +154,7 @@ def _cmd_synth(args) -> int:
                          seed=args.seed, out=args.out, format=args.format,
                          batch_size=args.batch_size, preview=not args.no_preview,
                          progress=not args.quiet, keep_legible=args.keep_legible,
-                         size=args.size)
+                         size=args.size, max_hours=max_hours(args))
     path, manifest = writer.synthesize(config)
     counts, build = manifest["counts"], manifest["build"]
     print(f"wrote {path}: {counts['images']:,} images of {counts['classes']} syllables × "

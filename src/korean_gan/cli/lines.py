@@ -7,7 +7,9 @@ from korean_gan.cli._common import (
     SEED,
     ConfigOptions,
     add_sampling_precision,
+    add_yes,
     int_range,
+    max_hours,
     read_text_source,
 )
 
@@ -17,7 +19,7 @@ CONFIG_OPTIONS = (
         {name: name for name in ("out", "text", "random", "frequency_from", "styles", "height",
                                  "count", "seed", "format", "shard", "workers", "augment",
                                  "latin_from", "model", "precision", "batch_lines")}
-        | {"quiet": "progress"},
+        | {"quiet": "progress", "yes": "max_hours"},
         cli_only=frozenset({"ray", "ray_address"})),
 )
 
@@ -77,6 +79,7 @@ def add_parsers(sub) -> None:
     lines.add_argument("--batch-lines", type=int_range(1, 4096), default=64,
                        help="lines drawn together (default 64)")
     lines.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_yes(lines)
     add_sampling_precision(lines, default="float32")
     lines.set_defaults(handler=_cmd_lines)
 
@@ -112,7 +115,8 @@ def _make(args, text: str | None) -> int:
                          format=args.format, shard=args.shard, workers=args.workers,
                          augment=augment_from_spec(args.augment), latin_from=args.latin_from,
                          model=args.model, precision=args.precision,
-                         batch_lines=args.batch_lines, progress=not args.quiet)
+                         batch_lines=args.batch_lines, progress=not args.quiet,
+                         max_hours=max_hours(args))
     if args.ray is not None:
         from korean_gan.lines_ray import make_lines_on_ray
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,14 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from korean_gan._io import (
+    atomic_dir,
     atomic_path,
     check_output_path,
     npz_problem,
     save_npz,
     sha256_file,
     stream_target,
-    sweep_stale_temps,
-    temp_prefix,
     write_json_atomic,
 )
 from korean_gan.data.augment import AugmentConfig, augment_glyph, augmentation_names
@@ -543,10 +540,7 @@ def _write_imagefolder(out: Path, dataset: GlyphDataset, manifest: dict) -> None
     """
     from PIL import Image
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_temps(out)
-    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         width = len(str(len(dataset.charset) - 1))
         class_dirs = [tmp / f"{i:0{width}d}_{c}" for i, c in enumerate(dataset.charset)]
         for directory in class_dirs:
@@ -557,17 +551,6 @@ def _write_imagefolder(out: Path, dataset: GlyphDataset, manifest: dict) -> None
             Image.fromarray(dataset.images[n]).save(class_dirs[dataset.labels[n]] / name)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
                                            encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.with_name(temp_prefix(out) + "old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def preview_grid(dataset: GlyphDataset, path: str | os.PathLike, max_fonts: int = 12,
