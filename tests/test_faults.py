@@ -385,3 +385,34 @@ def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(
     assert seconds < 15, seconds
     assert "Traceback" not in err, err[-2000:]
     assert set(Path(tempfile.gettempdir()).glob("korean-gan-jobs-*")) <= before
+
+
+def test_a_server_killed_during_a_job_leaves_a_folder_the_next_server_removes():
+    pytest.importorskip("fastapi")
+    import json
+    import tempfile
+    import urllib.request
+
+    from korean_gan.server.jobs import JobManager
+
+    proc, url = _serve()
+    try:
+        request = urllib.request.Request(
+            f"{url}/api/fonts", data=json.dumps({"style": "Gaegu", "charset": "ks2350"})
+            .encode(), headers={"content-type": "application/json"}, method="POST")
+        job = json.load(urllib.request.urlopen(request, timeout=60))["job"]
+        while json.load(urllib.request.urlopen(f"{url}/api/jobs/{job}"))["progress"] < 0.05:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = list(Path(tempfile.gettempdir()).glob(f"korean-gan-jobs-{proc.pid}-*"))
+    assert len(left) == 1 and any(left[0].rglob("*")), left  # a killed server cannot tidy up
+    jobs = JobManager()  # what the next server starts with
+    try:
+        assert not left[0].exists()
+        assert jobs.root.exists() and jobs.root.name.startswith(f"korean-gan-jobs-{os.getpid()}-")
+    finally:
+        jobs.close()

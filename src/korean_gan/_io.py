@@ -49,7 +49,8 @@ def temp_prefix(path: str | os.PathLike) -> str:
     return f".{Path(path).name}.{os.getpid()}-"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True if a process with this id runs (or may: one of another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -75,7 +76,7 @@ def sweep_stale_temps(path: str | os.PathLike) -> None:
         return
     for sibling in siblings:
         found = pattern.match(sibling.name)
-        if not found or _alive(int(found.group(1))):
+        if not found or process_alive(int(found.group(1))):
             continue
         if sibling.name.endswith(_ASIDE) and not os.path.lexists(path):
             with contextlib.suppress(OSError):

@@ -10,6 +10,8 @@ A client (by IP address) may have one job queued or running, and at most
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import tempfile
 import threading
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from korean_gan._io import process_alive
 
 __all__ = ["DOWNLOADS", "Job", "JobCancelledError", "JobLimitError", "JobManager"]
 
@@ -78,6 +82,20 @@ class Job:
         }
 
 
+_ROOT_PREFIX = "korean-gan-jobs-"
+
+
+def _remove_dead_servers_folders() -> None:
+    """Removes the job folders of servers that were killed outright (SIGKILL, a power cut):
+    ``korean-gan-jobs-PID-…`` in the temporary folder, of a process that no longer runs."""
+    pattern = re.compile(rf"^{_ROOT_PREFIX}(\d+)-")
+    for folder in Path(tempfile.gettempdir()).glob(f"{_ROOT_PREFIX}*"):
+        found = pattern.match(folder.name)
+        if found and folder.is_dir() and not folder.is_symlink() \
+                and not process_alive(int(found.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class JobManager:
     """Runs jobs one at a time and keeps their files for a while.
 
@@ -85,15 +103,17 @@ class JobManager:
         max_jobs: Jobs queued or running at once, over all clients.
         ttl: Seconds a job's files are kept after it ends (and the longest a job is kept).
         root: Folder for the job folders (default: a new temporary folder, removed at
-            :meth:`close`).
+            :meth:`close`; the ones that servers killed outright left are removed first).
     """
 
     def __init__(self, max_jobs: int = 4, ttl: float = 3600.0, root: Path | None = None):
         self.max_jobs = max_jobs
         self.ttl = ttl
         self._own_root = root is None
-        self.root = Path(tempfile.mkdtemp(prefix="korean-gan-jobs-")) if root is None \
-            else Path(root)
+        if root is None:
+            _remove_dead_servers_folders()
+        self.root = Path(tempfile.mkdtemp(prefix=f"{_ROOT_PREFIX}{os.getpid()}-")) \
+            if root is None else Path(root)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         #: Set when the server stops: a running job ends at its next progress report.
