@@ -13,7 +13,11 @@ stay flat in memory, and what do the lines look like?
    (``glyphs(..., size=64)``: upsampled and placed in the style's frame) and fitted back to
    32 px. Gap = line accuracy - lone accuracy, in points; per style too. As the evaluator
    only saw white paper, the crops are also read from the line with its paper levelled to
-   white (the line's median grey mapped to 255), to tell paper tint from boxes and layout.
+   white (the line's median grey mapped to 255), to tell paper tint from boxes and layout,
+   and cut along their quads (``crop_quad``: each box as it was turned and slanted with its
+   glyph, turned upright; at the quad's own size and at twice it, which fitting to 32 px then
+   resamples from a finer grid), to tell upright boxes that take in a slanted neighbour from
+   labels.
 2. **Memory** (``--only m``): peak RSS (``os.wait4`` of the child) of ``korean-gan lines
    --random N --format webdataset --height 64 --quiet`` for each ``--sizes`` N, and the RSS
    every 2 s of each run (``/proc/PID/status``), to show it stays flat as lines stream to disk.
@@ -53,17 +57,22 @@ CAPTION_FONT = REPO / "fonts" / "NanumBarunpen-Regular.ttf"
 # --- 1. labels ------------------------------------------------------------------------------
 
 def _crops(records):
-    """(32 px crops, their syllables, their styles, empty-crop count, boxes per line ok)."""
+    """(32 px crops of the boxes, of the boxes with paper levelled, their syllables, their
+    styles, empty-crop count, non-syllable count, checks, 32 px crops of the quads cut at
+    their own size and at twice it)."""
+    import cv2
+
     from korean_gan.data.charsets import is_hangul_syllable, ks2350
+    from korean_gan.data.linesets import crop_quad
     from korean_gan.data.render import RenderConfig, fit_to_box
 
     ks = set(ks2350().chars)
     config = RenderConfig(size=32)
-    crops, levelled, chars, styles = [], [], [], []
+    crops, levelled, chars, styles, quad_crops, quad_crops_2x = [], [], [], [], [], []
     empty = other = 0
     checks = {"lines": 0, "chars_match_text": 0, "boxes_inside_image": 0,
               "boxes_left_to_right": 0, "neighbour_pairs": 0, "neighbours_overlapping": 0,
-              "neighbours_overlapping_over_20pct": 0}
+              "neighbours_overlapping_over_20pct": 0, "neighbour_quads_overlapping": 0}
     for record in records:
         checks["lines"] += 1
         checks["chars_match_text"] += record.chars == [c for c in record.text if c != " "]
@@ -79,13 +88,21 @@ def _crops(records):
             checks["neighbours_overlapping"] += overlap > 0
             checks["neighbours_overlapping_over_20pct"] += \
                 overlap > 0.2 * min(a1 - a0, b1 - b0)
+        for a, b in zip(record.quads, record.quads[1:], strict=False):
+            area, _ = cv2.intersectConvexConvex(np.float32(a).reshape(4, 2),
+                                                np.float32(b).reshape(4, 2))
+            checks["neighbour_quads_overlapping"] += area > 1.0  # more than a pixel's worth
         # The line's paper (its median grey: most of a line is paper) levelled to white.
         paper = max(float(np.median(record.image)), 1.0)
         white = np.clip(record.image.astype(np.float32) * (255 / paper), 0, 255).astype(np.uint8)
-        for char, (x0, y0, x1, y1) in zip(record.chars, record.boxes, strict=True):
+        for char, (x0, y0, x1, y1), quad in zip(record.chars, record.boxes, record.quads,
+                                                strict=True):
             if not (is_hangul_syllable(char) and char in ks):
                 other += 1
                 continue
+            for scale, found in ((1, quad_crops), (2, quad_crops_2x)):
+                fitted = fit_to_box(crop_quad(record.image, quad, scale=scale), config)
+                found.append(np.full((32, 32), 255, np.uint8) if fitted is None else fitted)
             fitted = fit_to_box(record.image[y0:y1, x0:x1], config)
             if fitted is None:
                 empty += 1
@@ -95,7 +112,8 @@ def _crops(records):
             levelled.append(np.full((32, 32), 255, np.uint8) if fitted is None else fitted)
             chars.append(char)
             styles.append(record.style)
-    return np.stack(crops), np.stack(levelled), chars, styles, empty, other, checks
+    return (np.stack(crops), np.stack(levelled), chars, styles, empty, other, checks,
+            np.stack(quad_crops), np.stack(quad_crops_2x))
 
 
 def _read(evaluator, images, chars):
@@ -132,8 +150,13 @@ def labels(writer, evaluator, n: int, seed: int, work: Path, upsampled_per_style
                             augment=augment, format="paddle", progress=False, writer=writer)
         seconds = time.perf_counter() - started
         records = list(read_lineset(result.path))
-        crops, levelled, chars, styles, empty, other, checks = _crops(records)
+        crops, levelled, chars, styles, empty, other, checks, quad_crops, quad_crops_2x = \
+            _crops(records)
         correct, guesses = _read(evaluator, crops, chars)
+        # The same characters cut along their quads (turned and slanted with the glyph),
+        # at their own size and at twice it (fitting to 32 px then resamples a finer grid).
+        quad_ok, _ = _read(evaluator, quad_crops, chars)
+        quad_2x_ok, _ = _read(evaluator, quad_crops_2x, chars)
         # The evaluator has only seen white paper: the same boxes cut from the line with its
         # paper levelled to white, to tell paper tint from wrong boxes.
         levelled_ok, _ = _read(evaluator, levelled, chars)
@@ -146,13 +169,18 @@ def labels(writer, evaluator, n: int, seed: int, work: Path, upsampled_per_style
             "syllable_boxes": len(chars), "other_boxes": other, "empty_crops": empty,
             "accuracy": round(float(correct.mean()), 4),
             "accuracy_paper_levelled": round(float(levelled_ok.mean()), 4),
+            "accuracy_quads": round(float(quad_ok.mean()), 4),
+            "accuracy_quads_2x": round(float(quad_2x_ok.mean()), 4),
             "per_style": _by_style(correct, styles),
+            "per_style_quads": _by_style(quad_ok, styles),
+            "per_style_quads_2x": _by_style(quad_2x_ok, styles),
             "checks": checks, "errors_first": errors[:25],
             "texts_first": [r.text for r in records[:5]],
         }
         runs[label]["_chars"], runs[label]["_styles"] = chars, styles
         runs[label]["_crops"] = np.concatenate([crops[:64], crops[~correct][:64]])
-        print(f"lines {label}: {correct.mean():.4f} (paper levelled {levelled_ok.mean():.4f}) "
+        print(f"lines {label}: {correct.mean():.4f} (paper levelled {levelled_ok.mean():.4f}, "
+              f"quads {quad_ok.mean():.4f}, at 2x {quad_2x_ok.mean():.4f}) "
               f"on {len(chars)} syllables "
               f"({empty} empty crops), {seconds:.0f} s", flush=True)
     base = runs["augmented"]
@@ -196,9 +224,16 @@ def labels(writer, evaluator, n: int, seed: int, work: Path, upsampled_per_style
     for run in runs.values():
         run["gap_points_vs_lone"] = round(100 * (run["accuracy"] - lone["accuracy"]), 2)
         run["within_2_points"] = abs(run["gap_points_vs_lone"]) <= 2.0
-        for style, row in run["per_style"].items():
-            row["lone_accuracy"] = lone["per_style"][style]["accuracy"]
-            row["gap_points"] = round(100 * (row["accuracy"] - row["lone_accuracy"]), 2)
+        run["gap_points_vs_lone_quads"] = round(100 * (run["accuracy_quads"]
+                                                       - lone["accuracy"]), 2)
+        run["within_2_points_quads"] = abs(run["gap_points_vs_lone_quads"]) <= 2.0
+        run["gap_points_vs_lone_quads_2x"] = round(100 * (run["accuracy_quads_2x"]
+                                                          - lone["accuracy"]), 2)
+        run["within_2_points_quads_2x"] = abs(run["gap_points_vs_lone_quads_2x"]) <= 2.0
+        for rows in (run["per_style"], run["per_style_quads"], run["per_style_quads_2x"]):
+            for style, row in rows.items():
+                row["lone_accuracy"] = lone["per_style"][style]["accuracy"]
+                row["gap_points"] = round(100 * (row["accuracy"] - row["lone_accuracy"]), 2)
     out.update({"lone_glyphs": lone, "upsampled_lone_glyphs": upsampled,
                 "lines_augmented": runs["augmented"], "lines_not_augmented":
                 runs["not_augmented"],
@@ -222,8 +257,9 @@ def ablation(writer, evaluator, n: int, seed: int, work: Path, only=()) -> dict:
 
     default = LineAugment()
     cases = {"default": default, "none": LineAugment.none()}
-    cases.update({f"without_{f.name}": replace(default, **{f.name: 0.0})
-                  for f in fields(LineAugment)})
+    cases.update({f"without_{f.name}": replace(default, **{
+        f.name: False if isinstance(getattr(default, f.name), bool) else 0.0})
+        for f in fields(LineAugment)})
     # A gentler hand: a third of the slant, a third of the spacing jitter.
     cases["slant_0.04_spacing_jitter_0.01"] = replace(default, slant=0.04, spacing_jitter=0.01)
     if only:
@@ -235,11 +271,15 @@ def ablation(writer, evaluator, n: int, seed: int, work: Path, only=()) -> dict:
         result = make_lines(out=target, random=n, styles="fonts", height=64, seed=seed,
                             augment=augment, format="paddle", progress=False, writer=writer)
         records = list(read_lineset(result.path))
-        crops, levelled, chars, _, _, _, checks = _crops(records)
+        crops, levelled, chars, _, _, _, checks, quad_crops, quad_crops_2x = _crops(records)
         correct, _ = _read(evaluator, crops, chars)
         levelled_ok, _ = _read(evaluator, levelled, chars)
+        quad_ok, _ = _read(evaluator, quad_crops, chars)
+        quad_2x_ok, _ = _read(evaluator, quad_crops_2x, chars)
         rows[name] = {"accuracy": round(float(correct.mean()), 4),
                       "accuracy_paper_levelled": round(float(levelled_ok.mean()), 4),
+                      "accuracy_quads": round(float(quad_ok.mean()), 4),
+                      "accuracy_quads_2x": round(float(quad_2x_ok.mean()), 4),
                       "neighbours_overlapping": round(checks["neighbours_overlapping"]
                                                       / max(checks["neighbour_pairs"], 1), 4)}
         print(f"ablation {name}: {rows[name]}", flush=True)
@@ -335,9 +375,10 @@ def sheet(writer, path: Path, work: Path, seed: int) -> list[dict]:
         image = Image.fromarray(record.image).convert("RGB")
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
         draw = ImageDraw.Draw(image)
-        for i, (x0, y0, x1, y1) in enumerate(record.boxes):
-            draw.rectangle((x0 * scale, y0 * scale, x1 * scale - 1, y1 * scale - 1),
-                           outline=COLOURS[i % len(COLOURS)], width=1)
+        for i, quad in enumerate(record.quads):
+            corners = [(x * scale, y * scale) for x, y in zip(quad[0::2], quad[1::2],
+                                                               strict=True)]
+            draw.polygon(corners, outline=COLOURS[i % len(COLOURS)], width=1)
         rows.append((image, record.text, record.style))
         info.append({"style": record.style, "text": record.text, "size": list(
             record.image.shape), "boxes": len(record.boxes)})
@@ -347,7 +388,7 @@ def sheet(writer, path: Path, work: Path, seed: int) -> list[dict]:
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
     draw.text((20, 14), "korean-gan lines: 64 px lines (shown 2x), label under each line, "
-              "one coloured box per character", font=small, fill=(60, 60, 60))
+              "one coloured box (quad) per character", font=small, fill=(60, 60, 60))
     y = 60
     for image, text, style in rows:
         canvas.paste(image, (20, y))

@@ -179,6 +179,7 @@ def render_line(text: str, fonts: FontSet, hangul_glyph, aug, rng, px: int = HEI
             return None
         glyphs.append(glyph)
     boxes, angles = glyph_jitter([p.box for p in placements], px, aug, rng)
+    width = max([width] + [box[2] + px // 8 for box in boxes])
     page = np.full((height, width), 255, np.uint8)
     for glyph, box, angle in zip(glyphs, boxes, angles, strict=True):
         paste_ink(page, rotate_glyph(glyph, angle) if angle else glyph, box)

@@ -312,3 +312,76 @@ def test_bad_arguments_are_clear_errors():
         line_effects(page.astype(np.float32), boxes, 48, LineAugment(), rng)
     with pytest.raises(LineAugError, match="glyph"):
         rotate_glyph(np.zeros((4, 4, 3), np.uint8), 5)
+
+
+def test_glyph_quads_are_the_turned_rectangles_their_boxes_bound():
+    from korean_gan.data.lineaug import glyph_quads
+
+    assert glyph_quads([(10, 20, 40, 60)], [0.0]) == [(10, 20, 40, 20, 40, 60, 10, 60)]
+    box, angle = (100, 10, 130, 50), 10.0
+    (quad,) = glyph_quads([box], [angle])
+    corners = np.asarray(quad).reshape(4, 2)
+    # The quad's corners touch the four sides of its box.
+    assert corners[:, 0].min() == pytest.approx(100) and corners[:, 0].max() == pytest.approx(130)
+    assert corners[:, 1].min() == pytest.approx(10) and corners[:, 1].max() == pytest.approx(50)
+    # Its top edge rises to the right by the angle (counter-clockwise as seen, y down).
+    top = corners[1] - corners[0]
+    assert np.degrees(np.arctan2(-top[1], top[0])) == pytest.approx(angle)
+    # It is a rectangle: opposite sides equal, corners square.
+    assert np.linalg.norm(corners[2] - corners[1]) == pytest.approx(
+        np.linalg.norm(corners[3] - corners[0]))
+    assert np.dot(top, corners[3] - corners[0]) == pytest.approx(0, abs=1e-9)
+    # A box too thin for its angle has no such rectangle: the box itself is the quad.
+    assert glyph_quads([(0, 0, 1, 40)], [30.0]) == [(0, 0, 1, 0, 1, 40, 0, 40)]
+
+
+# Seeds 11 and 13 draw a slant to the left (-0.22) and to the right (0.22).
+@pytest.mark.parametrize(("slant", "seed"), [(0.3, 11), (0.3, 13), (0.0, 11)])
+def test_slant_quads_move_with_the_page_as_the_boxes_do(slant, seed):
+    from korean_gan.data.lineaug import glyph_quads, slant_quads
+
+    page = np.full((48, 200), 255, np.uint8)
+    boxes = [(20, 8, 50, 40), (60, 4, 90, 44)]
+    page[8:40, 20:50] = 0
+    page[4:44, 60:90] = 0
+    config = _only(slant=slant)
+    rng = np.random.default_rng(seed)
+    out, moved, params = line_effects(page, boxes, 48, config, rng)
+    quads = slant_quads(glyph_quads(boxes, [0.0, 0.0]), params["slant"], page.shape)
+    for quad, box in zip(quads, moved, strict=True):
+        xs, ys = quad[0::2], quad[1::2]
+        # The upright box bounds the slanted quad (floor and ceil of its corners).
+        assert (math.floor(min(xs)), min(ys), math.ceil(max(xs)), max(ys)) == box
+        # Top and bottom edges stay level; the sides lean by the shear.
+        assert ys[0] == ys[1] and ys[2] == ys[3]
+        assert xs[0] - xs[3] == pytest.approx(params["slant"] * (ys[3] - ys[0]))
+        assert 0 <= min(xs) and max(xs) <= out.shape[1]
+
+
+def test_kept_apart_a_glyph_never_runs_into_the_one_before_it():
+    from dataclasses import replace
+
+    # A row of glyphs 2 px apart, one pair typeset overlapping by 4 px, and a second row.
+    boxes = [(10 + 32 * i, 10, 40 + 32 * i, 40) for i in range(12)]
+    boxes[6] = (boxes[5][2] - 4, 10, boxes[5][2] + 26, 40)
+    boxes += [(10 + 32 * i, 60, 40 + 32 * i, 90) for i in range(4)]
+    loose = _only(spacing_jitter=0.2, size_jitter=0.1, rotation=5.0)
+    overlaps = {True: 0, False: 0}
+    for keep in (True, False):
+        for seed in range(20):
+            jittered, _ = glyph_jitter(boxes, 48, replace(loose, keep_apart=keep),
+                                       np.random.default_rng(seed))
+            for i in range(1, len(boxes)):
+                if boxes[i][1] != boxes[i - 1][1]:
+                    continue  # a new row
+                gap = jittered[i][0] - jittered[i - 1][2]
+                typeset_gap = boxes[i][0] - boxes[i - 1][2]
+                overlaps[keep] += gap < min(typeset_gap, 0) - 1  # rounding: 1 px
+    assert overlaps[True] == 0 and overlaps[False] > 20, overlaps
+    # Without jitter there is nothing to keep apart: the boxes are as typeset.
+    assert glyph_jitter(boxes, 48, LineAugment.none(), np.random.default_rng(0))[0] == boxes
+
+
+def test_keep_apart_must_be_a_bool():
+    with pytest.raises(LineAugError, match="keep_apart must be true or false, got 1"):
+        LineAugment(keep_apart=1)

@@ -68,10 +68,33 @@ def test_lines_are_labelled_exactly(writer, corpus, tmp_path):
                 labels.append(ks2350().chars.index(char))
         # Boxes go left to right along the line.
         assert [b[0] for b in record.boxes] == sorted(b[0] for b in record.boxes)
+        # Nothing turned or slanted: each quad is its box's corners (the box rounded).
+        for quad, (x0, y0, x1, y1) in zip(record.quads, record.boxes, strict=True):
+            assert quad == pytest.approx((x0, y0, x1, y0, x1, y1, x0, y1), abs=0.5)
     # The evaluator reads the boxed syllables as the labels say.
     _, probs = evaluator.predict(np.stack(crops))
     read = probs.argmax(axis=1) == evaluator.label_map(ks2350())[labels]
     assert len(crops) >= 25 and read.mean() >= 0.9
+
+
+def test_quads_turn_and_slant_inside_their_boxes(writer, tmp_path):
+    result = make_lines(out=tmp_path / "set", random=12, styles="fonts", seed=3,
+                        progress=False, writer=writer)
+    records = list(read_lineset(result.path))
+    slanted = turned = 0
+    for record in records:
+        assert len(record.quads) == len(record.boxes) > 0
+        for (x0, y0, x1, y1), quad in zip(record.boxes, record.quads, strict=True):
+            xs, ys = np.asarray(quad[0::2]), np.asarray(quad[1::2])
+            # Inside its upright box (which rounds outwards), up to the rounding of both.
+            assert x0 - 1 <= xs.min() and xs.max() <= x1 + 1, (record.key, quad)
+            assert y0 - 1 <= ys.min() and ys.max() <= y1 + 1, (record.key, quad)
+            left, right = xs[3] - xs[0], xs[2] - xs[1]  # how the sides lean
+            turned += abs(ys[1] - ys[0]) > 0.2  # a top edge that is not level
+            slanted += min(abs(left), abs(right)) > 0.5 and left * right > 0
+    # The default augmentation turns most glyphs a little and slants most lines.
+    n = sum(len(r.quads) for r in records)
+    assert turned > n / 2 and slanted > n / 3, (turned, slanted, n)
 
 
 def test_shards_together_equal_the_single_run(writer, tmp_path):

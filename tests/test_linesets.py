@@ -18,6 +18,7 @@ from korean_gan.data.linesets import (
     LineSetError,
     LineSetWriter,
     check_lineset_target,
+    crop_quad,
     read_lineset,
 )
 
@@ -44,8 +45,12 @@ def _records(n: int = 7, start: int = 0) -> list[LineRecord]:
             chars.append(char)
         params = {"slant": round(float(rng.normal()), 6), "seed": i, "ops": ["warp", "blur"],
                   "nested": {"sigma": [0.5, 1.25]}}
+        # Even lines have quads (the boxes turned a little), odd ones none (older sets).
+        quads = [(x0 + 1.5, y0, x1, y0 + 0.5, x1 - 1.5, y1, x0, y1 - 0.5)
+                 for x0, y0, x1, y1 in boxes] if i % 2 == 0 else []
         records.append(LineRecord(key=f"{i:09d}", image=image, text=text, boxes=boxes,
-                                  chars=chars, style=f"style{i % 2}", params=params))
+                                  chars=chars, style=f"style{i % 2}", params=params,
+                                  quads=quads))
     return records
 
 
@@ -107,11 +112,13 @@ def test_imagefolder_loads_with_hugging_face(tmp_path):
     ds = datasets.load_dataset("imagefolder", data_dir=str(out), split="train",
                                cache_dir=str(tmp_path / "cache"))
     assert len(ds) == 5
-    assert {"image", "text", "boxes", "chars", "style", "params"} <= set(ds.column_names)
+    assert {"image", "text", "boxes", "quads", "chars", "style", "params"} \
+        <= set(ds.column_names)
     for row, record in zip(ds, records, strict=True):
         assert np.array_equal(np.asarray(row["image"].convert("L")), record.image)
         assert row["text"] == record.text
         assert [tuple(b) for b in row["boxes"]] == record.boxes
+        assert [tuple(q) for q in row["quads"]] == record.quads
         assert row["chars"] == record.chars
         assert json.loads(row["params"]) == record.params
 
@@ -267,6 +274,10 @@ def test_paddle_refuses_tab_or_newline(tmp_path, text):
     ({"params": {"x": object()}}, "JSON"),
     ({"params": {"x": float("nan")}}, "JSON"),
     ({"boxes": [(1, 2, 3)], "chars": ["a"]}, "x0, y0, x1, y1"),
+    ({"quads": [(0, 0, 1, 0, 1, 1, 0, 1)]}, "one quad of 8 finite numbers per box \\(3\\)"),
+    ({"quads": [(0, 0, 1, 0, 1, 1, 0)] * 3}, "one quad of 8"),
+    ({"quads": [(0, 0, 1, 0, 1, 1, 0, float("nan"))] * 3}, "finite"),
+    ({"quads": [("a",) * 8] * 3}, "quads must be 8 numbers each"),
 ])
 def test_refuses_malformed_records(tmp_path, change, match):
     record = _records(1)[0]
@@ -317,3 +328,39 @@ def test_read_refuses_non_lineset(tmp_path):
     with pytest.raises(LineSetError) as error:
         list(read_lineset(tmp_path))
     assert "not a line set" in _one_line(error)
+
+
+@pytest.mark.parametrize("angle", [0.0, 8.0, -12.0])
+def test_crop_quad_turns_a_turned_character_upright(angle):
+    import cv2
+
+    from korean_gan.data.lineaug import glyph_quads, rotate_glyph
+
+    # An upright "L" (a thick left bar and bottom bar), turned and pasted onto a line.
+    glyph = np.full((40, 30), 255, np.uint8)
+    glyph[:, :6] = 0
+    glyph[-6:, :] = 0
+    turned = rotate_glyph(glyph, angle)
+    line = np.full((80, 120), 255, np.uint8)
+    y0, x0 = 20, 40
+    line[y0:y0 + turned.shape[0], x0:x0 + turned.shape[1]] = turned
+    box = (x0, y0, x0 + turned.shape[1], y0 + turned.shape[0])
+    (quad,) = glyph_quads([box], [angle])
+    upright = crop_quad(line, quad)
+    assert abs(upright.shape[0] - 40) <= 1 and abs(upright.shape[1] - 30) <= 1
+    assert abs(crop_quad(line, quad, scale=2).shape[0] - 80) <= 2
+    back = cv2.resize(upright, (30, 40), interpolation=cv2.INTER_AREA) < 128
+    want = glyph < 128
+    assert (back & want).sum() / (back | want).sum() > 0.85
+    # An upright box of the turned glyph holds the L only turned: far from the upright one.
+    if angle:
+        boxed = cv2.resize(line[box[1]:box[3], box[0]:box[2]], (30, 40),
+                           interpolation=cv2.INTER_AREA) < 128
+        assert (back & want).sum() / (back | want).sum() \
+            > (boxed & want).sum() / (boxed | want).sum() + 0.1
+
+
+@pytest.mark.parametrize("scale", [0, -1, float("nan"), 100, "2"])
+def test_crop_quad_refuses_a_bad_scale(scale):
+    with pytest.raises(LineSetError, match="scale must be a number in"):
+        crop_quad(np.full((10, 10), 255, np.uint8), (0, 0, 5, 0, 5, 5, 0, 5), scale=scale)

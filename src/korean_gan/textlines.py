@@ -386,25 +386,37 @@ class _LineDrawer:
         import cv2
 
         from korean_gan.data.layout import paste_ink
-        from korean_gan.data.lineaug import glyph_jitter, line_effects, rotate_glyph
+        from korean_gan.data.lineaug import (
+            glyph_jitter,
+            glyph_quads,
+            line_effects,
+            rotate_glyph,
+            slant_quads,
+        )
         from korean_gan.data.linesets import LineRecord
 
         index, text, name, (width, height), placements, fonts, rng = line
         aug = self.config.augment
         boxes, angles = glyph_jitter([p.box for p in placements], self.px, aug, rng)
+        quads = glyph_quads(boxes, angles)
         # The layout's margin (an eighth of an em) holds the jitter of all but the rarest
         # draws; ink past the page is cut, and line_effects clips the boxes to the page.
+        # Glyphs kept apart may have moved the last one right: the page grows to keep its margin.
+        width = max([width] + [box[2] + self.px // 8 for box in boxes])
         page = np.full((height, width), 255, np.uint8)
         by_name = {font.name: font for font in fonts}
         for placement, box, angle in zip(placements, boxes, angles, strict=True):
             glyph = next(glyphs) if placement.source == "hangul" else \
                 by_name[placement.source].glyph(placement.char)[0]
             paste_ink(page, rotate_glyph(glyph, angle) if angle else glyph, box)
+        shape = page.shape
         page, boxes, params = line_effects(page, boxes, self.px, aug, rng)
+        quads = slant_quads(quads, params["slant"], shape)
         scale = self.px / page.shape[0]
         new_width = max(1, round(page.shape[1] * scale))
         image = cv2.resize(page, (new_width, self.px), interpolation=cv2.INTER_AREA)
         boxes = [tuple(int(round(v * scale)) for v in box) for box in boxes]
+        quads = [tuple(round(v * scale, 1) + 0.0 for v in quad) for quad in quads]
         return LineRecord(key=f"{index:09d}", image=image, text=text,
                           boxes=boxes, chars=[p.char for p in placements], style=name,
-                          params=params)
+                          params=params, quads=quads)

@@ -9,6 +9,11 @@ convention (uint8, 255 = paper):
 2. Per line, after pasting (:func:`line_effects`): the whole line is slanted, its strokes made
    a little heavier or lighter, and it is put on paper and "scanned" (blur, noise, JPEG).
 
+Each character's box comes out twice: as an upright ink box, and as a quadrilateral that turns
+and slants with the glyph (:func:`glyph_quads`, :func:`slant_quads`), like the character
+boxes of scene-text datasets: a turned or slanted neighbour reaches into an upright box, not
+into the quadrilateral.
+
 The defaults of :class:`LineAugment` give moderate, realistic variation; ``LineAugment.none()``
 turns everything off and leaves the layout exactly as typeset. Every random choice comes from
 the ``numpy.random.Generator`` passed in, so the same seed gives the same bytes. Sizes are in
@@ -21,14 +26,18 @@ korean_gan.data.lineaug`` prints the time each function takes on a 64 × 800 lin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-__all__ = ["LineAugError", "LineAugment", "glyph_jitter", "line_effects", "rotate_glyph"]
+__all__ = ["LineAugError", "LineAugment", "glyph_jitter", "glyph_quads", "line_effects",
+           "rotate_glyph", "slant_quads"]
 
 Box = tuple[int, int, int, int]
+#: A box's four corners ``(x0, y0, x1, y1, x2, y2, x3, y3)``: top left, top right, bottom right
+#: and bottom left as the glyph sees them, in page pixels.
+Quad = tuple[float, float, float, float, float, float, float, float]
 
 # Jitter draws are normal, truncated at this many sd so that a rare draw cannot turn a glyph
 # upside down or shrink it to nothing (the sd of the truncated draw is 0.987 of the nominal).
@@ -79,6 +88,9 @@ class LineAugment:
         blur: probability of a Gaussian blur, sigma in [0.3, 1.0] px at 64 px/em.
         noise: probability of Gaussian noise, sd in [2, 10] grey levels.
         jpeg: probability of JPEG artefacts, quality in [30, 90].
+        keep_apart: a glyph's jitter may close the gap to the character before it (on the
+            same row) but not run into it: where the shifted, scaled and turned boxes would
+            overlap and the layout's did not, the glyph moves right until they touch.
     """
 
     size_jitter: float = 0.06      # a hand's letters vary by a few per cent in size
@@ -91,6 +103,7 @@ class LineAugment:
     blur: float = 0.3              # a scan slightly out of focus
     noise: float = 0.3             # sensor noise
     jpeg: float = 0.3              # compressed on the way
+    keep_apart: bool = True        # a hand does not write over the syllable before
 
     def __post_init__(self) -> None:
         self.validate()
@@ -98,7 +111,7 @@ class LineAugment:
     @classmethod
     def none(cls) -> LineAugment:
         """All variation off: the layout exactly as typeset."""
-        return cls(**{f.name: 0.0 for f in fields(cls)})
+        return cls(**{name: 0.0 for name in _RANGES})
 
     def validate(self) -> None:
         """Raises LineAugError naming the first setting outside its allowed range."""
@@ -108,6 +121,9 @@ class LineAugment:
                     or not math.isfinite(value) or not low <= value <= high:
                 raise LineAugError(f"LineAugment.{name} must be a number in [{low:g}, {high:g}] "
                                    f"({unit}), got {value!r}")
+        if not isinstance(self.keep_apart, bool):
+            raise LineAugError(f"LineAugment.keep_apart must be true or false, got "
+                               f"{self.keep_apart!r}")
 
 
 def _check_px_per_em(px_per_em) -> None:
@@ -176,12 +192,99 @@ def glyph_jitter(boxes: list[Box], px_per_em: int, config: LineAugment,
     # Bounding box of the turned w × h rectangle (exactly w × h when the angle is 0).
     half_w = (w * cos + h * sin) / 2
     half_h = (w * sin + h * cos) / 2
+    if config.keep_apart:
+        cx = _kept_apart(array, cx, cy, half_w, half_h)
     x0 = np.round(cx - half_w)
     y0 = np.round(cy - half_h)
     x1 = np.maximum(np.round(cx + half_w), x0 + 1)
     y1 = np.maximum(np.round(cy + half_h), y0 + 1)
     out = [(int(a), int(b), int(c), int(d)) for a, b, c, d in zip(x0, y0, x1, y1, strict=True)]
     return out, [float(a) for a in angles]
+
+
+def _kept_apart(typeset: np.ndarray, cx: np.ndarray, cy: np.ndarray, half_w: np.ndarray,
+                half_h: np.ndarray) -> np.ndarray:
+    """Centres moved right, in text order, so that no box runs into the one before it on its
+    row unless their typeset boxes already overlapped."""
+    cx = cx.copy()
+    for i in range(1, len(cx)):
+        j = i - 1
+        same_row = min(cy[i] + half_h[i], cy[j] + half_h[j]) \
+            > max(cy[i] - half_h[i], cy[j] - half_h[j])
+        if not same_row or typeset[i, 0] < typeset[j, 0]:  # a new row, or right to left
+            continue
+        allowed = min(typeset[i, 0] - typeset[j, 2], 0.0)  # a typeset overlap is kept
+        gap = (cx[i] - half_w[i]) - (cx[j] + half_w[j])
+        if gap < allowed:
+            cx[i] += allowed - gap
+    return cx
+
+
+def glyph_quads(boxes: list[Box], angles: list[float]) -> list[Quad]:
+    """Each glyph's box as it was turned: the rectangle turned by ``angle`` whose bounding box
+    is the box (what :func:`glyph_jitter` returned).
+
+    The turned glyph is drawn filling its box, so its upright rectangle is recovered from the
+    box's width W and height H: ``w cos + h sin = W``, ``w sin + h cos = H``. Where that has no
+    positive solution (turns near 45°, or a box too thin for its angle) the box itself is the
+    quad.
+
+    Args:
+        boxes: Boxes ``(x0, y0, x1, y1)`` from :func:`glyph_jitter`.
+        angles: Their angles in degrees, counter-clockwise as seen.
+
+    Returns:
+        One :data:`Quad` per box.
+    """
+    quads = []
+    for (x0, y0, x1, y1), angle in zip(boxes, angles, strict=True):
+        width, height = x1 - x0, y1 - y0
+        theta = math.radians(angle)
+        cos, sin = abs(math.cos(theta)), abs(math.sin(theta))
+        det = cos * cos - sin * sin
+        w = (width * cos - height * sin) / det if det > 1e-6 else 0.0
+        h = (height * cos - width * sin) / det if det > 1e-6 else 0.0
+        if w <= 0 or h <= 0:
+            w, h, theta = width, height, 0.0
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        c, s = math.cos(theta), math.sin(theta)
+        corners = []
+        for u, v in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)):
+            # Counter-clockwise as seen, with y pointing down (OpenCV's rotation matrix).
+            corners += [cx + u * c + v * s, cy - u * s + v * c]
+        quads.append(tuple(corners))
+    return quads
+
+
+def slant_quads(quads: list[Quad], shear: float, shape: tuple[int, int]) -> list[Quad]:
+    """Quads moved as :func:`line_effects` slants the page of shape ``shape`` by ``shear``
+    (its ``params["slant"]``), clipped to the slanted page.
+
+    Args:
+        quads: Quads on the page before the slant (from :func:`glyph_quads`).
+        shear: The slant drawn for the line.
+        shape: ``(height, width)`` of the page before the slant.
+
+    Returns:
+        The quads on the slanted page.
+    """
+    height, width = shape
+    new_width = width + (math.ceil(abs(shear) * height) if shear else 0)
+    out = []
+    for quad in quads:
+        corners = []
+        for x, y in zip(quad[0::2], quad[1::2], strict=True):
+            corners += [min(max(_slanted_x(x, y, shear, height), 0.0), float(new_width)),
+                        min(max(y, 0.0), float(height))]
+        out.append(tuple(corners))
+    return out
+
+
+def _slanted_x(x: float, y: float, shear: float, height: int) -> float:
+    """Where ``x`` at height ``y`` goes on a page of ``height`` slanted by ``shear``."""
+    # A negative shear moves the top left: everything shifts right by the amount it moves.
+    offset = -shear * height if shear < 0 else 0.0
+    return x + shear * (height - y) + offset
 
 
 def rotate_glyph(glyph: np.ndarray, angle: float) -> np.ndarray:
@@ -296,20 +399,15 @@ def _shear(page: np.ndarray, boxes: list[Box], shear: float) -> tuple[np.ndarray
     if shear == 0:
         return page, [tuple(int(v) for v in box) for box in boxes]
     grow = math.ceil(abs(shear) * height)
-    # A negative shear moves the top left: shift everything right by the amount it moves.
     offset = -shear * height if shear < 0 else 0.0
     new_width = width + grow
-
-    def x_at(x: float, y: float) -> float:
-        return x + shear * (height - y) + offset
-
     # OpenCV's pixel coordinates are pixel centres: y + 0.5 in edge coordinates.
     matrix = np.array([[1.0, -shear, shear * (height - 0.5) + offset], [0.0, 1.0, 0.0]])
     out = cv2.warpAffine(page, matrix, (new_width, height), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=255)
     moved = []
     for x0, y0, x1, y1 in boxes:
-        xs = [x_at(x, y) for x in (x0, x1) for y in (y0, y1)]
+        xs = [_slanted_x(x, y, shear, height) for x in (x0, x1) for y in (y0, y1)]
         moved.append((min(max(math.floor(min(xs)), 0), new_width),
                       min(max(int(y0), 0), height),
                       min(max(math.ceil(max(xs)), 0), new_width),

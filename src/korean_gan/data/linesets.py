@@ -19,9 +19,11 @@ format           layout
 
 A line's full labels (``labels.jsonl``, ``metadata.jsonl``, the ``.json`` members) are its
 ``key``, ``text``, ``boxes`` (the ink box ``[x0, y0, x1, y1]`` of each character with ink, in
-text order), ``chars`` (the character of each box), ``style`` and ``params`` (the augmentation
-parameters). Keys are the lines' global indices zero-padded to 9 digits and are written in
-increasing order, so every file lists the lines in key order.
+text order), ``quads`` (the same boxes as they were turned and slanted with their glyphs: the
+corners ``[x0, y0, x1, y1, x2, y2, x3, y3]``, top left, top right, bottom right, bottom left;
+:func:`crop_quad` turns one upright), ``chars`` (the character of each box), ``style`` and
+``params`` (the augmentation parameters). Keys are the lines' global indices zero-padded to 9
+digits and are written in increasing order, so every file lists the lines in key order.
 
 Writes are reproducible: the same records give byte-identical files in every format (PNGs without
 metadata, tar members with a fixed time and owner). They are atomic: the set is written into a
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import tarfile
@@ -51,6 +54,7 @@ __all__ = [
     "LineSetError",
     "LineSetWriter",
     "check_lineset_target",
+    "crop_quad",
     "read_lineset",
 ]
 
@@ -81,6 +85,9 @@ class LineRecord:
         chars: The character of each box (as many as ``boxes``).
         style: The style's name.
         params: Augmentation parameters (JSON-serialisable: numbers, strings, lists, dicts).
+        quads: Each box as it was turned and slanted with its glyph, as four corners
+            ``(x0, y0, x1, y1, x2, y2, x3, y3)``: top left, top right, bottom right, bottom left
+            (as many as ``boxes``; empty in sets written before quads were recorded).
     """
 
     key: str
@@ -90,6 +97,7 @@ class LineRecord:
     chars: list[str]
     style: str
     params: dict = field(default_factory=dict)
+    quads: list[tuple[float, ...]] = field(default_factory=list)
 
     def __eq__(self, other: object) -> bool:
         # The generated __eq__ would compare the images with ==, which has no single truth value.
@@ -99,6 +107,7 @@ class LineRecord:
                 and [tuple(b) for b in self.boxes] == [tuple(b) for b in other.boxes]
                 and list(self.chars) == list(other.chars) and self.style == other.style
                 and self.params == other.params
+                and [tuple(q) for q in self.quads] == [tuple(q) for q in other.quads]
                 and np.asarray(self.image).dtype == np.asarray(other.image).dtype
                 and np.array_equal(self.image, other.image))
 
@@ -135,6 +144,39 @@ def _png_array(data: bytes | os.PathLike | str) -> np.ndarray:
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     with Image.open(source) as image:
         return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def crop_quad(image: np.ndarray, quad, scale: float = 1.0) -> np.ndarray:
+    """A character's quad (from :attr:`LineRecord.quads`) cut out of its line and turned
+    upright: warped onto a rectangle as wide and high as the quad's sides, times ``scale``.
+
+    A turned or slanted quad is resampled (bicubic). To resize the crop further (to a
+    recogniser's input size, say), cut it at ``scale=2`` first: resampling from the finer grid
+    keeps strokes that cutting at the line's own resolution blurs.
+
+    Args:
+        image: The line, uint8 ``(H, W)``, 255 = paper.
+        quad: ``(x0, y0, x1, y1, x2, y2, x3, y3)``: top left, top right, bottom right, bottom
+            left.
+        scale: Size of the crop relative to the quad's.
+
+    Returns:
+        uint8 ``(h, w)``, at least 1 × 1; parts outside the line are paper.
+    """
+    import cv2
+
+    if not (isinstance(scale, int | float) and math.isfinite(scale) and 0 < scale <= 16):
+        raise LineSetError(f"crop_quad: scale must be a number in (0, 16], got {scale!r}")
+    corners = np.asarray(quad, np.float32).reshape(4, 2)
+    width = max(1, round(scale * max(np.linalg.norm(corners[1] - corners[0]),
+                                     np.linalg.norm(corners[2] - corners[3]))))
+    height = max(1, round(scale * max(np.linalg.norm(corners[3] - corners[0]),
+                                      np.linalg.norm(corners[2] - corners[1]))))
+    target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    # Corners are in edge coordinates; OpenCV samples at pixel centres.
+    matrix = cv2.getPerspectiveTransform(corners - 0.5, target - 0.5)
+    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=255)
 
 
 def _is_lineset(folder: Path) -> dict | None:
@@ -315,12 +357,20 @@ class LineSetWriter:
         if len(chars) != len(boxes) or not all(isinstance(c, str) for c in chars):
             raise LineSetError(f"line {key}: {len(boxes)} boxes but {len(chars)} chars; give "
                                "one character (a string) per box")
+        try:
+            quads = [[float(v) for v in quad] for quad in record.quads]
+        except (TypeError, ValueError):
+            raise LineSetError(f"line {key}: quads must be 8 numbers each") from None
+        if quads and (len(quads) != len(boxes) or any(len(q) != 8 for q in quads)
+                      or not all(math.isfinite(v) for q in quads for v in q)):
+            raise LineSetError(f"line {key}: give one quad of 8 finite numbers per box "
+                               f"({len(boxes)}), or none")
         if not isinstance(record.style, str):
             raise LineSetError(f"line {key}: style must be a string, got {record.style!r}")
         if not isinstance(record.params, dict):
             raise LineSetError(f"line {key}: params must be a dict, got "
                                f"{type(record.params).__name__}")
-        return boxes, chars
+        return boxes, quads, chars
 
     def write(self, record: LineRecord) -> None:
         """Writes one line (its image now, not at the end).
@@ -333,10 +383,10 @@ class LineSetWriter:
         """
         if not self._open:
             raise RuntimeError("LineSetWriter.write must be called inside its with-block")
-        boxes, chars = self._check(record)
+        boxes, quads, chars = self._check(record)
         key = record.key
-        labels = {"key": key, "text": record.text, "boxes": boxes, "chars": chars,
-                  "style": record.style, "params": record.params}
+        labels = {"key": key, "text": record.text, "boxes": boxes, "quads": quads,
+                  "chars": chars, "style": record.style, "params": record.params}
         png = _png_bytes(record.image)
         name = f"images/{key}.png"
         if self.format == "paddle":
@@ -348,8 +398,8 @@ class LineSetWriter:
         elif self.format == "imagefolder":
             params = _dumps(record.params, key, "params")
             line = _dumps({"file_name": name, "key": key, "text": record.text, "boxes": boxes,
-                           "chars": chars, "style": record.style, "params": params}, key,
-                          "labels")
+                           "quads": quads, "chars": chars, "style": record.style,
+                           "params": params}, key, "labels")
             (self._tmp / name).write_bytes(png)
             self._files["metadata.jsonl"].write(line + "\n")
         else:
@@ -385,7 +435,8 @@ def _record(labels: dict, image: np.ndarray, text: str | None = None) -> LineRec
     return LineRecord(key=labels["key"], image=image,
                       text=labels["text"] if text is None else text,
                       boxes=[tuple(box) for box in labels["boxes"]], chars=list(labels["chars"]),
-                      style=labels["style"], params=labels["params"])
+                      style=labels["style"], params=labels["params"],
+                      quads=[tuple(quad) for quad in labels.get("quads", [])])
 
 
 def _jsonl(path: Path) -> Iterator[dict]:
