@@ -1209,3 +1209,51 @@ def test_a_job_too_long_for_the_limit_stops_having_written_nothing_unless_yes(
     code, _, err = run_cli(*command, "--quiet", "--out", out, "--yes")
     assert code == 0, err
     assert out.exists()
+
+
+# --- one writer per run folder ------------------------------------------------------------------
+
+def test_a_run_folder_in_use_by_another_trainer_is_refused_and_left_alone(tiny_data, tmp_path):
+    from korean_gan._io import LOCK_NAME, folder_lock
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
+
+    run = tmp_path / "run"
+    # Another process's lock: flock locks belong to the open file, so holding it here stands
+    # for a second trainer (the kernel refuses the trainer's own open of the same file).
+    with folder_lock(run, "choose another --run-dir"):
+        with pytest.raises(TrainError) as info:
+            train(_tiny_config(tiny_data, run, epochs=1))
+        assert str(info.value) == (f"{run} is in use by another korean-gan process (process "
+                                   f"{os.getpid()}): wait for it to finish, or choose another "
+                                   "--run-dir")
+        assert sorted(os.listdir(run)) == [LOCK_NAME]
+    history = train(_tiny_config(tiny_data, run, epochs=1))  # free again
+    assert history.epoch == [0] and (run / "config.json").is_file()
+
+
+def test_a_failed_fresh_run_leaves_no_folder_and_a_killed_lock_holder_frees_it(tiny_data,
+                                                                                tmp_path):
+    from korean_gan._io import folder_lock
+    from korean_gan.training.config import TrainError
+    from korean_gan.training.trainer import train
+
+    run = tmp_path / "new" / "run"
+    with pytest.raises(TrainError, match="larger than the dataset"):
+        train(_tiny_config(tiny_data, run, epochs=1), batch_size=100_000)
+    assert not run.exists()
+    # A holder killed outright (SIGKILL) leaves the lock file, not the lock.
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from korean_gan._io import folder_lock\n"
+        f"with folder_lock({str(run)!r}, 'x'):\n    print('held', flush=True); time.sleep(600)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(OSError, match=rf"in use by another korean-gan process \(process "
+                                          rf"{holder.pid}\)"), folder_lock(run, "x"):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with folder_lock(run, "x"):
+        pass

@@ -79,9 +79,9 @@ def sweep_stale_temps(path: str | os.PathLike) -> None:
         if not found or process_alive(int(found.group(1))):
             continue
         if sibling.name.endswith(_ASIDE) and not os.path.lexists(path):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # if it cannot go back, it stays where it is
                 os.rename(sibling, path)
-                continue
+            continue
         if sibling.is_dir() and not sibling.is_symlink():
             shutil.rmtree(sibling, ignore_errors=True)
         else:
@@ -249,6 +249,53 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+#: The file in a folder that :func:`folder_lock` locks.
+LOCK_NAME = ".korean-gan.lock"
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, hint: str) -> Iterator[None]:
+    """Holds an exclusive lock on ``folder`` for the block, so that two processes never write
+    one folder (a training run) at once.
+
+    The lock is ``flock`` on the folder's ``.korean-gan.lock`` file, which holds the owner's
+    process id; it ends with the process, however it ends (SIGKILL included), and the file
+    stays. A folder made here is removed again if the block fails before writing anything
+    else into it.
+
+    Args:
+        folder: The folder (made if missing).
+        hint: What to do when it is in use, e.g. ``"choose another --run-dir"``.
+
+    Raises:
+        OutputError: another process holds the lock.
+    """
+    import fcntl
+
+    folder = Path(folder)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 20, 0).decode("ascii", "replace").strip()
+            owner = f" (process {owner})" if owner.isdigit() else ""
+            raise OutputError(f"{folder} is in use by another korean-gan process{owner}: wait "
+                              f"for it to finish, or {hint}") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            yield
+        except BaseException:
+            if created and set(os.listdir(folder)) <= {LOCK_NAME}:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+    finally:
+        os.close(fd)
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:

@@ -9,6 +9,7 @@ callbacks; everything a run writes goes under its run folder (the layout is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -202,6 +203,24 @@ def train(config: TrainConfig | None = None, resume: bool = False, callbacks=(),
     if overrides:
         config = replace(config, **overrides)
     config.validate()
+    run_dir = Path(config.run_dir)
+    # One process writes a run at a time. On a cluster every worker is handed the same
+    # folder and only the chief writes it; a path that is not a folder is refused below.
+    if config.strategy == "multiworker" or (run_dir.exists() and not run_dir.is_dir()):
+        return _train(config, resume, callbacks)
+    from korean_gan._io import OutputError, folder_lock
+
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(folder_lock(run_dir, "choose another --run-dir"))
+        except OutputError as err:
+            raise TrainError(str(err)) from None
+        except OSError:  # a folder that cannot be made: the run says why
+            pass
+        return _train(config, resume, callbacks)
+
+
+def _train(config: TrainConfig, resume: bool, callbacks) -> keras.callbacks.History:
     config = prepare_run(config, resume)
     config.validate()
     dataset = _training_data(config)
