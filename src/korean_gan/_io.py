@@ -291,8 +291,9 @@ def folder_lock(folder: str | os.PathLike, hint: str) -> Iterator[None]:
         try:
             yield
         except BaseException:
-            if created and set(os.listdir(folder)) <= {LOCK_NAME}:
-                shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):  # the folder may be gone: nothing to tidy
+                if created and set(os.listdir(folder)) <= {LOCK_NAME}:
+                    shutil.rmtree(folder, ignore_errors=True)
             raise
     finally:
         os.close(fd)
