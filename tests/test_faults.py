@@ -333,6 +333,19 @@ def _serve() -> tuple[subprocess.Popen, str]:
     raise AssertionError("the server did not start")
 
 
+def _font_job_under_way(url: str, charset: str) -> None:
+    """Starts a font job on the server and returns once it is 5% done."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url}/api/fonts", data=json.dumps({"style": "Gaegu", "charset": charset}).encode(),
+        headers={"content-type": "application/json"}, method="POST")
+    job = json.load(urllib.request.urlopen(request, timeout=60))["job"]
+    while json.load(urllib.request.urlopen(f"{url}/api/jobs/{job}"))["progress"] < 0.05:
+        time.sleep(0.2)
+
+
 def test_a_slow_upload_does_not_hold_up_the_others():
     pytest.importorskip("fastapi")
     import json
@@ -377,19 +390,12 @@ def test_a_slow_upload_does_not_hold_up_the_others():
 
 def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(tmp_path):
     pytest.importorskip("fastapi")
-    import json
     import tempfile
-    import urllib.request
 
     before = set(Path(tempfile.gettempdir()).glob("korean-gan-jobs-*"))
     proc, url = _serve()
     try:
-        request = urllib.request.Request(
-            f"{url}/api/fonts", data=json.dumps({"style": "Gaegu", "charset": "all11172"})
-            .encode(), headers={"content-type": "application/json"}, method="POST")
-        job = json.load(urllib.request.urlopen(request, timeout=60))["job"]
-        while json.load(urllib.request.urlopen(f"{url}/api/jobs/{job}"))["progress"] < 0.05:
-            time.sleep(0.2)
+        _font_job_under_way(url, "all11172")
         stopped = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
@@ -406,20 +412,13 @@ def test_ctrl_c_on_the_server_during_a_font_job_stops_it_promptly_and_cleans_up(
 
 def test_a_server_killed_during_a_job_leaves_a_folder_the_next_server_removes():
     pytest.importorskip("fastapi")
-    import json
     import tempfile
-    import urllib.request
 
     from korean_gan.server.jobs import JobManager
 
     proc, url = _serve()
     try:
-        request = urllib.request.Request(
-            f"{url}/api/fonts", data=json.dumps({"style": "Gaegu", "charset": "ks2350"})
-            .encode(), headers={"content-type": "application/json"}, method="POST")
-        job = json.load(urllib.request.urlopen(request, timeout=60))["job"]
-        while json.load(urllib.request.urlopen(f"{url}/api/jobs/{job}"))["progress"] < 0.05:
-            time.sleep(0.2)
+        _font_job_under_way(url, "ks2350")
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
     finally:
