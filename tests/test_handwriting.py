@@ -166,6 +166,24 @@ def test_glyphs_at_64_and_128_px_are_placed_in_the_styles_frame(writer):
         writer.glyphs("가A", size=128)
 
 
+def test_draw_hangul_draws_at_64_or_128_px_and_refuses_other_sizes(writer):
+    """Text lines up to 64 px high draw with the 64 px upsampler (how closely it follows the
+    128 px one on real glyphs: tests/test_upsampler.py)."""
+    from korean_gan.generate import HandwritingError
+
+    chars = "가똠읊"
+    styles = writer.styles[[0, 1, 2]]
+    noise = np.random.default_rng(3).standard_normal((3, writer.noise_dim)).astype(np.float32)
+    small = writer.draw_hangul(chars, styles, noise, size=64)
+    large = writer.draw_hangul(chars, styles, noise, size=128)
+    assert small.shape == (3, 64, 64) and small.dtype == np.uint8
+    assert large.shape == (3, 128, 128)
+    np.testing.assert_array_equal(small, writer.draw_hangul(chars, styles, noise, size=64))
+    assert (small < 128).any() and (small != small[0]).any()
+    with pytest.raises(HandwritingError, match="draw_hangul size 48: choose one of 64, 128"):
+        writer.draw_hangul(chars, styles, noise, size=48)
+
+
 def test_synthesize_writes_a_labelled_dataset_in_the_build_format(writer, tmp_path):
     from korean_gan.data.dataset import load_dataset
 

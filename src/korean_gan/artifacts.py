@@ -50,6 +50,8 @@ __all__ = [
     "ArtifactError",
     "FONT_METRICS_FILE",
     "UPSAMPLER_DIR",
+    "UPSAMPLER64_DIR",
+    "UPSAMPLER_DIRS",
     "load_upsampler",
     "read_stroke_bias",
     "write_upsampler_folder",
@@ -97,6 +99,10 @@ FONT_METRICS_FILE = "font_metrics.npz"
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 #: The committed glyph upsampler (``korean_gan/upsampler``) and the font metrics it places by.
 UPSAMPLER_DIR = Path(__file__).resolve().parent / "upsampler"
+#: The committed smaller upsampler that draws at 64 px (text lines up to 64 px high).
+UPSAMPLER64_DIR = Path(__file__).resolve().parent / "upsampler64"
+#: The committed upsamplers by the side they draw at.
+UPSAMPLER_DIRS = {64: UPSAMPLER64_DIR, 128: UPSAMPLER_DIR}
 #: Other names of committed models: ``default`` is what write and synth use; ``hangul-v2`` is
 #: the default model's earlier name.
 PRETRAINED_ALIASES = {"default": "hangul", "hangul-v2": "hangul"}

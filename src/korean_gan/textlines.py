@@ -314,6 +314,7 @@ class _LineDrawer:
         self.p = weights / weights.sum()
         self.px = config.height
         self._fonts: dict[Path, object] = {}
+        self._latin_paths: dict[int, list[Path]] = {}
         self._named: dict[str, object] = {}
 
     def _style(self, rng: np.random.Generator) -> tuple[str, np.ndarray]:
@@ -328,12 +329,16 @@ class _LineDrawer:
         return name, self.writer.style_vectors(name, 1)[0]
 
     def _layout_fonts(self, weights: np.ndarray) -> list:
-        # Opened once per file (reading a font's cmap takes ~0.1 s): the Latin fonts depend
-        # only on the heaviest font of the blend.
+        # The Latin fonts depend only on the heaviest font of the blend: found once per font,
+        # each file opened once (reading its cmap takes ~10 ms).
         from korean_gan.data.layout import FontGlyphs, LayoutError
 
+        heaviest = int(np.argmax(weights))
+        if heaviest not in self._latin_paths:  # globbing the font folder per line costs
+            self._latin_paths[heaviest] = self.writer.latin_font_paths(self.config.latin_from,
+                                                                       weights)
         fonts = []
-        for path in self.writer.latin_font_paths(self.config.latin_from, weights):
+        for path in self._latin_paths[heaviest]:
             if path not in self._fonts:
                 try:
                     self._fonts[path] = FontGlyphs(path, self.px)
@@ -378,8 +383,11 @@ class _LineDrawer:
             lines.append((index, text, name, (width, height), placements, fonts, rng))
         glyphs = iter(())
         if hangul_chars:
+            # Glyphs of a line up to 64 px high are smaller than 64 px: the 64 px upsampler
+            # draws them in a quarter of the 128 px one's time.
             glyphs = iter(self.writer.draw_hangul(hangul_chars, np.stack(hangul_styles),
-                                                  np.concatenate(hangul_noise)))
+                                                  np.concatenate(hangul_noise),
+                                                  size=64 if self.px <= 64 else 128))
         return [self._finish(line, glyphs) for line in lines], skips
 
     def _finish(self, line, glyphs):

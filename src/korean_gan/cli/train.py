@@ -177,12 +177,14 @@ def add_parsers(sub) -> None:
 
     up = sub.add_parser(
         "train-upsampler", help="train the glyph upsampler (32 px -> 128 px) on font renders",
-        description="Train the network that redraws the model's 32 px glyphs at 128 px, on "
-                    "pairs of the same glyphs rendered at both sizes (`data build --augment "
-                    "none --size 32` and `--size 128`); the evaluators' held-out fonts are "
-                    "left out. Writes a folder like korean_gan/upsampler.")
+        description="Train the network that redraws the model's 32 px glyphs at 128 px (or "
+                    "64 px: the size of --large), on pairs of the same glyphs rendered at both "
+                    "sizes (`data build --augment none --size 32` and `--size 128`); the "
+                    "evaluators' held-out fonts are left out. Writes a folder like "
+                    "korean_gan/upsampler.")
     up.add_argument("--small", default="data/ks2350-32.npz", help="the 32 px build")
-    up.add_argument("--large", default="data/ks2350-128.npz", help="the 128 px build")
+    up.add_argument("--large", default="data/ks2350-128.npz",
+                    help="the same build at the output size (128 px; 64 px for upsampler64)")
     up.add_argument("--charset", default="ks2350-train",
                     help="syllables to train on (default ks2350-train)")
     up.add_argument("--out", default="runs/upsampler", help="the folder to write")

@@ -65,8 +65,9 @@ _KEY = re.compile(r"\d{9}")
 # Characters that end a line for str.splitlines (PaddleOCR's label readers split on them too).
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _SHARD = "lines-{:06d}.tar"
-# Pillow's default level: on mostly white lines a fifth smaller than level 1, and no slower.
-_PNG_LEVEL = 6
+# zlib level 3 through OpenCV: on lines at height 64 it encodes in a third of the time of
+# Pillow's default (level 6), for files 7% larger.
+_PNG_LEVEL = 3
 
 
 class LineSetError(ValueError):
@@ -129,13 +130,14 @@ def _dumps(obj, key: str, what: str) -> str:
 
 def _png_bytes(image: np.ndarray) -> bytes:
     """The PNG of a grayscale image; the same pixels always give the same bytes."""
-    from PIL import Image
+    import cv2
 
-    buffer = io.BytesIO()
-    # No optimize pass and no metadata chunks (time, dpi, text): the bytes depend on the pixels.
-    Image.fromarray(np.ascontiguousarray(image)).save(
-        buffer, format="PNG", optimize=False, compress_level=_PNG_LEVEL)
-    return buffer.getvalue()
+    # OpenCV writes no metadata chunks (time, dpi, text): the bytes depend on the pixels.
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(image, np.uint8),
+                               [cv2.IMWRITE_PNG_COMPRESSION, _PNG_LEVEL])
+    if not ok:
+        raise LineSetError(f"an image of shape {image.shape} cannot be written as PNG")
+    return encoded.tobytes()
 
 
 def _png_array(data: bytes | os.PathLike | str) -> np.ndarray:

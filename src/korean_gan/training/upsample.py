@@ -161,8 +161,7 @@ def train_upsampler(config: UpsamplerConfig | None = None, progress: bool = True
     history = model.fit(data, epochs=config.epochs, verbose=1 if progress else 2, shuffle=False)
     minutes = (time.perf_counter() - started) / 60
     card = {
-        "description": "Glyph upsampler: redraws a 32 px glyph at 128 px (64 px by area "
-                       "averaging of that)",
+        "description": f"Glyph upsampler: redraws a {x.shape[1]} px glyph at {y.shape[1]} px",
         "training": {
             "pairs": int(len(x)),
             "fonts": sorted(set(font_names)),
