@@ -100,12 +100,12 @@ def timed_process(argv: list[str], log: Path, env: dict | None = None) -> dict:
 
 
 def run_ours(corpus: Path, out: Path, workers: int, precision: str, lines: int,
-             syllables: int) -> dict:
+             syllables: int, model: str = "default") -> dict:
     shutil.rmtree(out, ignore_errors=True)
     exe = str(Path(sys.executable).parent / "korean-gan")
     argv = [exe, "lines", "--text", str(corpus), "--height", "64", "--styles", "fonts",
             "--format", "paddle", "--quiet", "--out", str(out), "--workers", str(workers),
-            "--precision", precision]
+            "--precision", precision] + (["--model", model] if model != "default" else [])
     row = {"command": " ".join(["korean-gan", *argv[1:]])}
     row.update(timed_process(argv, out.with_suffix(".log")))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -210,7 +210,12 @@ def main() -> int:
     parser.add_argument("--quiet-load", type=float, default=0.6)
     parser.add_argument("--max-wait", type=float, default=900.0, help="seconds")
     parser.add_argument("--profile", type=int, default=200, help="lines to profile (0: none)")
-    parser.add_argument("--only", default="ot", help="o(urs) t(rdg)")
+    parser.add_argument("--only", default="otl",
+                        help="o(urs) t(rdg) l(ong: both with two workers on --long lines)")
+    parser.add_argument("--long", type=int, default=10_000,
+                        help="lines of the long runs (the corpus continued)")
+    parser.add_argument("--models", default="default",
+                        help="comma-separated models for ours (default the default model)")
     parser.add_argument("--json", default="benchmarks/results/lines_speed.json")
     args = parser.parse_args()
 
@@ -257,15 +262,42 @@ def main() -> int:
             runs[label] = {**run_trdg(python, corpus, fontdir, work / label, threads,
                                       len(lines), syllables), **load}
             print(f"  {runs[label]}", flush=True)
+    models = args.models.split(",")
     if "o" in args.only:
-        for workers, precision in ((1, "float32"), (2, "float32"), (2, "auto")):
-            label = f"ours_w{workers}_{precision}"
+        for model in models:
+            for workers, precision in ((1, "float32"), (2, "float32"), (2, "auto")):
+                label = f"ours_w{workers}_{precision}" + ("" if model == "default"
+                                                          else f"_{model}")
+                print(f"{label}:", flush=True)
+                load = wait_for_quiet(args.quiet_load, args.max_wait)
+                runs[label] = {**run_ours(corpus, work / label, workers, precision,
+                                          len(lines), syllables, model), **load}
+                print(f"  {runs[label]}", flush=True)
+        result["auto_precision_resolves_to"] = resolved_precision()
+    if "l" in args.only and args.long:
+        # The same corpus continued: start-up (importing TensorFlow, ~4 s of ours) weighs less.
+        long_lines = make_corpus(args.long, args.seed)
+        long_corpus = work / "corpus_long.txt"
+        long_corpus.write_text("\n".join(long_lines) + "\n", encoding="utf-8")
+        long_syllables = sum(len(line.replace(" ", "")) for line in long_lines)
+        result["corpus_long"] = {
+            "path": str(long_corpus), "lines": len(long_lines), "syllables": long_syllables,
+            "sha256": hashlib.sha256(long_corpus.read_bytes()).hexdigest(),
+            "first_lines_equal_the_short_corpus": long_lines[:len(lines)] == lines}
+        if "t" in args.only:
+            print("trdg_t2_long:", flush=True)
+            load = wait_for_quiet(args.quiet_load, args.max_wait)
+            runs["trdg_t2_long"] = {**run_trdg(python, long_corpus, fontdir,
+                                               work / "trdg_t2_long", 2, len(long_lines),
+                                               long_syllables), **load}
+            print(f"  {runs['trdg_t2_long']}", flush=True)
+        for model in models:
+            label = "ours_w2_float32_long" + ("" if model == "default" else f"_{model}")
             print(f"{label}:", flush=True)
             load = wait_for_quiet(args.quiet_load, args.max_wait)
-            runs[label] = {**run_ours(corpus, work / label, workers, precision, len(lines),
-                                      syllables), **load}
+            runs[label] = {**run_ours(long_corpus, work / label, 2, "float32", len(long_lines),
+                                      long_syllables, model), **load}
             print(f"  {runs[label]}", flush=True)
-        result["auto_precision_resolves_to"] = resolved_precision()
     result["runs"] = runs
 
     print(f"\n{'run':24s} {'wall s':>8s} {'lines/s':>8s} {'glyphs/s':>9s} {'build l/s':>9s} "
@@ -275,7 +307,9 @@ def main() -> int:
               f"{row['glyphs_per_second']:9.1f} {row.get('build_lines_per_second', ''):>9} "
               f"{row['peak_rss_mb']:8d} {row['load_at_start']:5.2f}")
     if "ours_w2_float32" in runs and "trdg_t2" in runs:
-        best = max((r for k, r in runs.items() if k.startswith("ours_w2")),
+        best = max((r for k, r in runs.items()
+                    if k.startswith("ours_w2") and not k.endswith("long")
+                    and "_long_" not in k and k.count("_") == 2),
                    key=lambda r: r["lines_per_second"])
         result["goal"] = {
             "ours_at_least_trdg_with_two_workers": best["lines_per_second"]
@@ -286,6 +320,15 @@ def main() -> int:
                                         / runs["trdg_t2"]["lines_per_second"], 4),
             "issue_reported_trdg_lines_per_second": {"t1": 96, "t2": 164},
         }
+        long_runs = {k: r for k, r in runs.items() if k.startswith("ours_w2_float32_long")}
+        if long_runs and "trdg_t2_long" in runs:
+            result["goal"]["long"] = {
+                k: {"lines_per_second": r["lines_per_second"],
+                    "ratio_to_trdg": round(r["lines_per_second"]
+                                           / runs["trdg_t2_long"]["lines_per_second"], 4)}
+                for k, r in long_runs.items()}
+            result["goal"]["long"]["trdg_t2_long_lines_per_second"] = \
+                runs["trdg_t2_long"]["lines_per_second"]
         print(f"goal: {result['goal']}")
 
     if args.profile:
