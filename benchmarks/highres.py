@@ -80,25 +80,31 @@ def _resize(images, size, method):
                      for i in images])
 
 
-def fidelity(hw, faces, n, rng):
-    """Item 1."""
-    from PIL import Image
-
+def fidelity_pairs(faces, n, rng, size):
+    """``(font, kind, 32 px renders, size px renders)`` of up to ``n`` syllables each: the
+    evaluators' held-out fonts, and three thin pens on their held-out syllables."""
     from korean_gan.data.charsets import ks2350, ks2350_holdout
 
     cases = [(name, "held-out font", list(ks2350().chars)) for name in HELD_OUT_FONTS]
     cases += [(name, "held-out syllables", list(ks2350_holdout().chars))
               for name in THIN_PENS[:3]]
-    rows = []
     for name, kind, pool in cases:
         chars = _drawn(faces[name], pool)
         chars = [chars[i] for i in sorted(rng.choice(len(chars), min(n, len(chars)),
                                                      replace=False))]
-        small, large = _renders(faces[name], chars, 32), _renders(faces[name], chars, 128)
+        small, large = _renders(faces[name], chars, 32), _renders(faces[name], chars, size)
         keep = [i for i in range(len(chars)) if small[i] is not None and large[i] is not None]
-        small = np.stack([small[i] for i in keep])
-        large = np.stack([large[i] for i in keep])
-        row = {"font": name, "kind": kind, "glyphs": len(keep)}
+        yield (name, kind, np.stack([small[i] for i in keep]),
+               np.stack([large[i] for i in keep]))
+
+
+def fidelity(hw, faces, n, rng):
+    """Item 1."""
+    from PIL import Image
+
+    rows = []
+    for name, kind, small, large in fidelity_pairs(faces, n, rng, 128):
+        row = {"font": name, "kind": kind, "glyphs": len(small)}
         for method, images in (("upsampler", hw.upsample(small)),
                                ("bicubic", _resize(small, 128, Image.Resampling.BICUBIC)),
                                ("lanczos", _resize(small, 128, Image.Resampling.LANCZOS))):

@@ -27,29 +27,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from highres import HELD_OUT_FONTS, THIN_PENS, _drawn, _faces, _iou_mae, _renders, _resize  # noqa: E402
+from highres import _faces, _iou_mae, _resize, fidelity_pairs  # noqa: E402
 from provenance import write_result  # noqa: E402
 
 
 def fidelity(hw, faces, n: int, rng) -> list[dict]:
     from PIL import Image
 
-    from korean_gan.data.charsets import ks2350, ks2350_holdout
-
-    cases = [(name, "held-out font", list(ks2350().chars)) for name in HELD_OUT_FONTS]
-    cases += [(name, "held-out syllables", list(ks2350_holdout().chars))
-              for name in THIN_PENS[:3]]
     rows = []
-    for name, kind, pool in cases:
-        chars = _drawn(faces[name], pool)
-        chars = [chars[i] for i in sorted(rng.choice(len(chars), min(n, len(chars)),
-                                                     replace=False))]
-        small, real = _renders(faces[name], chars, 32), _renders(faces[name], chars, 64)
-        keep = [i for i in range(len(chars)) if small[i] is not None and real[i] is not None]
-        small = np.stack([small[i] for i in keep])
-        real = np.stack([real[i] for i in keep])
+    for name, kind, small, real in fidelity_pairs(faces, n, rng, 64):
         large = hw._upsample(small, None, size=128)
-        row = {"font": name, "kind": kind, "glyphs": len(keep)}
+        row = {"font": name, "kind": kind, "glyphs": len(small)}
         for method, images in (
                 ("upsampler64", hw._upsample(small, None, size=64)),
                 ("upsampler128_area", _resize(large, 64, Image.Resampling.BOX)),
