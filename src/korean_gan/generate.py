@@ -121,7 +121,7 @@ SIZES = (32, 64, 128)
 #: The side the upsampler draws at; 64 px is drawn from it by area averaging.
 UPSAMPLED_SIZE = 128
 #: Sides that :meth:`Handwriting.draw_hangul` draws at: 128 px by the upsampler, 64 px by the
-#: smaller one that text lines up to 64 px high use (a quarter of the pixels, 4x faster).
+#: smaller one that text lines up to 64 px high use (with the generator, twice as fast).
 DRAW_SIZES = (64, 128)
 #: Largest image write makes (pixels): a page of text at 128 px per em is far below it.
 MAX_PAGE_PIXELS = 100_000_000
