@@ -476,8 +476,9 @@ class Handwriting:
 
     def _upsample(self, images: np.ndarray, offsets: np.ndarray | None, batch_size: int = 512,
                   progress=None, size: int = UPSAMPLED_SIZE) -> np.ndarray:
-        """``offsets`` are the glyphs' blend weights' stroke offsets, or the blend weights
-        themselves (``(N, F)``: turned into offsets of the upsampler at ``size``)."""
+        """32 px glyphs redrawn at ``size`` px. ``offsets``: per glyph a stroke offset
+        ``(N,)``, or its blend weights over the fonts ``(N, F)`` (turned into the offsets of
+        the upsampler at ``size``), or None for none."""
         import tensorflow as tf
 
         upsampler, bias = self._load_upsampler(size)
