@@ -341,6 +341,7 @@ def memory(n: int, work: Path, workers: int) -> dict:
            "rss_samples_every_2s": samples[::max(1, len(samples) // 60)],
            "wall_seconds_untimed": round(wall, 1),
            "lines_written": manifest["lines"]["written"], "shards": len(shards),
+           "runtime": manifest["build"].get("runtime", "tensorflow"),
            "output_mb": round(size / 2**20, 1), "load_at_start": load}
     print(f"memory N={n}: peak {row['peak_rss_mb']} MB, RSS over the run "
           f"{row['rss_mb_at_fraction_of_run']}, {wall:.0f} s", flush=True)
@@ -431,7 +432,8 @@ def main() -> int:
         from korean_gan.evaluation.evaluator import find_evaluator
         from korean_gan.generate import Handwriting
 
-        writer = Handwriting.load("default", precision="float32")
+        # As `korean-gan lines` loads it by default (ONNX Runtime, float32).
+        writer = Handwriting.load("default", precision="float32", runtime="auto")
     if "s" in args.only:
         result["sheet"] = {"path": args.sheet, "lines": sheet(writer, Path(args.sheet), work,
                                                               args.seed + 100)}

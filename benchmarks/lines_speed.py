@@ -5,9 +5,11 @@ machine's cores, end to end as a process (wall time includes start-up and, for o
 the model), written to disk:
 
 * **ours**: ``korean-gan lines --text corpus.txt --height 64 --styles fonts --format paddle
-  --quiet`` with ``--workers 1`` and ``--workers 2`` (float32), and once ``--workers 2
-  --precision auto`` (bf16 where a timed matmul shows it faster). Besides the process's wall
-  time, the manifest's own ``build.lines_per_second`` (drawing and writing, no start-up).
+  --quiet`` with ``--workers 1`` and ``--workers 2`` in float32 (``--runtime auto``: ONNX
+  Runtime, as a user gets by default), ``--workers 2 --runtime tensorflow``, and ``--workers 2
+  --precision auto`` (TensorFlow, bf16 where a timed matmul shows it faster). Besides the
+  process's wall time, the manifest's own ``build.lines_per_second`` (drawing and writing, no
+  start-up).
 * **trdg**: ``trdg -c 1000 -i corpus.txt -fd FONTDIR -f 64 -t 1`` and ``-t 2`` (processes), in
   its own virtual environment (``pip install --no-deps trdg==1.8.0`` plus what it imports,
   Pillow < 10), with three of the bundled handwriting fonts; its defaults otherwise (Gaussian
@@ -15,8 +17,8 @@ the model), written to disk:
   syllable with the generator and the 128 px upsampler and then lays it out and augments it.
 
 Then both again with two workers/threads on the corpus continued to ``--long`` lines (10,000):
-ours takes about 7 s to start (importing TensorFlow in each worker, loading and tracing the
-networks), which weighs on 1,000 lines and much less on 10,000.
+start-up (about 1 s with ONNX Runtime, 7 s with TensorFlow, which each worker imports and
+traces) weighs on 1,000 lines and much less on 10,000.
 
 The corpus: KS X 1001 syllables, uniform, in words of 2-4 syllables, exactly 10 syllables per
 line, from ``numpy.random.default_rng(seed)``; its sha256 and syllable count are recorded.
@@ -104,12 +106,13 @@ def timed_process(argv: list[str], log: Path, env: dict | None = None) -> dict:
 
 
 def run_ours(corpus: Path, out: Path, workers: int, precision: str, lines: int,
-             syllables: int, model: str = "default") -> dict:
+             syllables: int, model: str = "default", runtime: str = "auto") -> dict:
     shutil.rmtree(out, ignore_errors=True)
     exe = str(Path(sys.executable).parent / "korean-gan")
     argv = [exe, "lines", "--text", str(corpus), "--height", "64", "--styles", "fonts",
             "--format", "paddle", "--quiet", "--out", str(out), "--workers", str(workers),
-            "--precision", precision] + (["--model", model] if model != "default" else [])
+            "--precision", precision, "--runtime", runtime] + (
+                ["--model", model] if model != "default" else [])
     row = {"command": " ".join(["korean-gan", *argv[1:]])}
     row.update(timed_process(argv, out.with_suffix(".log")))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -120,6 +123,7 @@ def run_ours(corpus: Path, out: Path, workers: int, precision: str, lines: int,
         "lines_written": written,
         "lines_per_second": round(written / row["wall_seconds"], 2),
         "glyphs_per_second": round(syllables / row["wall_seconds"], 1),
+        "runtime": manifest["build"].get("runtime", "tensorflow"),
         "build_seconds": manifest["build"]["seconds"],
         "build_lines_per_second": manifest["build"]["lines_per_second"],
         "build_glyphs_per_second": round(syllables / manifest["build"]["seconds"], 1),
@@ -174,7 +178,7 @@ def profile(corpus: Path, work: Path, n: int, top: int = 10) -> dict:
     from korean_gan.generate import Handwriting
     from korean_gan.textlines import make_lines
 
-    writer = Handwriting.load("default", precision="float32")
+    writer = Handwriting.load("default", precision="float32", runtime="auto")
     common = dict(text=str(corpus), styles="fonts", height=64, format="paddle",
                   progress=False, writer=writer)
     shutil.rmtree(work / "warm", ignore_errors=True)
@@ -269,17 +273,22 @@ def main() -> int:
     models = args.models.split(",")
     if "o" in args.only:
         for model in models:
-            for workers, precision in ((1, "float32"), (2, "float32"), (2, "auto")):
-                label = f"ours_w{workers}_{precision}" + ("" if model == "default"
-                                                          else f"_{model}")
+            # float32 runs in ONNX Runtime (--runtime auto) where the model has its export;
+            # "_tensorflow" forces TensorFlow; --precision auto (bf16 if faster) is TensorFlow's.
+            for workers, precision, runtime in ((1, "float32", "auto"), (2, "float32", "auto"),
+                                                (2, "float32", "tensorflow"),
+                                                (2, "auto", "auto")):
+                label = f"ours_w{workers}_{precision}" + (
+                    "_tensorflow" if runtime == "tensorflow" else "") + (
+                    "" if model == "default" else f"_{model}")
                 print(f"{label}:", flush=True)
                 load = wait_for_quiet(args.quiet_load, args.max_wait)
                 runs[label] = {**run_ours(corpus, work / label, workers, precision,
-                                          len(lines), syllables, model), **load}
+                                          len(lines), syllables, model, runtime), **load}
                 print(f"  {runs[label]}", flush=True)
         result["auto_precision_resolves_to"] = resolved_precision()
     if "l" in args.only and args.long:
-        # The same corpus continued: start-up (importing TensorFlow, ~4 s of ours) weighs less.
+        # The same corpus continued: start-up weighs less.
         long_lines = make_corpus(args.long, args.seed)
         long_corpus = work / "corpus_long.txt"
         long_corpus.write_text("\n".join(long_lines) + "\n", encoding="utf-8")
@@ -314,7 +323,8 @@ def main() -> int:
               f"{row['peak_rss_mb']:8d} {row['load_at_start']:5.2f}")
     if "ours_w2_float32" in runs and "trdg_t2" in runs:
         best = max((r for k, r in runs.items()
-                    if k.startswith("ours_w2") and "_long" not in k and k.count("_") == 2),
+                    if k.startswith("ours_w2") and "_long" not in k
+                    and k.count("_") == 2 + k.endswith("_tensorflow")),
                    key=lambda r: r["lines_per_second"])
         result["goal"] = {
             "ours_at_least_trdg_with_two_workers": best["lines_per_second"]

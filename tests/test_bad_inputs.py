@@ -379,6 +379,17 @@ CASES = [
      "size 48 is not supported"),
     ("lines-format", "lines --random 5 --format csv --out {o}/lines", "lines",
      "argument --format: invalid choice"),
+    ("lines-runtime", "lines --random 5 --runtime torch --out {o}/lines", "lines",
+     "argument --runtime: invalid choice"),
+    ("lines-runtime-precision", "lines --random 5 --runtime onnx --precision mixed_bfloat16 "
+     "--out {o}/lines", "lines", "the onnx runtime computes in float32"),
+    ("lines-runtime-no-export", "lines --random 5 --runtime onnx --model hangul-v1 "
+     "--out {o}/lines", "lines", "hangul-v1/generator.onnx does not exist"),
+    # --- export-onnx ---
+    ("export-onnx-nothing", "export-onnx --no-model", None, "nothing to export"),
+    ("export-onnx-model", "export-onnx --model {d}/folder", None, "holds no config.json"),
+    ("export-onnx-upsampler", "export-onnx --no-model --upsampler {d}/folder", None,
+     "is not an upsampler folder"),
     ("lines-shard", "lines --random 5 --shard 4/4 --out {o}/lines", "lines",
      "--shard 4/4: K must be 0 to N-1"),
     ("lines-shard-text", "lines --random 5 --shard half --out {o}/lines", "lines",

@@ -27,7 +27,12 @@ def test_the_pretrained_models_are_small_and_describe_themselves():
         model = Handwriting.load(name, precision="float32")
         assert model.fonts == card["training"]["fonts"] and len(model.fonts) == 18
         assert set(card["training"]["never_seen_fonts"]).isdisjoint(model.fonts)
-        assert set(card["sha256"]) == {"generator.weights.h5", "styles.npz", "config.json"}
+        # The default model also carries its ONNX export (--runtime onnx), made from its
+        # weights and styles.
+        onnx = {"generator.onnx"} if name == "hangul" else set()
+        assert set(card["sha256"]) == {"generator.weights.h5", "styles.npz",
+                                       "config.json"} | onnx
+        assert set(card.get("derived_from", {})) == onnx
 
 
 def test_default_and_the_old_name_hangul_v2_are_the_hangul_folder():
@@ -167,7 +172,8 @@ def test_cli_models_lists_every_committed_model_default_first(capsys):
     assert sorted(h.split(",")[0].split()[0] for h in heads) == sorted(
         p.name for p in PRETRAINED_DIR.iterdir() if (p / "model.json").is_file())
     sizes = {m["name"]: m["megabytes"] for m in pretrained_models()}
-    assert 4 < sizes["hangul"] < 6 and sum(sizes.values()) < 25
+    # hangul: its weights and their ONNX export, about 5 MB each.
+    assert 9 < sizes["hangul"] < 11 and sum(sizes.values()) < 25
     assert "--repeat-font" in printed  # a description, wrapped without breaking its words
 
 

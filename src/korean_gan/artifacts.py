@@ -28,6 +28,7 @@ weights are read (``.weights.h5`` or a TensorFlow checkpoint).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -43,6 +44,8 @@ __all__ = [
     "FORMAT_VERSION",
     "GENERATOR_FILE",
     "MODEL_CARD",
+    "ONNX_GENERATOR_FILE",
+    "ONNX_UPSAMPLER_FILE",
     "PRETRAINED_ALIASES",
     "PRETRAINED_DIR",
     "STYLES_FILE",
@@ -54,8 +57,11 @@ __all__ = [
     "UPSAMPLER_DIRS",
     "load_upsampler",
     "read_stroke_bias",
+    "upsampler_onnx",
     "write_upsampler_folder",
     "ConditionalModelFiles",
+    "add_card_file",
+    "stale_source",
     "export_model",
     "write_model_folder",
     "load_generator",
@@ -95,6 +101,10 @@ UPSAMPLER_FILE = "upsampler.weights.h5"
 STROKE_BIAS_FILE = "stroke_bias.json"
 #: The font layout table (``korean_gan.data.metrics``) beside the upsampler.
 FONT_METRICS_FILE = "font_metrics.npz"
+#: ONNX exports of a model folder's generator and an upsampler folder's network
+#: (``korean_gan.models.onnx_io``; ``korean-gan export-onnx`` writes them).
+ONNX_GENERATOR_FILE = "generator.onnx"
+ONNX_UPSAMPLER_FILE = "upsampler.onnx"
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 #: The committed glyph upsampler (``korean_gan/upsampler``) and the font metrics it places by.
@@ -508,6 +518,58 @@ def _write_card(folder: Path, card: dict, names) -> None:
                                                 indent=2) + "\n", encoding="utf-8")
 
 
+def add_card_file(folder: str | os.PathLike, name: str, data: bytes,
+                  sources: tuple[str, ...] = ()) -> Path:
+    """Writes a file into a model, run or upsampler folder and lists its sha256 in the model
+    card (made if the folder has none), each atomically; the folder's other files and card
+    entries stay as they are.
+
+    Args:
+        folder: The folder.
+        name: The file's name in it.
+        data: Its bytes.
+        sources: Files of the folder it was made from (an export's weights): their sha256 are
+            recorded, so that :func:`stale_source` can tell when they have changed since.
+
+    Returns:
+        The file's path.
+
+    Raises:
+        ArtifactError: one of the folder's files fails its sha256, or a source is missing.
+    """
+    from korean_gan._io import sha256_file, write_bytes_atomic, write_json_atomic
+
+    folder = Path(folder)
+    card = _checked_card(folder)
+    missing = [s for s in sources if not (folder / s).is_file()]
+    if missing:
+        raise ArtifactError(f"{folder / missing[0]} does not exist")
+    derived = {s: sha256_file(folder / s) for s in sources}
+    write_bytes_atomic(folder / name, data)
+    card["sha256"] = {**card.get("sha256", {}), name: hashlib.sha256(data).hexdigest()}
+    if derived:
+        card["derived_from"] = {**card.get("derived_from", {}), name: derived}
+    write_json_atomic(folder / MODEL_CARD, card)
+    return folder / name
+
+
+def stale_source(folder: str | os.PathLike, name: str) -> str | None:
+    """The first file that ``name`` was made from (see :func:`add_card_file`) and that has
+    changed or gone since, or None if all are as they were."""
+    from korean_gan._io import sha256_file
+
+    folder = Path(folder)
+    path = folder / MODEL_CARD
+    try:
+        sources = json.loads(path.read_text(encoding="utf-8")).get("derived_from", {})[name]
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    for source, digest in sources.items():
+        if not (folder / source).is_file() or sha256_file(folder / source) != digest:
+            return source
+    return None
+
+
 def read_conditional_model(source: str | os.PathLike) -> ConditionalModelFiles:
     """Reads and checks a conditional model folder (pretrained or a finished run).
 
@@ -690,6 +752,24 @@ def load_upsampler(source: str | os.PathLike | None = None):
         raise ArtifactError(f"{config_path}: bad architecture ({err})") from None
     _load_weights(model, weights)
     return model
+
+
+def upsampler_onnx(source: str | os.PathLike | None = None) -> Path:
+    """The ONNX export of an upsampler folder's network (default the committed one), checked
+    against the folder's model card.
+
+    Raises:
+        ArtifactError: the folder has no export, or a file differs from its sha256.
+    """
+    folder = Path(source) if source is not None else UPSAMPLER_DIR
+    path = folder / ONNX_UPSAMPLER_FILE
+    stale = stale_source(folder, ONNX_UPSAMPLER_FILE) if path.is_file() else None
+    if not path.is_file() or stale is not None:
+        why = "does not exist" if stale is None else f"is older than {folder / stale}"
+        raise ArtifactError(f"{path} {why}: export it with `korean-gan export-onnx --no-model "
+                            f"--upsampler {folder}`, or use --runtime tensorflow")
+    _checked_card(folder)
+    return path
 
 
 def read_stroke_bias(source: str | os.PathLike | None = None) -> dict[str, float]:

@@ -51,6 +51,13 @@ def add_sampling_precision(parser: argparse.ArgumentParser, default: str = "auto
                              f"{default}")
 
 
+def add_runtime(parser: argparse.ArgumentParser, default: str = "auto") -> None:
+    parser.add_argument("--runtime", default=default, choices=("auto", "tensorflow", "onnx"),
+                        help="what runs the networks: onnx (ONNX Runtime, float32: starts in "
+                             "a tenth of TensorFlow's time), tensorflow, or auto (onnx for "
+                             f"float32 when the model has its export); default {default}")
+
+
 def add_yes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--yes", action="store_true",
                         help=f"run even if the pace of the first 20 s says the job would take "

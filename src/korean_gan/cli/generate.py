@@ -26,7 +26,7 @@ CONFIG_OPTIONS = (
 
 
 def add_parsers(sub) -> None:
-    """Adds ``write``, ``synth``, ``styles`` and ``models``."""
+    """Adds ``write``, ``synth``, ``styles``, ``models`` and ``export-onnx``."""
     write = sub.add_parser(
         "write", help="write text in generated handwriting (a PNG)",
         description="Write text (line breaks as \\n) in a generated handwriting style with "
@@ -94,6 +94,21 @@ def add_parsers(sub) -> None:
     styles.add_argument("--model", default="default",
                         help="default (the pretrained model) or a conditional run folder")
     styles.set_defaults(handler=_cmd_styles)
+
+    export = sub.add_parser(
+        "export-onnx", help="export a model's networks to ONNX (for --runtime onnx)",
+        description="Write generator.onnx into a model folder (and upsampler.onnx into "
+                    "upsampler folders), each checked against its Keras network first and "
+                    "listed in the folder's model card. Commands with --runtime onnx or auto "
+                    "then run them in ONNX Runtime, which starts in a tenth of TensorFlow's "
+                    "time. The bundled model and upsamplers come exported.")
+    export.add_argument("--model", default="default", help=MODEL_HELP)
+    export.add_argument("--no-model", action="store_true",
+                        help="export only the --upsampler folders")
+    export.add_argument("--upsampler", action="append", default=[], metavar="DIR",
+                        help="an upsampler folder (`korean-gan train-upsampler --out`) to "
+                             "export too; repeatable")
+    export.set_defaults(handler=_cmd_export_onnx)
 
     models = sub.add_parser("models", help="list the committed pretrained models",
                             description="List the models that --model takes by name: the "
@@ -165,6 +180,16 @@ def _cmd_synth(args) -> int:
         print(f"keep-legible: dropped {kept['dropped']:,} glyphs the evaluator "
               f"{kept['evaluator']} read as another syllable; "
               f"{kept['syllables_without_images']} syllables have no image left")
+    return 0
+
+
+def _cmd_export_onnx(args) -> int:
+    from korean_gan.generate import export_onnx
+
+    if args.no_model and not args.upsampler:
+        raise ValueError("nothing to export: drop --no-model or give --upsampler DIR")
+    for path in export_onnx(None if args.no_model else args.model, tuple(args.upsampler)):
+        print(f"wrote {path}")
     return 0
 
 

@@ -6,6 +6,7 @@ from korean_gan.cli._common import (
     MODEL_HELP,
     SEED,
     ConfigOptions,
+    add_runtime,
     add_sampling_precision,
     add_yes,
     int_range,
@@ -18,7 +19,8 @@ CONFIG_OPTIONS = (
         ("lines",), ("korean_gan.textlines.LinesConfig",),
         {name: name for name in ("out", "text", "random", "frequency_from", "styles", "height",
                                  "count", "seed", "format", "shard", "workers", "augment",
-                                 "latin_from", "model", "precision", "batch_lines")}
+                                 "latin_from", "model", "precision", "runtime",
+                                 "batch_lines")}
         | {"quiet": "progress", "yes": "max_hours"},
         cli_only=frozenset({"ray", "ray_address"})),
 )
@@ -81,6 +83,7 @@ def add_parsers(sub) -> None:
     lines.add_argument("--quiet", action="store_true", help="no progress bar")
     add_yes(lines)
     add_sampling_precision(lines, default="float32")
+    add_runtime(lines)
     lines.set_defaults(handler=_cmd_lines)
 
 
@@ -115,8 +118,8 @@ def _make(args, text: str | None) -> int:
                          format=args.format, shard=args.shard, workers=args.workers,
                          augment=augment_from_spec(args.augment), latin_from=args.latin_from,
                          model=args.model, precision=args.precision,
-                         batch_lines=args.batch_lines, progress=not args.quiet,
-                         max_hours=max_hours(args))
+                         runtime=args.runtime, batch_lines=args.batch_lines,
+                         progress=not args.quiet, max_hours=max_hours(args))
     if args.ray is not None:
         from korean_gan.lines_ray import make_lines_on_ray
 

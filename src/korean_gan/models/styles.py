@@ -70,7 +70,8 @@ def convex_weights(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
     For each row ``v`` of ``vectors``, the weights ``w >= 0`` with ``sum(w) = 1`` that minimise
     ``|w @ basis - v|`` (least squares). A new style's metrics are then taken as the same blend
     of the fonts' metrics. Solved with :func:`scipy.optimize.nnls` on the system augmented with
-    a heavily weighted row of ones (the sum-to-one constraint), then renormalised.
+    a heavily weighted row of ones (the sum-to-one constraint), then renormalised. A vector
+    equal to a basis row (a font's own style) is that row alone, without a solve.
 
     Args:
         vectors: ``(n, D)`` vectors, e.g. new style vectors.
@@ -82,8 +83,6 @@ def convex_weights(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: the arrays are not 2-D, differ in ``D``, are empty or hold NaN/inf.
     """
-    from scipy.optimize import nnls
-
     vectors = np.asarray(vectors, dtype=np.float64)
     basis = np.asarray(basis, dtype=np.float64)
     if vectors.ndim != 2 or basis.ndim != 2 or vectors.shape[1] != basis.shape[1]:
@@ -97,8 +96,14 @@ def convex_weights(vectors: np.ndarray, basis: np.ndarray) -> np.ndarray:
     # Heavy enough that the constraint wins over any residual, on the data's own scale.
     penalty = 1e3 * max(float(np.abs(basis).max()), float(np.abs(vectors).max(initial=0.0)), 1e-12)
     system = np.vstack([basis.T, np.full((1, count), penalty)])
-    weights = np.empty((len(vectors), count))
+    weights = np.zeros((len(vectors), count))
+    exact = (vectors[:, None, :] == basis[None, :, :]).all(axis=2)  # (n, F)
     for i, vector in enumerate(vectors):
+        if exact[i].any():
+            weights[i, np.argmax(exact[i])] = 1.0
+            continue
+        from scipy.optimize import nnls  # a second and a half to import: only when needed
+
         solution, _ = nnls(system, np.append(vector, penalty))
         total = solution.sum()
         weights[i] = solution / total if total > 0 else np.full(count, 1.0 / count)
