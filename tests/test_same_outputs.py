@@ -82,10 +82,21 @@ def test_data_build_with_random_augmentations_is_the_same(tmp_path, run_cli):
 ])
 def test_write_draws_the_same_pixels(tmp_path, argv, golden):
     out = tmp_path / "w.png"
-    _run("write", *argv, "--precision", "float32", "--out", out)
+    _run("write", *argv, "--precision", "float32", "--runtime", "tensorflow", "--out", out)
     now, then = _pixels(out), _pixels(GOLDEN / golden)
     assert now.shape == then.shape
     assert np.array_equal(now, then)
+
+
+def test_write_in_onnx_runtime_draws_within_a_grey_level_or_two(tmp_path):
+    # write's default (float32, --runtime auto) runs the default model in ONNX Runtime: the
+    # same glyphs as TensorFlow's golden file to within a grey level or two in a few pixels.
+    out = tmp_path / "w.png"
+    _run("write", "안녕하세요 한글", "--seed", "3", "--out", out)
+    now, then = _pixels(out).astype(int), _pixels(GOLDEN / "write-default.png").astype(int)
+    assert now.shape == then.shape
+    assert np.abs(now - then).max() <= 2
+    assert np.mean(now != then) < 0.002
 
 
 def test_synth_makes_the_same_dataset(tmp_path):

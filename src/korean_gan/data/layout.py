@@ -92,23 +92,30 @@ class FontGlyphs:
     """
 
     def __init__(self, path: str | Path, px_per_em: int, name: str | None = None):
-        from fontTools.ttLib import TTFont
-
         self.path = Path(path)
         self.name = name or self.path.stem
         self.px_per_em = px_per_em
         try:
             self._font = ImageFont.truetype(str(self.path), px_per_em)
+        except Exception as err:  # FreeType raises several types
+            raise LayoutError(f"{self.path} is not a usable font ({err})") from None
+        # Read when a character is first asked for: lines of Hangul alone never need it.
+        self._cmap: set[int] | None = None
+        self._cache: dict[str, tuple[np.ndarray, tuple[float, float, float, float], float]
+                          | None] = {}
+
+    def _read_cmap(self) -> set[int]:
+        from fontTools.ttLib import TTFont
+
+        try:
             with open(self.path, "rb") as fh:
                 tt = TTFont(fh, lazy=True)
                 # Only the code points matter: numbered glyph names spare reading the names
                 # (a third of the time).
                 tt.setGlyphOrder([f"g{i}" for i in range(tt["maxp"].numGlyphs)])
-                self._cmap = set(tt.getBestCmap() or {})
-        except Exception as err:  # FreeType and fontTools raise several types
+                return set(tt.getBestCmap() or {})
+        except Exception as err:  # fontTools raises several types
             raise LayoutError(f"{self.path} is not a usable font ({err})") from None
-        self._cache: dict[str, tuple[np.ndarray, tuple[float, float, float, float], float]
-                          | None] = {}
 
     def draws(self, char: str) -> bool:
         """Whether the font maps ``char`` and draws it with ink (a space needs no ink)."""
@@ -122,6 +129,8 @@ class FontGlyphs:
         return self._cache[char]
 
     def _draw(self, char: str):
+        if self._cmap is None:
+            self._cmap = self._read_cmap()
         if ord(char) not in self._cmap:
             return None
         advance = self._font.getlength(char) / self.px_per_em
