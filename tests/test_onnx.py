@@ -196,3 +196,29 @@ def test_cli_export_and_runtime_errors(run_cli):
     code, _, err = run_cli("lines", "--random", "2", "--out", "unused", "--runtime", "onnx",
                            "--precision", "mixed_bfloat16")
     assert code == 2 and "onnx runtime computes in float32" in err
+
+
+def test_onnx_glyphs_do_not_depend_on_the_thread_count():
+    text = "다람쥐헌쳇바퀴에타고파" * 3
+    drawn = [Handwriting.load("default", precision="float32", runtime="onnx", threads=t)
+             .glyphs(text, style="random", seed=3, size=64) for t in (1, 3)]
+    assert np.array_equal(drawn[0], drawn[1])
+
+
+def test_lines_pick_their_workers_and_make_the_same_lines_with_any_count(tmp_path):
+    import os
+
+    from korean_gan.data.linesets import read_lineset
+    from korean_gan.textlines import make_lines
+
+    common = dict(random=6, batch_lines=2, height=32, styles="fonts,random", seed=4,
+                  progress=False)
+    auto = make_lines(out=str(tmp_path / "auto"), workers=None, **common)
+    one = make_lines(out=str(tmp_path / "one"), workers=1, **common)
+    assert auto.manifest["build"]["workers"] == min(os.cpu_count() or 1, 3)
+    assert one.manifest["build"]["workers"] == 1
+    assert auto.manifest["build"]["runtime"] == "onnx"
+    assert list(read_lineset(auto.path)) == list(read_lineset(one.path))
+    small = make_lines(out=str(tmp_path / "small"), workers=None,
+                       **{**common, "random": 2})  # one batch: drawn in this process
+    assert small.manifest["build"]["workers"] == 1

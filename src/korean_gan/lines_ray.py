@@ -35,6 +35,7 @@ in the cluster so that the fast machines take more of them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -101,6 +102,11 @@ def make_lines_on_ray(config: LinesConfig, shards: int, address: str | None = No
         raise LinesError(f"--ray {shards} is more than the {count} lines to make")
     _check_config(config)
     params = _task_parameters(config)
+    # A task draws on the CPUs Ray gave it: one process, that many threads.
+    if params["workers"] is None:
+        params["workers"] = 1
+    if params["threads"] is None:
+        params["threads"] = max(1, math.ceil(num_cpus_per_task))
     out = Path(params["out"])
     _check_out(out, shards)
 

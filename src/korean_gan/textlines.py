@@ -39,6 +39,10 @@ class LinesError(ValueError):
     """A line set that cannot be made as asked, with the reason."""
 
 
+#: Most worker processes that ``workers=None`` starts.
+MAX_AUTO_WORKERS = 8
+
+
 @dataclass
 class LinesConfig:
     """What :func:`make_lines` makes.
@@ -59,11 +63,14 @@ class LinesConfig:
         seed: Seed of everything random; line ``i`` depends on ``(seed, i)`` only.
         format: ``paddle``, ``imagefolder`` or ``webdataset``.
         shard: ``K/N``: make only block K (0-based) of N equal blocks of the lines.
-        workers: Processes that draw lines (each loads the model).
+        workers: Processes that draw lines (each loads the model); None: one per core (at
+            most :data:`MAX_AUTO_WORKERS`), but no more than there are batches of lines.
         augment: How lines are made to look handwritten (see ``LineAugment``).
         latin_from: Font for digits, punctuation and Latin letters (``auto``: the style's own
             font, then Gamja Flower).
         model: ``default`` or another model name or run folder.
+        threads: ONNX Runtime's threads in each worker (None: the cores shared out among the
+            workers). The lines are the same whatever the count.
         precision: What the generator computes in (``float32``: the same lines everywhere).
         runtime: What runs the networks (``auto``, ``tensorflow``, ``onnx``; see
             :data:`korean_gan.generate.RUNTIMES`). ONNX Runtime starts each worker in about a
@@ -85,7 +92,8 @@ class LinesConfig:
     seed: int = 0
     format: str = "paddle"
     shard: str | None = None
-    workers: int = 1
+    workers: int | None = 1  # the command line's default is None
+    threads: int | None = None
     augment: LineAugment = field(default_factory=LineAugment)
     latin_from: str = "auto"
     model: str = "default"
@@ -217,11 +225,18 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
         value = getattr(config, name)
         if value is not None and (not isinstance(value, int) or value < 1):
             raise LinesError(f"--{name} must be a positive integer, got {value!r}")
-    if not isinstance(config.workers, int) or config.workers < 1:
+    if config.workers is not None and (not isinstance(config.workers, int)
+                                       or config.workers < 1):
         raise LinesError(f"--workers must be a positive integer, got {config.workers!r}")
     runtime = resolve_runtime(config.model, config.precision, config.runtime)
     plan = _Plan(config)
     indices = parse_shard(config.shard, plan.count)
+    if config.workers is None:
+        # A passed model is used here, in one process; otherwise a worker per core, while
+        # each has at least one batch (a worker costs a second to start, more with TensorFlow).
+        batches = -(-len(indices) // config.batch_lines)
+        config.workers = 1 if writer is not None else max(1, min(
+            os.cpu_count() or 1, MAX_AUTO_WORKERS, batches))
     out = check_lineset_target(config.out, config.format)
     from korean_gan._budget import check_disk
 
@@ -254,7 +269,8 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
             "parameters": {**asdict(config), "out": str(out), "augment": asdict(config.augment)},
             "lines": {"index_first": indices.start, "index_stop": indices.stop,
                       "of": plan.count, "written": written, "skipped": skipped},
-            "build": {"runtime": runtime, "seconds": round(seconds, 3),
+            "build": {"runtime": runtime, "workers": config.workers,
+                      "seconds": round(seconds, 3),
                       "lines_per_second": round(written / max(seconds, 1e-9), 1)},
         })
     return LinesResult(out, written, skipped, seconds, sink.manifest)
@@ -316,7 +332,9 @@ class _LineDrawer:
         self.config = config
         self.plan = plan
         # Workers share the cores: ONNX Runtime's threads are split between them.
-        threads = max(1, (os.cpu_count() or 1) // config.workers) if config.workers > 1 else None
+        threads = config.threads
+        if threads is None and config.workers > 1:
+            threads = max(1, (os.cpu_count() or 1) // config.workers)
         self.writer = writer or Handwriting.load(config.model, precision=config.precision,
                                                  runtime=config.runtime, threads=threads)
         self.entries = parse_styles(config.styles, self.writer)

@@ -22,7 +22,7 @@ CONFIG_OPTIONS = (
                                  "latin_from", "model", "precision", "runtime",
                                  "batch_lines")}
         | {"quiet": "progress", "yes": "max_hours"},
-        cli_only=frozenset({"ray", "ray_address"})),
+        cli_only=frozenset({"ray", "ray_address"}), api_only=frozenset({"threads"})),
 )
 
 
@@ -63,8 +63,9 @@ def add_parsers(sub) -> None:
     lines.add_argument("--shard", default=None, metavar="K/N",
                        help="make only block K of N (from 0); the N shards together equal "
                             "the whole run")
-    lines.add_argument("--workers", type=int_range(1, 64), default=1,
-                       help="processes drawing lines (each loads the model; default 1)")
+    lines.add_argument("--workers", type=int_range(1, 64), default=None,
+                       help="processes drawing lines, each with its own model (default: one "
+                            "per core, up to 8, no more than the batches of lines)")
     lines.add_argument("--ray", type=int_range(1, 100_000), default=None, metavar="SHARDS",
                        help="make the lines as SHARDS Ray tasks, shard K into "
                             "OUT/shard-K-of-SHARDS (pip install \"korean-gan[ray]\")")
