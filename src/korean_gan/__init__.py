@@ -56,7 +56,8 @@ _EXPORTS = {
     "CASConfig": "evaluation.evaluator",
     # generating: the conditional model's handwriting, the reference GAN's samples
     "Handwriting": "generate", "HandwritingError": "generate", "SynthConfig": "generate",
-    "sample_images": "generate", "SIZES": "generate",
+    "sample_images": "generate", "SIZES": "generate", "RUNTIMES": "generate",
+    "export_onnx": "generate",
     # your own handwriting: template sheets, scan ingestion, style fitting
     "TemplateConfig": "handwriting.template", "write_template": "handwriting.template",
     "make_layout": "handwriting.template", "load_layout": "handwriting.template",
