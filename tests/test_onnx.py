@@ -222,3 +222,12 @@ def test_lines_pick_their_workers_and_make_the_same_lines_with_any_count(tmp_pat
     small = make_lines(out=str(tmp_path / "small"), workers=None,
                        **{**common, "random": 2})  # one batch: drawn in this process
     assert small.manifest["build"]["workers"] == 1
+
+
+def test_fitting_a_style_asks_for_the_tensorflow_runtime():
+    from korean_gan.handwriting.adapt import fit_style
+
+    writer = Handwriting.load("default", precision="float32", runtime="onnx")
+    glyphs = writer.glyphs("가나", style="mean")
+    with pytest.raises(HandwritingError, match="runtime='tensorflow'"):
+        fit_style(writer, glyphs, "가나", steps=1)

@@ -342,8 +342,9 @@ class Handwriting:
                 CPU and the same TensorFlow thread count (``TF_NUM_INTRAOP_THREADS``).
             runtime: One of :data:`RUNTIMES`: ``tensorflow``; ``onnx`` (float32 only: the
                 model folder's ``generator.onnx`` and the upsamplers' exports in ONNX Runtime,
-                ready in a tenth of TensorFlow's start-up; glyphs within one grey level of
-                TensorFlow's); or ``auto``, ``onnx`` when that is possible.
+                ready in a tenth of TensorFlow's start-up; glyphs within a grey level or
+                two of TensorFlow's, the same with any thread count); or ``auto``, ``onnx``
+                when that is possible.
             threads: ONNX Runtime's threads per network (None: one per core).
 
         Raises:

@@ -111,6 +111,9 @@ def fit_style(writer: Handwriting, images: np.ndarray, chars, steps: int = 300,
     """
     import tensorflow as tf
 
+    if writer.runtime != "tensorflow":  # fitting needs the network's gradients
+        raise HandwritingError("fitting a style needs the model loaded in TensorFlow: "
+                               "Handwriting.load(..., runtime='tensorflow')")
     images = np.asarray(images)
     if images.ndim != 3 or len(images) == 0:
         raise HandwritingError("no glyphs to fit a style to")
