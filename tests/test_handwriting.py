@@ -332,7 +332,8 @@ def test_cli_write_takes_text_from_a_file_or_standard_input_as_people_type_it(
     from korean_gan.generate import Handwriting
 
     text = "가나 다\n라마"
-    expected = Handwriting.load(model_dir).write(text, style=1, size=32)
+    # write samples in float32 by default.
+    expected = Handwriting.load(model_dir, precision="float32").write(text, style=1, size=32)
     common = ["--model", str(model_dir), "--style", "1", "--size", "32"]
     # A file, longer than any one line of a shell; decomposed jamo (NFD, as macOS types them)
     # and a byte-order mark come out the same as the composed text.
@@ -378,8 +379,10 @@ def test_cli_write_synth_styles_and_sample(model_dir, tmp_path, capsys, monkeypa
     png = tmp_path / "hello.png"
     assert main(["write", "가나 다", "--model", str(model_dir), "--style", "1", "--out",
                  str(png)]) == 0
-    expected = Handwriting.load(model_dir).write("가나 다", style=1, size=128)
-    assert np.array_equal(np.asarray(Image.open(png)), expected)  # 128 px per em by default
+    expected = Handwriting.load(model_dir, precision="float32").write("가나 다", style=1,
+                                                                      size=128)
+    # 128 px per em and float32 by default
+    assert np.array_equal(np.asarray(Image.open(png)), expected)
     assert main(["write", "가中", "--model", str(model_dir), "--out", str(png)]) == 2
     assert "no font can draw '中' (U+4E2D)" in capsys.readouterr().err
     assert main(["write", "가", "--size", "100", "--model", str(model_dir), "--out",
