@@ -139,7 +139,6 @@ def _runtime_env(num_cpus_per_task: float) -> dict:
     """The tasks' environment: TensorFlow uses the CPUs Ray reserved for the task (not every
     core of the machine, which oversubscribes it with one task per CPU), and its C++ info logs
     are off. Either is left as set here if set."""
-    import math
     import os
 
     threads = str(max(1, math.ceil(num_cpus_per_task)))

@@ -74,8 +74,8 @@ class LinesConfig:
         precision: What the generator computes in (``float32``: the same lines everywhere).
         runtime: What runs the networks (``auto``, ``tensorflow``, ``onnx``; see
             :data:`korean_gan.generate.RUNTIMES`). ONNX Runtime starts each worker in about a
-            second where TensorFlow takes five; lines differ from TensorFlow's by at most one
-            grey level in a few pixels.
+            second where TensorFlow takes five; lines differ from TensorFlow's by a grey level
+            or two in a few pixels.
         batch_lines: Lines drawn together (their syllables go through the model in one call).
         progress: Show a progress bar.
         max_hours: Stop with :class:`korean_gan._budget.BudgetError` if the pace of the first
@@ -228,7 +228,9 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
     if config.workers is not None and (not isinstance(config.workers, int)
                                        or config.workers < 1):
         raise LinesError(f"--workers must be a positive integer, got {config.workers!r}")
-    runtime = resolve_runtime(config.model, config.precision, config.runtime)
+    # A passed model runs in the runtime it was loaded in.
+    runtime = writer.runtime if writer is not None else resolve_runtime(
+        config.model, config.precision, config.runtime)
     plan = _Plan(config)
     indices = parse_shard(config.shard, plan.count)
     if config.workers is None:

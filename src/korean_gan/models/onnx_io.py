@@ -32,9 +32,6 @@ __all__ = ["OPSET", "OnnxNetwork", "export_generator", "export_upsampler"]
 
 #: The ONNX operator set the exports use (ONNX Runtime 1.14 and later run it).
 OPSET = 17
-# Must match networks._TRANSPOSED_TAPS: which 3x3 kernel rows each of the 4x4 transposed
-# kernel's rows sums (nearest 2x upsampling then a 3x3 convolution, as one transposed conv).
-_TAPS = np.array(((0, 0, 1), (0, 1, 1), (1, 1, 0), (1, 0, 0)), np.float32)
 
 
 class _Graph:
@@ -93,7 +90,7 @@ def export_generator(generator) -> bytes:
     """
     from onnx import TensorProto, helper
 
-    from korean_gan.models.networks import generator_dims
+    from korean_gan.models.networks import _TRANSPOSED_TAPS, generator_dims
 
     dims = generator_dims(generator)
     side = dims["image_size"] // 8
@@ -119,7 +116,8 @@ def export_generator(generator) -> bytes:
             # The file keeps the 3x3 kernel (16/9 smaller); ONNX Runtime folds the product
             # into the 4x4 kernel once, when it loads the graph.
             k_in, k_out = kernel.shape[2], kernel.shape[3]
-            taps = np.einsum("py,qx->pqyx", _TAPS, _TAPS).reshape(16, 9)
+            rows = np.array(_TRANSPOSED_TAPS, np.float32)  # the 3x3 rows each 4x4 row sums
+            taps = np.einsum("py,qx->pqyx", rows, rows).reshape(16, 9)
             kernel4 = g.op("MatMul", g.const(taps, "taps"),
                            g.const(kernel.reshape(9, k_in * k_out), "kernel"))
             kernel4 = g.op("Transpose", g.op("Reshape", kernel4, g.const(
