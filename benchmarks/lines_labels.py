@@ -25,7 +25,8 @@ stay flat in memory, and what do the lines look like?
    fonts, ``random``, ``mix``), each with its label under it (in a bundled Korean font) and every
    character's box drawn as a thin coloured rectangle.
 
-Nothing here is timed. Float32 throughout.
+Nothing here is timed. The lines are drawn as ``korean-gan lines`` draws them by default (ONNX
+Runtime, ``--precision int8``); ``--precision float32`` for float32.
 
 Usage (about 10 min for item 1 at N=1000, 5 + 20 min for sizes 1000 and 5000 on 2 cores)::
 
@@ -303,12 +304,12 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def memory(n: int, work: Path, workers: int) -> dict:
+def memory(n: int, work: Path, workers: int, precision: str) -> dict:
     out = work / f"mem_{n}"
     shutil.rmtree(out, ignore_errors=True)
     exe = str(Path(sys.executable).parent / "korean-gan")
     argv = [exe, "lines", "--random", str(n), "--format", "webdataset", "--height", "64",
-            "--quiet", "--out", str(out), "--workers", str(workers)]
+            "--quiet", "--out", str(out), "--workers", str(workers), "--precision", precision]
     log = work / f"mem_{n}.log"
     samples = []
     load = round(os.getloadavg()[0], 2)
@@ -416,6 +417,7 @@ def main() -> int:
     parser.add_argument("--only", default="ams",
                         help="a(ccuracy) b(reak-down of augmentation) m(emory) s(heet)")
     parser.add_argument("--ablation-lines", type=int, default=500)
+    parser.add_argument("--precision", default="int8", choices=("int8", "float32"))
     parser.add_argument("--json", default="benchmarks/results/lines_labels.json")
     parser.add_argument("--sheet", default="media/lines_sheet.png")
     args = parser.parse_args()
@@ -432,8 +434,9 @@ def main() -> int:
         from korean_gan.evaluation.evaluator import find_evaluator
         from korean_gan.generate import Handwriting
 
-        # As `korean-gan lines` loads it by default (ONNX Runtime, float32).
-        writer = Handwriting.load("default", precision="float32", runtime="auto")
+        # As `korean-gan lines` loads it by default (ONNX Runtime, int8).
+        writer = Handwriting.load("default", precision=args.precision, runtime="auto")
+        result["precision"] = args.precision
     if "s" in args.only:
         result["sheet"] = {"path": args.sheet, "lines": sheet(writer, Path(args.sheet), work,
                                                               args.seed + 100)}
@@ -453,7 +456,7 @@ def main() -> int:
         rows = result.get("memory", {}).get("runs", [])
         rows = [r for r in rows if r["lines"] not in args.sizes]
         for n in args.sizes:
-            rows.append(memory(n, work, args.workers))
+            rows.append(memory(n, work, args.workers, args.precision))
             rows.sort(key=lambda r: r["lines"])
             result["memory"] = {
                 "runs": rows,

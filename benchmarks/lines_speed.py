@@ -5,9 +5,10 @@ machine's cores, end to end as a process (wall time includes start-up and, for o
 the model), written to disk:
 
 * **ours**: ``korean-gan lines --text corpus.txt --height 64 --styles fonts --format paddle
-  --quiet`` with ``--workers 1`` and ``--workers 2`` in float32 (``--runtime auto``: ONNX
-  Runtime, as a user gets by default), ``--workers 2 --runtime tensorflow``, and ``--workers 2
-  --precision auto`` (TensorFlow, bf16 where a timed matmul shows it faster). Besides the
+  --quiet`` with ``--workers 1`` and ``--workers 2`` in int8 (ONNX Runtime's 8-bit
+  convolutions, as a user gets by default) and in float32 (ONNX Runtime), ``--workers 2
+  --precision float32 --runtime tensorflow``, and ``--workers 2 --precision auto``
+  (TensorFlow, bf16 where a timed matmul shows it faster). Besides the
   process's wall time, the manifest's own ``build.lines_per_second`` (drawing and writing, no
   start-up).
 * **trdg**: ``trdg -c 1000 -i corpus.txt -fd FONTDIR -f 64 -t 1`` and ``-t 2`` (processes), in
@@ -178,7 +179,7 @@ def profile(corpus: Path, work: Path, n: int, top: int = 10) -> dict:
     from korean_gan.generate import Handwriting
     from korean_gan.textlines import make_lines
 
-    writer = Handwriting.load("default", precision="float32", runtime="auto")
+    writer = Handwriting.load("default", precision="int8", runtime="auto")
     common = dict(text=str(corpus), styles="fonts", height=64, format="paddle",
                   progress=False, writer=writer)
     shutil.rmtree(work / "warm", ignore_errors=True)
@@ -273,9 +274,11 @@ def main() -> int:
     models = args.models.split(",")
     if "o" in args.only:
         for model in models:
-            # float32 runs in ONNX Runtime (--runtime auto) where the model has its export;
-            # "_tensorflow" forces TensorFlow; --precision auto (bf16 if faster) is TensorFlow's.
-            for workers, precision, runtime in ((1, "float32", "auto"), (2, "float32", "auto"),
+            # int8 (the default) and float32 run in ONNX Runtime (--runtime auto) where the
+            # model has their exports; "_tensorflow" forces TensorFlow; --precision auto (bf16
+            # if faster) is TensorFlow's.
+            for workers, precision, runtime in ((1, "int8", "auto"), (2, "int8", "auto"),
+                                                (1, "float32", "auto"), (2, "float32", "auto"),
                                                 (2, "float32", "tensorflow"),
                                                 (2, "auto", "auto")):
                 label = f"ours_w{workers}_{precision}" + (
@@ -305,7 +308,7 @@ def main() -> int:
                                                long_syllables), **load}
             print(f"  {runs['trdg_t2_long']}", flush=True)
         for model in models:
-            for precision in ("float32", "auto"):
+            for precision in ("int8", "float32", "auto"):
                 label = f"ours_w2_{precision}_long" + ("" if model == "default"
                                                        else f"_{model}")
                 print(f"{label}:", flush=True)

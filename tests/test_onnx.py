@@ -123,8 +123,14 @@ def test_runtime_choice_and_its_errors(tmp_path):
     assert resolve_runtime("hangul-v1", "float32", "tensorflow") == "tensorflow"
     with pytest.raises(HandwritingError, match="choose one of auto, tensorflow, onnx"):
         resolve_runtime("default", "float32", "torch")
-    with pytest.raises(HandwritingError, match="float32, not mixed_bfloat16.*--precision"):
+    with pytest.raises(HandwritingError, match="float32 or int8, not mixed_bfloat16.*"
+                                               "--precision"):
         resolve_runtime("default", "mixed_bfloat16", "onnx")
+    assert resolve_runtime("default", "int8", "auto") == "onnx"
+    with pytest.raises(HandwritingError, match="int8 runs in ONNX Runtime only"):
+        resolve_runtime("default", "int8", "tensorflow")
+    with pytest.raises(HandwritingError, match=r"hangul-v1/generator-int8.onnx does not exist"):
+        Handwriting.load("hangul-v1", precision="int8", runtime="onnx")
     with pytest.raises(HandwritingError, match=r"hangul-v1/generator.onnx does not exist: "
                                                r"export it with `korean-gan export-onnx"):
         Handwriting.load("hangul-v1", precision="float32", runtime="onnx")
@@ -134,12 +140,13 @@ def test_export_of_a_run_folder_is_used_until_the_run_changes(tmp_path,
                                                              make_conditional_model_dir):
     folder = make_conditional_model_dir(tmp_path / "run", FONTS)
     assert resolve_runtime(folder, "float32", "auto") == "tensorflow"
-    (path,) = export_onnx(folder)
-    assert path == folder / "generator.onnx"
+    paths = export_onnx(folder)
+    assert paths == [folder / "generator.onnx", folder / "generator-int8.onnx"]
     card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
-    assert set(card["derived_from"]["generator.onnx"]) == {"generator.weights.h5",
-                                                           "styles.npz"}
+    for name in ("generator.onnx", "generator-int8.onnx"):
+        assert set(card["derived_from"][name]) == {"generator.weights.h5", "styles.npz"}
     assert resolve_runtime(folder, "float32", "auto") == "onnx"
+    assert resolve_runtime(folder, "int8", "auto") == "onnx"
     a = Handwriting.load(folder, precision="float32", runtime="tensorflow").glyphs("가나다",
                                                                                    seed=1)
     b = Handwriting.load(folder, precision="float32", runtime="onnx").glyphs("가나다", seed=1)
@@ -151,6 +158,8 @@ def test_export_of_a_run_folder_is_used_until_the_run_changes(tmp_path,
     assert resolve_runtime(folder, "float32", "auto") == "tensorflow"
     with pytest.raises(HandwritingError, match="is older than .*generator.weights.h5"):
         resolve_runtime(folder, "float32", "onnx")
+    with pytest.raises(HandwritingError, match="generator-int8.onnx is older than"):
+        resolve_runtime(folder, "int8", "auto")
 
 
 def test_add_card_file_keeps_the_card_and_its_checks(tmp_path):
@@ -174,6 +183,7 @@ def test_add_card_file_keeps_the_card_and_its_checks(tmp_path):
 
 def test_committed_exports_are_current():
     for folder, name in ((PRETRAINED_DIR / "hangul", "generator.onnx"),
+                         (PRETRAINED_DIR / "hangul", "generator-int8.onnx"),
                          (UPSAMPLER_DIR, "upsampler.onnx"), (UPSAMPLER64_DIR, "upsampler.onnx")):
         assert (folder / name).is_file(), folder
         card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
@@ -196,6 +206,9 @@ def test_cli_export_and_runtime_errors(run_cli):
     code, _, err = run_cli("lines", "--random", "2", "--out", "unused", "--runtime", "onnx",
                            "--precision", "mixed_bfloat16")
     assert code == 2 and "onnx runtime computes in float32" in err
+    code, _, err = run_cli("write", "가", "--out", "unused.png", "--precision", "int8",
+                           "--runtime", "tensorflow")
+    assert code == 2 and "int8 runs in ONNX Runtime only" in err
 
 
 def test_onnx_glyphs_do_not_depend_on_the_thread_count():
@@ -203,6 +216,77 @@ def test_onnx_glyphs_do_not_depend_on_the_thread_count():
     drawn = [Handwriting.load("default", precision="float32", runtime="onnx", threads=t)
              .glyphs(text, style="random", seed=3, size=64) for t in (1, 3)]
     assert np.array_equal(drawn[0], drawn[1])
+
+
+def _perturbed_generator(seed: int):
+    """A small random generator whose batch-norm statistics and condition weights are not the
+    identity (so folding them is really checked)."""
+    import keras
+
+    from korean_gan.models.networks import build_conditional_generator
+
+    keras.utils.set_random_seed(seed)
+    generator = build_conditional_generator(noise_dim=8, style_dim=4, jamo_dim=6,
+                                            base_filters=32, block_filters=(16, 8, 4),
+                                            fast_upsampling=True)
+    rng = np.random.default_rng(seed + 1)
+    for block in range(4):
+        layer = generator.get_layer(f"cbn_{block}")
+        layer.norm.moving_mean.assign(rng.normal(0, 0.5, layer.norm.moving_mean.shape))
+        layer.norm.moving_variance.assign(rng.uniform(0.5, 2.0, layer.norm.moving_mean.shape))
+        for dense in (layer.gamma, layer.beta):
+            dense.set_weights([rng.normal(0, 0.2, w.shape) for w in dense.get_weights()])
+    return generator
+
+
+def test_phase_convolutions_compute_the_upsampling_convolution():
+    from korean_gan.models.onnx_io import OnnxNetwork, _generator_graph
+
+    generator = _perturbed_generator(5)
+    noise, jamo, styles = _random_inputs(10, 8, 4, seed=1)
+    expected = generator([noise, jamo, styles], training=False).numpy()[..., 0]
+    data, probes = _generator_graph(generator, "phases")
+    assert probes == ["features_0", "features_0_phases", "features_1", "features_1_phases",
+                      "features_2", "features_2_phases", "features_3"]
+    got = OnnxNetwork(data, threads=1)(noise, jamo, styles)
+    assert np.abs(got - expected).max() < 1e-5
+    assert expected.std() > 0.05
+
+
+def test_int8_export_is_quantized_and_close_to_keras():
+    import onnx
+
+    from korean_gan.models.onnx_io import OnnxNetwork, export_generator_int8
+
+    generator = _perturbed_generator(7)
+    data = export_generator_int8(generator, *_random_inputs(256, 8, 4, seed=2))
+    ops = [node.op_type for node in onnx.load_from_string(data).graph.node]
+    assert ops.count("QLinearConv") == 3 * 4 + 1  # four phases per upsampling, and the head
+    assert "ConvTranspose" not in ops and "Conv" not in ops
+    network = OnnxNetwork(data, threads=1)
+    assert network.precision == "int8"
+    noise, jamo, styles = _random_inputs(64, 8, 4, seed=3)  # not the calibration inputs
+    expected = generator([noise, jamo, styles], training=False).numpy()[..., 0]
+    grey = np.abs(np.round(127.5 * (network(noise, jamo, styles) - expected)))
+    assert grey.mean() < 2.0
+    assert np.quantile(grey, 0.99) <= 16
+    assert np.abs(np.round(127.5 * expected)).mean() > 20  # a picture, not a flat grey
+
+
+def test_committed_int8_generator_draws_the_float32_glyphs_in_any_thread_count():
+    text = "다람쥐헌쳇바퀴에타고파곪읊뷁" * 4
+    f32 = Handwriting.load("default", precision="float32", runtime="onnx")
+    int8 = [Handwriting.load("default", precision="int8", runtime=runtime, threads=threads)
+            for runtime, threads in (("onnx", 1), ("auto", 2))]
+    assert [w.precision for w in int8] == ["int8", "int8"]
+    assert [w.runtime for w in int8] == ["onnx", "onnx"]
+    a = f32.glyphs(text, style="random", seed=2).astype(int)
+    b, c = (w.glyphs(text, style="random", seed=2) for w in int8)
+    assert np.array_equal(b, c)
+    grey = np.abs(a - b)
+    assert grey.mean() < 1.5 and np.mean(grey > 32) < 0.002
+    assert np.array_equal(b, int8[0].glyphs(text, style="random", seed=2))  # same seed
+    assert not np.array_equal(b, int8[0].glyphs(text, style="random", seed=3))
 
 
 def test_lines_pick_their_workers_and_make_the_same_lines_with_any_count(tmp_path):
@@ -218,6 +302,8 @@ def test_lines_pick_their_workers_and_make_the_same_lines_with_any_count(tmp_pat
     assert auto.manifest["build"]["workers"] == min(os.cpu_count() or 1, 3)
     assert one.manifest["build"]["workers"] == 1
     assert auto.manifest["build"]["runtime"] == "onnx"
+    assert auto.manifest["build"]["precision"] == "int8"  # the default where it is exported
+    assert auto.manifest["parameters"]["precision"] == "int8"
     assert list(read_lineset(auto.path)) == list(read_lineset(one.path))
     small = make_lines(out=str(tmp_path / "small"), workers=None,
                        **{**common, "random": 2})  # one batch: drawn in this process

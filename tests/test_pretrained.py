@@ -21,15 +21,15 @@ def hw() -> Handwriting:
 
 def test_the_pretrained_models_are_small_and_describe_themselves():
     size = sum(p.stat().st_size for p in PRETRAINED_DIR.glob("*/*"))
-    assert size < 25 * 2**20  # every committed model together
+    assert size < 26 * 2**20  # every committed model together, the exports included
     for name in ("hangul", "hangul-fast", "hangul-v1", "hangul-base"):
         card = json.loads((PRETRAINED_DIR / name / "model.json").read_text(encoding="utf-8"))
         model = Handwriting.load(name, precision="float32")
         assert model.fonts == card["training"]["fonts"] and len(model.fonts) == 18
         assert set(card["training"]["never_seen_fonts"]).isdisjoint(model.fonts)
-        # The default model also carries its ONNX export (--runtime onnx), made from its
-        # weights and styles.
-        onnx = {"generator.onnx"} if name == "hangul" else set()
+        # The default model also carries its ONNX exports (--runtime onnx, --precision int8),
+        # made from its weights and styles.
+        onnx = {"generator.onnx", "generator-int8.onnx"} if name == "hangul" else set()
         assert set(card["sha256"]) == {"generator.weights.h5", "styles.npz",
                                        "config.json"} | onnx
         assert set(card.get("derived_from", {})) == onnx
@@ -172,8 +172,8 @@ def test_cli_models_lists_every_committed_model_default_first(capsys):
     assert sorted(h.split(",")[0].split()[0] for h in heads) == sorted(
         p.name for p in PRETRAINED_DIR.iterdir() if (p / "model.json").is_file())
     sizes = {m["name"]: m["megabytes"] for m in pretrained_models()}
-    # hangul: its weights and their ONNX export, about 5 MB each.
-    assert 9 < sizes["hangul"] < 11 and sum(sizes.values()) < 25
+    # hangul: its weights and their float32 ONNX export, about 5 MB each, and the int8 one, 2.
+    assert 11 < sizes["hangul"] < 13 and sum(sizes.values()) < 27
     assert "--repeat-font" in printed  # a description, wrapped without breaking its words
 
 

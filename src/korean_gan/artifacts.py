@@ -45,6 +45,7 @@ __all__ = [
     "GENERATOR_FILE",
     "MODEL_CARD",
     "ONNX_GENERATOR_FILE",
+    "ONNX_GENERATOR_INT8_FILE",
     "ONNX_UPSAMPLER_FILE",
     "PRETRAINED_ALIASES",
     "PRETRAINED_DIR",
@@ -104,6 +105,8 @@ FONT_METRICS_FILE = "font_metrics.npz"
 #: ONNX exports of a model folder's generator and an upsampler folder's network
 #: (``korean_gan.models.onnx_io``; ``korean-gan export-onnx`` writes them).
 ONNX_GENERATOR_FILE = "generator.onnx"
+#: The generator with its convolutions in 8-bit integers (``--precision int8``).
+ONNX_GENERATOR_INT8_FILE = "generator-int8.onnx"
 ONNX_UPSAMPLER_FILE = "upsampler.onnx"
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"

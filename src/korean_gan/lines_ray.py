@@ -5,8 +5,8 @@ shards and runs each as one Ray task: task ``k`` calls :func:`~korean_gan.textli
 with ``shard="k/N"`` (loading the model itself) and writes a complete line set to
 ``<out>/shard-<k>-of-<N>`` (``shard-003-of-008``). Line ``i`` depends only on ``(seed, i)``, so
 the shard folders read in order hold exactly the lines of the single run, whichever machine
-made which shard (with ``precision="float32"`` and the same kind of CPU; see
-:meth:`korean_gan.generate.Handwriting.load`). Each shard folder is written
+made which shard (with the same kind of CPU: the default ``int8`` sums exactly on every CPU
+with VNNI; see :meth:`korean_gan.generate.Handwriting.load`). Each shard folder is written
 atomically: a failed or interrupted task leaves no half-written shard, and running the same
 call again replaces the shard folders of the previous run.
 
@@ -172,7 +172,11 @@ def _check_config(config: LinesConfig) -> None:
 
 def _task_parameters(config: LinesConfig) -> dict:
     """``config`` as a plain dict for the tasks, with relative paths made absolute."""
+    from korean_gan.generate import int8_or_float32
+
     params = asdict(config)  # `augment` becomes a dict; make_lines accepts it
+    if params["precision"] is None:  # decided once, here, for every task
+        params["precision"] = int8_or_float32(config.model, config.runtime)
     params["out"] = str(Path(config.out).absolute())
     for name in ("text", "frequency_from"):
         if params[name] is not None:

@@ -29,7 +29,7 @@ import numpy as np
 from korean_gan._budget import TimeLimit
 from korean_gan._progress import ProgressCallback, StageBar
 from korean_gan.data.lineaug import LineAugment
-from korean_gan.generate import Handwriting, check_size, resolve_runtime
+from korean_gan.generate import Handwriting, check_size, int8_or_float32, resolve_runtime
 
 __all__ = ["LinesConfig", "LinesError", "LinesResult", "augment_from_spec", "make_lines",
            "parse_shard", "parse_styles"]
@@ -71,7 +71,11 @@ class LinesConfig:
         model: ``default`` or another model name or run folder.
         threads: ONNX Runtime's threads in each worker (None: the cores shared out among the
             workers). The lines are the same whatever the count.
-        precision: What the generator computes in (``float32``: the same lines everywhere).
+        precision: What the generator computes in: ``int8`` (ONNX Runtime's 8-bit
+            convolutions, 2.3x float32's glyphs per second, the same content accuracy and FCD
+            within 1%; exact integer sums, so the same lines on every CPU with VNNI),
+            ``float32``, or a mixed policy; None: ``int8`` where the model has its export and
+            the runtime is not ``tensorflow``, else ``float32``.
         runtime: What runs the networks (``auto``, ``tensorflow``, ``onnx``; see
             :data:`korean_gan.generate.RUNTIMES`). ONNX Runtime starts each worker in about a
             second where TensorFlow takes five; lines differ from TensorFlow's by a grey level
@@ -97,7 +101,7 @@ class LinesConfig:
     augment: LineAugment = field(default_factory=LineAugment)
     latin_from: str = "auto"
     model: str = "default"
-    precision: str = "float32"  # shards on other machines make the same lines
+    precision: str | None = None  # int8 where the model has its export, else float32
     runtime: str = "auto"  # onnx where the model has its export (the bundled one does)
     batch_lines: int = 64
     progress: bool = True
@@ -228,6 +232,10 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
     if config.workers is not None and (not isinstance(config.workers, int)
                                        or config.workers < 1):
         raise LinesError(f"--workers must be a positive integer, got {config.workers!r}")
+    if writer is not None:  # a passed model computes in the precision it was loaded in
+        config.precision = writer.precision
+    elif config.precision is None:
+        config.precision = int8_or_float32(config.model, config.runtime)
     # A passed model runs in the runtime it was loaded in.
     runtime = writer.runtime if writer is not None else resolve_runtime(
         config.model, config.precision, config.runtime)
@@ -271,7 +279,8 @@ def make_lines(config: LinesConfig | None = None, writer: Handwriting | None = N
             "parameters": {**asdict(config), "out": str(out), "augment": asdict(config.augment)},
             "lines": {"index_first": indices.start, "index_stop": indices.stop,
                       "of": plan.count, "written": written, "skipped": skipped},
-            "build": {"runtime": runtime, "workers": config.workers,
+            "build": {"runtime": runtime, "precision": config.precision,
+                      "workers": config.workers,
                       "seconds": round(seconds, 3),
                       "lines_per_second": round(written / max(seconds, 1e-9), 1)},
         })

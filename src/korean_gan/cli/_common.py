@@ -41,21 +41,26 @@ MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a 
                "default) or a conditional run folder")
 
 
-def add_sampling_precision(parser: argparse.ArgumentParser, default: str = "auto") -> None:
+def add_sampling_precision(parser: argparse.ArgumentParser, default: str | None = "auto",
+                           default_help: str | None = None) -> None:
     auto = "auto (bf16 on CPUs where a timed matmul shows it faster than float32, glyphs " \
            "within a few grey levels of float32's; float16 on GPUs; else float32)"
     same = "float32 for the same bytes on every machine"
+    int8 = "int8 (ONNX Runtime, 8-bit convolutions: 2.3x float32's speed, glyphs within a " \
+           "grey level on average)"
     parser.add_argument("--precision", default=default,
-                        choices=PRECISIONS,
-                        help=f"what the generator computes in: {auto} or {same}; default "
-                             f"{default}")
+                        choices=(*PRECISIONS, "int8"),
+                        help=f"what the generator computes in: {auto}, {same}, or {int8}; "
+                             f"default {default_help or default}")
 
 
-def add_runtime(parser: argparse.ArgumentParser, default: str = "auto") -> None:
+def add_runtime(parser: argparse.ArgumentParser, default: str | None = "auto",
+                default_help: str | None = None) -> None:
     parser.add_argument("--runtime", default=default, choices=("auto", "tensorflow", "onnx"),
-                        help="what runs the networks: onnx (ONNX Runtime, float32: starts in "
-                             "a tenth of TensorFlow's time), tensorflow, or auto (onnx for "
-                             f"float32 when the model has its export); default {default}")
+                        help="what runs the networks: onnx (ONNX Runtime, float32 or int8: "
+                             "starts in a tenth of TensorFlow's time), tensorflow, or auto "
+                             "(onnx for float32 and int8 when the model has their exports); "
+                             f"default {default_help or default}")
 
 
 def add_yes(parser: argparse.ArgumentParser) -> None:

@@ -94,7 +94,9 @@ def add_parsers(sub) -> None:
     add_sampling_precision(synth)
     # TensorFlow by default: it starts slower but samples large sets faster (bf16 where the
     # CPU has it; float32 about 15% faster than ONNX Runtime on 2 cores).
-    add_runtime(synth, default="tensorflow")
+    add_runtime(synth, default=None,
+                default_help="tensorflow (faster than float32 ONNX Runtime on large sets), "
+                             "auto with --precision int8")
     synth.set_defaults(handler=_cmd_synth)
 
     styles = sub.add_parser("styles", help="list the styles (training fonts) of a model")
@@ -104,8 +106,9 @@ def add_parsers(sub) -> None:
 
     export = sub.add_parser(
         "export-onnx", help="export a model's networks to ONNX (for --runtime onnx)",
-        description="Write generator.onnx into a model folder (and upsampler.onnx into "
-                    "upsampler folders), each checked against its Keras network first and "
+        description="Write generator.onnx and generator-int8.onnx (for --precision int8) "
+                    "into a model folder (and upsampler.onnx into upsampler folders), each "
+                    "checked against its Keras network first and "
                     "listed in the folder's model card. Commands with --runtime onnx or auto "
                     "then run them in ONNX Runtime, which starts in a tenth of TensorFlow's "
                     "time. The bundled model and upsamplers come exported.")
@@ -170,7 +173,8 @@ def _style_arg(style: str) -> str:
 def _cmd_synth(args) -> int:
     from korean_gan.generate import Handwriting, SynthConfig
 
-    writer = Handwriting.load(args.model, precision=args.precision, runtime=args.runtime)
+    runtime = args.runtime or ("auto" if args.precision == "int8" else "tensorflow")
+    writer = Handwriting.load(args.model, precision=args.precision, runtime=runtime)
     config = SynthConfig(charset=args.charset, per_class=args.per_class,
                          styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()),
                          seed=args.seed, out=args.out, format=args.format,

@@ -83,7 +83,9 @@ def add_parsers(sub) -> None:
                        help="lines drawn together (default 64)")
     lines.add_argument("--quiet", action="store_true", help="no progress bar")
     add_yes(lines)
-    add_sampling_precision(lines, default="float32")
+    add_sampling_precision(lines, default=None,
+                           default_help="int8 where the model has its export (the bundled "
+                                        "one does), else float32")
     add_runtime(lines)
     lines.set_defaults(handler=_cmd_lines)
 
