@@ -1,12 +1,15 @@
 """Speed of the user's commands end to end, at 32, 64 and 128 px (issue #31, item 5).
 
 Each command runs as its own process under ``/usr/bin/time`` (wall seconds and peak resident
-memory), float32, on this machine's cores; glyphs per second are the glyphs written over the
+memory), float32 (``--precision int8``: the same commands with the int8 generator in ONNX
+Runtime), on this machine's cores; glyphs per second are the glyphs written over the
 whole command's wall time: start-up, loading the model, style resolution, the progress bar,
 writing the file. The median of ``--repeats`` runs is kept::
 
     python benchmarks/highres_speed.py [--repeats 3] \
         [--json benchmarks/results/highres_speed.json]
+    python benchmarks/highres_speed.py --precision int8 \
+        --json benchmarks/results/highres_speed_int8.json
 """
 
 from __future__ import annotations
@@ -35,12 +38,12 @@ CASES = [
 ]
 
 
-def run(args: list[str], out: Path) -> tuple[float, int, dict]:
+def run(args: list[str], out: Path, precision: str) -> tuple[float, int, dict]:
     """Wall seconds, peak resident kB and the manifest of one synth command."""
     exe = Path(sys.executable).with_name("korean-gan")
     timing = out.with_suffix(".time")
     command = ["/usr/bin/time", "-f", "%e %M", "-o", str(timing), str(exe), "synth", *args,
-               "--precision", "float32", "--quiet", "--no-preview", "--out", str(out)]
+               "--precision", precision, "--quiet", "--no-preview", "--out", str(out)]
     subprocess.run(command, check=True, capture_output=True)
     wall, peak = timing.read_text().split()
     manifest = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
@@ -51,6 +54,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default=None, help="run only cases whose name contains this")
+    parser.add_argument("--precision", default="float32", choices=("float32", "int8"))
     parser.add_argument("--json", default="benchmarks/results/highres_speed.json")
     args = parser.parse_args()
     rows = []
@@ -60,7 +64,7 @@ def main() -> int:
                 continue
             walls, peaks, inner = [], [], []
             for k in range(args.repeats):
-                wall, peak, manifest = run(argv, Path(folder) / f"s{k}.npz")
+                wall, peak, manifest = run(argv, Path(folder) / f"s{k}.npz", args.precision)
                 walls.append(wall)
                 peaks.append(peak)
                 inner.append(manifest["build"]["glyphs_per_second"])
@@ -69,12 +73,15 @@ def main() -> int:
                    "glyphs_per_second_end_to_end": round(glyphs / wall, 1),
                    "glyphs_per_second_generating": statistics.median(inner),
                    "peak_memory_mb": round(max(peaks) / 1024, 1),
-                   "command": "korean-gan synth " + " ".join(argv) + " --precision float32"}
+                   "command": "korean-gan synth " + " ".join(argv) + " --precision "
+                              + args.precision,
+                   "model_precision": manifest["model"]["precision"]}
             rows.append(row)
             print(f"{name:34s} {row['glyphs_per_second_end_to_end']:8,.0f} glyphs/s end to end "
                   f"({row['glyphs_per_second_generating']:,.0f} generating), "
                   f"{wall:.1f} s, peak {row['peak_memory_mb']:,.0f} MB", flush=True)
-    write_result(args.json, {"precision": "float32", "repeats": args.repeats, "cases": rows})
+    write_result(args.json, {"precision": args.precision, "repeats": args.repeats,
+                             "cases": rows})
     print(f"wrote {args.json}")
     return 0
 

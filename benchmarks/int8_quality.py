@@ -14,7 +14,8 @@ random glyphs). Measured on the same noise and styles:
   training renders, as in ``hangul_targets.py``;
 * **speed**: glyphs/s of the generator alone (32 px, batches of 64) on one thread and on all
   cores, and of ``draw_hangul`` at 64 px (generator and the 64 px upsampler, as ``lines
-  --height 64`` draws), median of 5 after a warm-up, the two precisions alternating.
+  --height 64`` draws), median of 9 (3 rounds of 3 after a warm-up), the two precisions
+  alternating, once the machine is quiet (1-minute load below 0.6, waiting at most 5 min).
 
 Usage (about 5 minutes on 2 cores; builds ``data/ks2350-train.npz`` first if missing)::
 
@@ -33,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hangul_targets import HELD_OUT_FONTS, content_accuracy, fcd  # noqa: E402
+from lines_speed import wait_for_quiet  # noqa: E402
 from provenance import write_result  # noqa: E402
 
 PRECISIONS = ("float32", "int8")
@@ -110,6 +112,7 @@ def main() -> None:
                    for p in PRECISIONS}
     nets = {p: {t: OnnxNetwork(models[p].generator.path, threads=t) for t in (1, None)}
             for p in PRECISIONS}
+    report["speed_load"] = wait_for_quiet(0.6, 300)
     for _ in range(3):  # alternate, so both see the same machine
         for p in PRECISIONS:
             for key, threads in (("generator_1_thread", 1), ("generator_all_cores", None)):

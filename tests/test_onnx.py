@@ -317,3 +317,15 @@ def test_fitting_a_style_asks_for_the_tensorflow_runtime():
     glyphs = writer.glyphs("가나", style="mean")
     with pytest.raises(HandwritingError, match="runtime='tensorflow'"):
         fit_style(writer, glyphs, "가나", steps=1)
+
+
+def test_synth_in_int8_runs_in_onnx_runtime_without_asking_for_it(run_cli, tmp_path):
+    out = tmp_path / "set.npz"
+    code, _, err = run_cli("synth", "--charset", "가나다", "--per-class", "2", "--precision",
+                           "int8", "--quiet", "--no-preview", "--out", out)
+    assert code == 0, err
+    manifest = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["model"]["precision"] == "int8"
+    assert manifest["counts"]["images"] == 6
+    with np.load(out) as data:
+        assert data["images"].shape[0] == 6 and data["images"].std() > 20

@@ -36,9 +36,9 @@ from korean_gan.artifacts import STYLE_DIR, ArtifactError, load_style, read_cond
 from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table
 from korean_gan.models.styles import mixed_styles, random_styles
 
-__all__ = ["INT8", "PROBE_SYLLABLES", "RUNTIMES", "SIZES", "Handwriting", "HandwritingError", "SynthConfig",
-           "check_size", "export_onnx", "grey_share", "int8_or_float32", "resolve_runtime",
-           "sample_images"]
+__all__ = ["INT8", "PROBE_SYLLABLES", "RUNTIMES", "SIZES", "Handwriting", "HandwritingError",
+           "SynthConfig", "check_size", "export_onnx", "grey_share", "int8_or_float32",
+           "resolve_runtime", "sample_images"]
 
 
 class HandwritingError(ValueError):
