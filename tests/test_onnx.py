@@ -326,6 +326,28 @@ def test_synth_in_int8_runs_in_onnx_runtime_without_asking_for_it(run_cli, tmp_p
     assert code == 0, err
     manifest = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert manifest["model"]["precision"] == "int8"
+    assert manifest["build"]["runtime"] == "onnx"
     assert manifest["counts"]["images"] == 6
     with np.load(out) as data:
         assert data["images"].shape[0] == 6 and data["images"].std() > 20
+
+
+def test_a_network_runs_blocks_side_by_side_and_gives_the_same_rows_in_order():
+    from korean_gan.models.onnx_io import OnnxNetwork
+
+    writer = Handwriting.load("default", precision="float32", runtime="onnx")
+    path = writer.generator.path
+    z = writer.noise_dim
+    rng = np.random.default_rng(4)
+    noise = rng.standard_normal((150, z)).astype(np.float32)  # blocks of 64, 64 and 22
+    jamo = np.stack([rng.integers(0, n, 150) for n in (19, 21, 28)], 1).astype(np.int32)
+    styles = rng.dirichlet(np.ones(writer.style_dim), 150).astype(np.float32)
+    one, two = (OnnxNetwork(path, threads=t) for t in (1, 2))
+    assert (one.threads, two.threads, two.block) == (1, 2, 64)
+    got = two(noise, jamo, styles)
+    assert got.shape == (150, writer.image_size, writer.image_size)
+    assert np.array_equal(got, one(noise, jamo, styles))
+    for start in (0, 64, 128):  # each block where it belongs
+        rows = slice(start, start + 64)
+        assert np.array_equal(got[rows], one(noise[rows], jamo[rows], styles[rows]))
+    assert not np.array_equal(got[:64], got[64:128])

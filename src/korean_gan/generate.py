@@ -314,8 +314,8 @@ class Handwriting:
         styles: ``(F, D)`` style vectors of the training fonts.
         fonts: The training fonts' names (row order of ``styles``).
         info: Where the model came from and what it was trained on.
-        threads: ONNX Runtime's threads per network (None: one per core); TensorFlow's are
-            set by ``TF_NUM_INTRAOP_THREADS``.
+        threads: Glyph blocks each ONNX network runs at once, one thread each (None: one per
+            core); TensorFlow's threads are set by ``TF_NUM_INTRAOP_THREADS``.
     """
 
     def __init__(self, generator, styles: np.ndarray, fonts: list[str], info: dict,
@@ -378,7 +378,8 @@ class Handwriting:
                 ready in a tenth of TensorFlow's start-up; glyphs within a grey level or
                 two of TensorFlow's, the same with any thread count); or ``auto``, ``onnx``
                 when that is possible.
-            threads: ONNX Runtime's threads per network (None: one per core).
+            threads: Glyph blocks each ONNX network runs at once, one thread each (None: one
+                per core).
 
         Raises:
             HandwritingError: nothing loadable there, a file whose sha256 does not match the
@@ -474,8 +475,6 @@ class Handwriting:
 
         if self._forward is None:
             self._forward = self._generator_call()
-        if self.runtime == "onnx":
-            batch_size = min(batch_size, _ONNX_BATCH)
         n = len(jamo)
         out = np.empty((n, self.image_size, self.image_size), np.uint8)
         for start in range(0, n, batch_size):
@@ -610,8 +609,6 @@ class Handwriting:
         ``(N,)``, or its blend weights over the fonts ``(N, F)`` (turned into the offsets of
         the upsampler at ``size``), or None for none."""
         upsampler, bias = self._load_upsampler(size)
-        if self.runtime == "onnx":
-            batch_size = min(batch_size, _ONNX_BATCH)
         n = len(images)
         if offsets is None:
             offsets = np.zeros(n, np.float32)
@@ -969,7 +966,7 @@ class Handwriting:
             "counts": {"images": int(len(images)), "classes": n_classes,
                        "per_class": config.per_class, "styles": len(names)},
             "keep_legible": legibility,
-            "build": {"seconds": round(seconds, 3),
+            "build": {"seconds": round(seconds, 3), "runtime": self.runtime,
                       "glyphs_per_second": round(generated / max(seconds, 1e-9), 1),
                       "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
         }
@@ -1174,11 +1171,6 @@ def _check_export(what: str, difference: float, tolerance: float) -> None:
         raise HandwritingError(f"the ONNX export of the {what} differs from it by "
                                f"{difference:.3g} (more than {tolerance:g}); nothing was "
                                "written: report this with your onnx and onnxruntime versions")
-
-
-# ONNX Runtime (one thread) draws 10% more glyphs a second in batches of 64 than of 640
-# (generator 1,398 against 1,271 glyphs/s): a batch's feature maps stay in cache.
-_ONNX_BATCH = 64
 
 
 def _padded(arrays):

@@ -69,8 +69,8 @@ class LinesConfig:
         latin_from: Font for digits, punctuation and Latin letters (``auto``: the style's own
             font, then Gamja Flower).
         model: ``default`` or another model name or run folder.
-        threads: ONNX Runtime's threads in each worker (None: the cores shared out among the
-            workers). The lines are the same whatever the count.
+        threads: ONNX Runtime's threads in each worker, each running a block of glyphs (None:
+            the cores shared out among the workers). The lines are the same whatever the count.
         precision: What the generator computes in: ``int8`` (ONNX Runtime's 8-bit
             convolutions, 2.3x float32's glyphs per second, the same content accuracy and FCD
             within 1%; exact integer sums, so the same lines on every CPU with VNNI),

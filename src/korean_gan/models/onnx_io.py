@@ -368,21 +368,37 @@ def export_upsampler(model) -> bytes:
 class OnnxNetwork:
     """One exported network in an ONNX Runtime session (CPU).
 
+    A call splits its batch into blocks of ``block`` rows and runs them side by side on
+    ``threads`` threads, one block per thread at a time, each block single-threaded. These
+    networks' layers are small: ONNX Runtime's own intra-op threads split each one and wait
+    for each other, where whole blocks side by side keep every core busy (on 2 cores the int8
+    generator draws 1.4x the glyphs per second this way; ``benchmarks/int8_quality.py``).
+    Every row's result depends only on the block it is in, so outputs are the same byte for
+    byte with any number of threads.
+
     Args:
         path: The ``.onnx`` file, or a serialised model.
-        threads: Intra-op threads (None: ONNX Runtime's default, one per core).
+        threads: Blocks run at once (None: one per core available to this process).
+        block: Rows per session run. The generator draws 10% more glyphs a second on one
+            thread in blocks of 64 than of 640 (1,398 against 1,271): a block's feature maps
+            stay in cache.
     """
 
-    def __init__(self, path: str | os.PathLike | bytes, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike | bytes, threads: int | None = None,
+                 block: int = 64):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        if threads is not None:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.path = None if isinstance(path, bytes) else Path(path)
+        # One session serves every thread: ONNX Runtime's run is thread-safe and releases the
+        # GIL, and the weights are held once.
         self.session = ort.InferenceSession(path if self.path is None else str(self.path),
                                             options, providers=["CPUExecutionProvider"])
+        self.threads = max(1, threads or _cores())
+        self.block = block
+        self._pool = None
         self.inputs = [i.name for i in self.session.get_inputs()]
         #: Each input's shape (the batch as a name), and the output's.
         self.input_shapes = {i.name: i.shape for i in self.session.get_inputs()}
@@ -391,5 +407,31 @@ class OnnxNetwork:
         self.precision = self.session.get_modelmeta().custom_metadata_map.get(
             "precision", "float32")
 
-    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+    def _run(self, arrays) -> np.ndarray:
         return self.session.run(None, dict(zip(self.inputs, arrays, strict=True)))[0]
+
+    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+        n = len(arrays[0])
+        blocks = [tuple(a[start:start + self.block] for a in arrays)
+                  for start in range(0, n, self.block)]
+        if len(blocks) <= 1 or self.threads == 1:
+            outs = [self._run(b) for b in blocks] if blocks else [self._run(arrays)]
+        else:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="onnx")
+            outs = list(self._pool.map(self._run, blocks))
+        return outs[0] if len(outs) == 1 else np.concatenate(outs)
+
+    def __del__(self):
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=False)
+
+
+def _cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
