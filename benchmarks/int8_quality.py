@@ -12,10 +12,11 @@ random glyphs). Measured on the same noise and styles:
   and the training syllables in 6 random styles;
 * **FCD** (with its real-halves floor), KID, legibility, precision and recall against the
   training renders, as in ``hangul_targets.py``;
-* **speed**: glyphs/s of the generator alone (32 px, batches of 64) on one thread and on all
-  cores, and of ``draw_hangul`` at 64 px (generator and the 64 px upsampler, as ``lines
-  --height 64`` draws), median of 9 (3 rounds of 3 after a warm-up), the two precisions
-  alternating, once the machine is quiet (1-minute load below 0.6, waiting at most 5 min).
+* **speed**: glyphs/s of the generator alone (32 px, blocks of 64) on one thread and on all
+  cores (blocks side by side), and of ``draw_hangul`` at 64 px (generator and the 64 px
+  upsampler, as ``lines --height 64`` draws), median of 9 (3 rounds of 3 after a warm-up),
+  the two precisions alternating, once the machine is quiet (1-minute load below 0.6, waiting
+  at most 5 min).
 
 Usage (about 5 minutes on 2 cores; builds ``data/ks2350-train.npz`` first if missing)::
 
@@ -102,10 +103,10 @@ def main() -> None:
     # Speed: the generator alone, one thread and all cores; draw_hangul at 64 px.
     rng = np.random.default_rng(0)
     chars = [ks2350().chars[i] for i in rng.integers(0, 2350, args.n)]
-    inputs = (rng.standard_normal((64, f32.noise_dim)).astype(np.float32),
-              jamo_table(chars[:64]).astype(np.int32),
-              f32.styles[rng.integers(0, len(f32.styles), 64)])
-    batches = args.n // 64
+    # One call of n glyphs: the network runs it in blocks of 64, as many at once as threads.
+    inputs = (rng.standard_normal((args.n, f32.noise_dim)).astype(np.float32),
+              jamo_table(chars).astype(np.int32),
+              f32.styles[rng.integers(0, len(f32.styles), args.n)])
     styles = f32.styles[rng.integers(0, len(f32.styles), args.n)]
     noise = rng.standard_normal((args.n, f32.noise_dim)).astype(np.float32)
     speed: dict = {p: {"generator_1_thread": [], "generator_all_cores": [], "draw_64": []}
@@ -117,8 +118,7 @@ def main() -> None:
         for p in PRECISIONS:
             for key, threads in (("generator_1_thread", 1), ("generator_all_cores", None)):
                 net = nets[p][threads]
-                speed[p][key] += rates(lambda net=net: [net(*inputs) for _ in range(batches)],
-                                       batches * 64, repeats=3)
+                speed[p][key] += rates(lambda net=net: net(*inputs), args.n, repeats=3)
             hw = models[p]
             speed[p]["draw_64"] += rates(
                 lambda hw=hw: hw.draw_hangul(chars, styles, noise, size=64), args.n, repeats=3)
