@@ -371,8 +371,8 @@ class OnnxNetwork:
     A call splits its batch into blocks of ``block`` rows and runs them side by side on
     ``threads`` threads, one block per thread at a time, each block single-threaded. These
     networks' layers are small: ONNX Runtime's own intra-op threads split each one and wait
-    for each other, where whole blocks side by side keep every core busy (on 2 cores the int8
-    generator draws 1.4x the glyphs per second this way; ``benchmarks/int8_quality.py``).
+    for each other, where whole blocks side by side keep every core busy (on 2 cores the
+    generator draws 1.9x its one-thread rate this way; ``benchmarks/int8_quality.py``).
     Every row's result depends only on the block it is in, so outputs are the same byte for
     byte with any number of threads.
 
