@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from hangul_targets import HELD_OUT_FONTS, content_accuracy, fcd
+from hangul_targets import HELD_OUT_FONTS, quality
 from provenance import write_result  # this folder is on sys.path when run as a script
 
 
@@ -88,13 +88,7 @@ def main() -> None:
     report["student_grey"] = grey_difference(
         reference, models["student"].glyphs(seen, style=3, seed=1))
     for name, hw in models.items():
-        row = {"seen_content_accuracy": content_accuracy(hw, evaluator, seen, list(range(18))),
-               "unseen_content_accuracy": content_accuracy(hw, evaluator, held,
-                                                           list(range(18))),
-               "seen_content_accuracy_random_styles": content_accuracy(
-                   hw, evaluator, seen, ["random"] * 6)}
-        row.update(fcd(hw, evaluator, args.train_data))
-        report[name] = row
+        report[name] = quality(hw, evaluator, seen, held, args.train_data)
     chars = [ks2350().chars[i % 2350] for i in range(args.n)]
     rates: dict[str, list[float]] = {"teacher": [], "student": []}
     for _ in range(3):  # alternate, so both see the same machine

@@ -247,6 +247,17 @@ def fcd(hw, evaluator, data_path: Path, n: int = 5000) -> dict:
                                    "recall", "classes_covered")}
 
 
+def quality(hw, evaluator, seen, held, data_path: Path) -> dict:
+    """Content accuracy of the seen and the held-out syllables in the 18 font styles, of the
+    seen ones in 6 random styles, and :func:`fcd`: how two models of a comparison are read."""
+    fonts = list(range(18))
+    return {"seen_content_accuracy": content_accuracy(hw, evaluator, seen, fonts),
+            "unseen_content_accuracy": content_accuracy(hw, evaluator, held, fonts),
+            "seen_content_accuracy_random_styles": content_accuracy(hw, evaluator, seen,
+                                                                    ["random"] * 6),
+            **fcd(hw, evaluator, data_path)}
+
+
 def cas(hw, evaluator, real_path: Path, per_class: int, config, work: Path,
         styles: tuple[str, ...] = ("fonts",), real_baseline=None) -> dict:
     """CAS: classifiers trained on `synth` output, tested on the evaluator's held-out fonts."""

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hangul_targets import HELD_OUT_FONTS, content_accuracy, fcd  # noqa: E402
+from hangul_targets import HELD_OUT_FONTS, quality  # noqa: E402
 from lines_speed import wait_for_quiet  # noqa: E402
 from provenance import write_result  # noqa: E402
 
@@ -90,12 +90,7 @@ def main() -> None:
     evaluator = Evaluator.load("ks2350")
     for name, hw in models.items():
         start = time.perf_counter()
-        row = {"seen_content_accuracy": content_accuracy(hw, evaluator, seen, list(range(18))),
-               "unseen_content_accuracy": content_accuracy(hw, evaluator, held,
-                                                           list(range(18))),
-               "seen_content_accuracy_random_styles": content_accuracy(
-                   hw, evaluator, seen, ["random"] * 6)}
-        row.update(fcd(hw, evaluator, args.train_data))
+        row = quality(hw, evaluator, seen, held, args.train_data)
         row["seconds"] = round(time.perf_counter() - start, 1)
         report[name] = row
         print(name, row, flush=True)
