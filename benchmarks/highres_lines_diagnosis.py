@@ -1,39 +1,46 @@
-"""Where a style's written lines lose against its font: the generator or the upsampler?
+"""Where a style's written lines lose against its font: the neighbours, the generator or the
+upsampler?
 
 For one style (default NanumBrushScript-Regular, the one that reads furthest behind its font in
 ``benchmarks/highres.py`` item 4), random lines of KS X 1001 syllables are laid out by
 ``Handwriting.typeset`` and drawn three ways into the same boxes: the model's glyphs (generator
 and upsampler, as ``write`` does), the font's own 32 px renders through the upsampler, and the
 font's 128 px glyphs. Every box is cropped, fitted to 32 px and read by the evaluator, as in
-item 4. Prints the three accuracies::
+item 4, twice: in the line (neighbours reach into the crop) and with the glyph alone on the
+page in its box. The 32 px glyphs that went in are read too. Writes the accuracies::
 
-    python benchmarks/highres_lines_diagnosis.py [--style NanumBrushScript-Regular] [--lines 40]
+    python benchmarks/highres_lines_diagnosis.py [--style NanumBrushScript-Regular] \
+        [--lines 100] [--json benchmarks/results/highres_lines_diagnosis.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import highres  # noqa: E402
+from provenance import write_result  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--style", default="NanumBrushScript-Regular")
-    parser.add_argument("--lines", type=int, default=40)
+    parser.add_argument("--lines", type=int, default=100)
+    parser.add_argument("--json", default="benchmarks/results/highres_lines_diagnosis.json")
     args = parser.parse_args()
 
-    from korean_gan.data.charsets import ks2350
+    from korean_gan.data.charsets import jamo_table, ks2350
     from korean_gan.data.layout import FontGlyphs, paste_ink
     from korean_gan.data.render import GlyphRenderer, RenderConfig, fit_to_box
     from korean_gan.evaluation.evaluator import find_evaluator
     from korean_gan.generate import Handwriting
 
+    started = time.perf_counter()
     hw = Handwriting.load(precision="float32")
     evaluator = find_evaluator(ks2350())
     label_map = evaluator.label_map(ks2350())
@@ -42,31 +49,55 @@ def main() -> int:
     font = FontGlyphs(face.path, highres.PPEM)
     pool = highres._drawn(face, list(ks2350().chars))
     rng = np.random.default_rng(0)
-    correct = {"model (generator + upsampler)": 0, "font's 32 px renders + upsampler": 0,
-               "font": 0}
+    pad = highres.PPEM // 16
+    correct: dict[str, int] = {}
     total = 0
+
+    def read(name, images, labels):
+        correct[name] = correct.get(name, 0) + int(
+            (evaluator.predict(np.stack(images))[1].argmax(axis=1) == labels).sum())
+
+    def crop(image, box):
+        x0, y0, x1, y1 = box
+        return fit_to_box(image[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad],
+                          RenderConfig(size=32))
+
     for k in range(args.lines):
         chars = [pool[i] for i in rng.choice(len(pool), 12, replace=False)]
         text = " ".join("".join(chars[i:i + 4]) for i in range(0, 12, 4))
         page, placements = hw.typeset(text, args.style, seed=k, size=highres.PPEM)
-        upsampled = np.full_like(page, 255)
-        typeset = np.full_like(page, 255)
-        large = hw.upsample(np.stack([small.render(p.char) for p in placements]),
-                            styles=hw.style_vectors(args.style, len(placements)))
-        for placement, glyph in zip(placements, large, strict=True):
-            paste_ink(upsampled, glyph, placement.box)
-            paste_ink(typeset, font.glyph(placement.char)[0], placement.box)
         labels = label_map[[ks2350().chars.index(p.char) for p in placements]]
-        pad = highres.PPEM // 16
-        for name, image in zip(correct, (page, upsampled, typeset), strict=True):
-            crops = [fit_to_box(image[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad],
-                                RenderConfig(size=32)) for x0, y0, x1, y1 in
-                     (p.box for p in placements)]
-            correct[name] += int((evaluator.predict(np.stack(crops))[1].argmax(axis=1)
-                                  == labels).sum())
+        # The model's glyphs as typeset drew them: same styles, noise and upsampling.
+        vectors = hw.style_vectors(args.style, len(placements), k)
+        weights = hw.style_weights(vectors)
+        model_32 = hw._generate(jamo_table([p.char for p in placements]), vectors,
+                                hw._noise(len(placements), k))
+        font_32 = np.stack([small.render(p.char) for p in placements])
+        drawn = {"model (generator + upsampler)": hw._upsample(model_32, weights),
+                 "font's 32 px renders + upsampler": hw._upsample(font_32, weights),
+                 "font": [font.glyph(p.char)[0] for p in placements]}
+        read("model's 32 px glyphs", list(model_32), labels)
+        read("font's 32 px renders", list(font_32), labels)
+        for name, glyphs in drawn.items():
+            line = np.full_like(page, 255)
+            alone = []
+            for placement, glyph in zip(placements, glyphs, strict=True):
+                paste_ink(line, glyph, placement.box)
+                single = np.full_like(page, 255)
+                paste_ink(single, glyph, placement.box)
+                alone.append(crop(single, placement.box))
+            if name.startswith("model"):
+                assert np.array_equal(line, page)  # what write draws
+            read(f"{name}, in the line", [crop(line, p.box) for p in placements], labels)
+            read(f"{name}, alone in its box", alone, labels)
         total += len(placements)
-    for name, n in correct.items():
-        print(f"{args.style}, {total} characters: {name}: {n / total:.4f}")
+    accuracy = {name: round(n / total, 4) for name, n in correct.items()}
+    for name, value in accuracy.items():
+        print(f"{args.style}, {total} characters: {name}: {value:.4f}")
+    write_result(args.json, {"model": "default", "precision": "float32",
+                             "evaluator": evaluator.name, "style": args.style,
+                             "lines": args.lines, "characters": total, "accuracy": accuracy,
+                             "seconds": round(time.perf_counter() - started, 1)})
     return 0
 
 
