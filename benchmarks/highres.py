@@ -206,13 +206,22 @@ def style_at_size(hw, faces, n, rng):
     return rows
 
 
+def line_crop(image, box):
+    """A character's box on a page with a margin of PPEM/16, fitted to 32 px as the evaluator
+    reads it (neighbours' ink that reaches in stays)."""
+    from korean_gan.data.render import RenderConfig, fit_to_box
+
+    x0, y0, x1, y1 = box
+    pad = PPEM // 16
+    return fit_to_box(image[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad],
+                      RenderConfig(size=32))
+
+
 def line_readability(hw, evaluator, faces, lines, per_line, rng):
     """Item 4."""
     from korean_gan.data.charsets import ks2350
     from korean_gan.data.layout import FontGlyphs, paste_ink
-    from korean_gan.data.render import RenderConfig, fit_to_box
 
-    config = RenderConfig(size=32)
     label_map = evaluator.label_map(ks2350())
     rows = []
     for name in hw.fonts:
@@ -230,12 +239,7 @@ def line_readability(hw, evaluator, faces, lines, per_line, rng):
                 paste_ink(typeset, font.glyph(p.char)[0], p.box)
             labels = label_map[[ks2350().chars.index(p.char) for p in placements]]
             for label, image in (("generated", page), ("font", typeset)):
-                crops = []
-                for p in placements:
-                    x0, y0, x1, y1 = p.box
-                    pad = PPEM // 16
-                    crop = image[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-                    crops.append(fit_to_box(crop, config))
+                crops = [line_crop(image, p.box) for p in placements]
                 _, probs = evaluator.predict(np.stack(crops))
                 correct[label] += int((probs.argmax(axis=1) == labels).sum())
             total += len(placements)

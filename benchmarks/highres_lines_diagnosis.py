@@ -36,7 +36,7 @@ def main() -> int:
 
     from korean_gan.data.charsets import jamo_table, ks2350
     from korean_gan.data.layout import FontGlyphs, paste_ink
-    from korean_gan.data.render import GlyphRenderer, RenderConfig, fit_to_box
+    from korean_gan.data.render import GlyphRenderer, RenderConfig
     from korean_gan.evaluation.evaluator import find_evaluator
     from korean_gan.generate import Handwriting
 
@@ -49,18 +49,12 @@ def main() -> int:
     font = FontGlyphs(face.path, highres.PPEM)
     pool = highres._drawn(face, list(ks2350().chars))
     rng = np.random.default_rng(0)
-    pad = highres.PPEM // 16
     correct: dict[str, int] = {}
     total = 0
 
     def read(name, images, labels):
         correct[name] = correct.get(name, 0) + int(
             (evaluator.predict(np.stack(images))[1].argmax(axis=1) == labels).sum())
-
-    def crop(image, box):
-        x0, y0, x1, y1 = box
-        return fit_to_box(image[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad],
-                          RenderConfig(size=32))
 
     for k in range(args.lines):
         chars = [pool[i] for i in rng.choice(len(pool), 12, replace=False)]
@@ -85,10 +79,11 @@ def main() -> int:
                 paste_ink(line, glyph, placement.box)
                 single = np.full_like(page, 255)
                 paste_ink(single, glyph, placement.box)
-                alone.append(crop(single, placement.box))
+                alone.append(highres.line_crop(single, placement.box))
             if name.startswith("model"):
                 assert np.array_equal(line, page)  # what write draws
-            read(f"{name}, in the line", [crop(line, p.box) for p in placements], labels)
+            read(f"{name}, in the line", [highres.line_crop(line, p.box) for p in placements],
+                 labels)
             read(f"{name}, alone in its box", alone, labels)
         total += len(placements)
     accuracy = {name: round(n / total, 4) for name, n in correct.items()}
