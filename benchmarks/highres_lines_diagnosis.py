@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--json", default="benchmarks/results/highres_lines_diagnosis.json")
     args = parser.parse_args()
 
-    from korean_gan.data.charsets import jamo_table, ks2350
+    from korean_gan.data.charsets import ks2350
     from korean_gan.data.layout import FontGlyphs, paste_ink
     from korean_gan.data.render import GlyphRenderer, RenderConfig
     from korean_gan.evaluation.evaluator import find_evaluator
@@ -63,12 +63,10 @@ def main() -> int:
         labels = label_map[[ks2350().chars.index(p.char) for p in placements]]
         # The model's glyphs as typeset drew them: same styles, noise and upsampling.
         vectors = hw.style_vectors(args.style, len(placements), k)
-        weights = hw.style_weights(vectors)
-        model_32 = hw._generate(jamo_table([p.char for p in placements]), vectors,
-                                hw._noise(len(placements), k))
+        model_32 = hw.glyphs([p.char for p in placements], args.style, seed=k)
         font_32 = np.stack([small.render(p.char) for p in placements])
-        drawn = {"model (generator + upsampler)": hw._upsample(model_32, weights),
-                 "font's 32 px renders + upsampler": hw._upsample(font_32, weights),
+        drawn = {"model (generator + upsampler)": hw.upsample(model_32, styles=vectors),
+                 "font's 32 px renders + upsampler": hw.upsample(font_32, styles=vectors),
                  "font": [font.glyph(p.char)[0] for p in placements]}
         read("model's 32 px glyphs", list(model_32), labels)
         read("font's 32 px renders", list(font_32), labels)
