@@ -14,7 +14,7 @@ from korean_gan.models.networks import (  # noqa: E402
     build_conditional_generator,
     build_projection_discriminator,
 )
-from korean_gan.training.diffaugment import diff_augment, rand_cutout, rand_translation  # noqa: E402
+from korean_gan.training.diffaugment import diff_augment, rand_affine, rand_cutout, rand_translation  # noqa: E402
 
 
 def _jamo(text: str) -> np.ndarray:
@@ -95,6 +95,33 @@ def test_translation_moves_ink_by_at_most_an_eighth_and_fills_with_paper():
         seen.add((int(dy), int(dx)))
         assert np.count_nonzero(out == 1.0) == 32 * 32 - 1  # everything else is paper
     assert len(seen) > 10  # it really moves
+
+
+def test_affine_scales_and_moves_ink_within_its_range_and_fills_with_paper():
+    image = np.ones((1, 32, 32, 1), np.float32)
+    image[0, 8:24, 8:24, 0] = -1.0  # a 16 px square of ink in the middle
+    areas, centres = [], []
+    for s in range(40):
+        out = np.asarray(rand_affine(tf.constant(image), seed=tf.constant([s, 7])))[0, :, :, 0]
+        assert out.min() >= -1.0 - 1e-5 and out.max() <= 1.0 + 1e-5
+        assert (out[0] == 1.0).all() and (out[:, 0] == 1.0).all()  # paper comes in
+        ink = out < 0
+        areas.append(ink.sum())
+        centres.append(np.argwhere(ink).mean(axis=0) - 15.5)
+    # Scale 0.75-1.05: the square's side 12-16.8 px, its area 144-282 px (±1 px of edge).
+    assert 120 <= min(areas) and max(areas) <= 320
+    assert max(areas) - min(areas) > 60  # it really scales
+    # Shifts up to 3 px in each direction.
+    centres = np.array(centres)
+    assert np.abs(centres).max() <= 3.5 and np.abs(centres).max() > 1.5
+    # Same seed, same picture; and it passes gradients to the glyph.
+    again = rand_affine(tf.constant(image), seed=tf.constant([3, 7]))
+    np.testing.assert_array_equal(again, rand_affine(tf.constant(image),
+                                                     seed=tf.constant([3, 7])))
+    variable = tf.Variable(image)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(rand_affine(variable, seed=tf.constant([3, 7])))
+    assert float(tf.reduce_sum(tape.gradient(loss, variable))) > 0
 
 
 def test_cutout_blanks_a_square_to_paper():

@@ -57,6 +57,29 @@ def test_the_content_loss_teaches_the_generator_to_write_what_the_recogniser_rea
         np.testing.assert_array_equal(before, after)
 
 
+def test_the_content_loss_reads_through_random_affines_when_asked():
+    """With ``content_affine`` the recogniser reads scaled and moved glyphs: the same step
+    on the same batch gives another content loss, and the loss still teaches."""
+    from korean_gan.training.conditional import build_conditional_gan
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (16, 32, 32, 1)).astype(np.float32)
+    labels = np.concatenate([jamo_table(CHARS * 2), np.repeat([[0], [1]], 8, axis=0)],
+                            axis=1).astype(np.int32)
+    first = {}
+    for affine in (False, True):
+        gan = build_conditional_gan(CHARS, ["a", "b"], g_filters=16, d_filters=8,
+                                    recon_weight=0.0, content_weight=1.0,
+                                    content_affine=affine, g_learning_rate=2e-3, seed=4)
+        gan.set_recognizer(_recognizer(CHARS, seed=5))
+        ce = gan.fit(images, labels, batch_size=8, epochs=15, verbose=0,
+                     shuffle=False).history["content_ce"]
+        first[affine] = ce[0]
+        assert np.mean(ce[-3:]) < np.mean(ce[:3]) - 1.0
+    # Same weights, noise and batch: only what the recogniser is shown differs.
+    assert first[True] != pytest.approx(first[False], abs=1e-3)
+
+
 def _exported(tmp_path, fonts, g_filters=16, seed=3):
     from korean_gan.training.conditional import build_conditional_gan
 
@@ -170,6 +193,17 @@ def test_cli_maps_content_weight_and_init_from(tiny_data, tmp_path, cli_train_co
                                          r"recognizer-epochs \(3\), got 3"):
         TrainConfig.from_preset("hangul", data=tiny_data, recognizer_epochs=3,
                                 recognizer_warmup_epochs=3).validate()
+
+
+def test_cli_maps_content_affine(tiny_data, tmp_path, cli_train_config):
+    from korean_gan.training.config import TrainConfig, TrainError
+
+    args = ["train", "--preset", "hangul", "--data", tiny_data, "--run-dir", tmp_path / "r"]
+    config = cli_train_config(*args, "--content-weight", "1", "--content-affine")
+    assert (config.content_weight, config.content_affine) == (1.0, True)
+    assert cli_train_config(*args).content_affine is False
+    with pytest.raises(TrainError, match="content-affine .* give --content-weight above 0"):
+        TrainConfig.from_preset("hangul", data=tiny_data, content_affine=True).validate()
 
 
 def test_cli_maps_repeat_font(tiny_data, tmp_path, cli_train_config):

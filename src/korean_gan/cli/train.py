@@ -28,6 +28,7 @@ CONFIG_OPTIONS = (
          "batch_size": "batch_size", "g_lr": "g_learning_rate", "d_lr": "d_learning_rate",
          "lr_decay_epochs": "lr_decay_epochs", "g_filters": "g_filters",
          "d_filters": "d_filters", "content_weight": "content_weight",
+         "content_affine": "content_affine",
          "recognizer_epochs": "recognizer_epochs",
          "recognizer_warmup": "recognizer_warmup_epochs", "repeat_font": "repeat_fonts",
          "init_from": "init_from", "seed": "seed", "checkpoint_every": "checkpoint_every",
@@ -87,6 +88,10 @@ def add_parsers(sub) -> None:
                        help="conditional model: weight of the content loss, a frozen jamo "
                             "recogniser (trained on the run's data at its start) reading the "
                             "generated glyphs (default 0: off)")
+    train.add_argument("--content-affine", action="store_true", default=None,
+                       help="conditional model with --content-weight: the recogniser reads "
+                            "each generated glyph randomly scaled and moved, so glyphs must "
+                            "read at any size and place (as in a written line)")
     train.add_argument("--recognizer-epochs", type=int_range(0, 10_000), default=None, metavar="N",
                        help="conditional model with --content-weight: epochs of its recogniser "
                             "(default 30: about 20 minutes on 2 cores for ks2350-train)")
@@ -222,7 +227,8 @@ def _cmd_train(args) -> int:
             epochs=args.epochs, batch_size=args.batch_size, g_learning_rate=args.g_lr,
             d_learning_rate=args.d_lr, lr_decay_epochs=args.lr_decay_epochs,
             g_filters=args.g_filters, d_filters=args.d_filters,
-            content_weight=args.content_weight, init_from=args.init_from,
+            content_weight=args.content_weight, content_affine=args.content_affine,
+            init_from=args.init_from,
             recognizer_epochs=args.recognizer_epochs,
             recognizer_warmup_epochs=args.recognizer_warmup,
             repeat_fonts=parse_repeat_fonts(args.repeat_font or ()) or None,

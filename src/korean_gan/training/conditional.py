@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from korean_gan.data.charsets import jamo_table
 from korean_gan.models.networks import build_conditional_generator, build_projection_discriminator
-from korean_gan.training.diffaugment import diff_augment
+from korean_gan.training.diffaugment import diff_augment, rand_affine
 from korean_gan.training.distribute import scaled_loss, step_logs
 from korean_gan.training.losses import get_losses, jamo_cross_entropy
 from korean_gan.training.optimizers import adam
@@ -61,13 +61,16 @@ class ConditionalGAN(keras.Model):
         recon_weight: Weight of the L1 distance to the real glyph of the same condition.
         content_weight: Weight of the recogniser's jamo cross-entropy on generated glyphs
             (needs :meth:`set_recognizer` before training).
+        content_affine: The recogniser reads each generated glyph randomly scaled and moved
+            (:func:`~korean_gan.training.diffaugment.rand_affine`) instead of as drawn.
         seed: Seed of the noise and augmentation (state is a checkpointable variable).
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, n_styles: int,
                  ema_decay: float = 0.999, diffaugment: str = "translation,cutout",
                  aux_weight: float = 0.0, recon_weight: float = 0.0,
-                 content_weight: float = 0.0, seed: int = 0, **kwargs):
+                 content_weight: float = 0.0, content_affine: bool = False, seed: int = 0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -91,6 +94,7 @@ class ConditionalGAN(keras.Model):
         self.recon_weight = float(recon_weight)
         self.recon_tracker = keras.metrics.Mean(name="l1")
         self.content_weight = float(content_weight)
+        self.content_affine = bool(content_affine)
         self.recognizer: keras.Model | None = None
         # Jamo cross-entropy of the frozen recogniser on generated glyphs.
         self.content_tracker = keras.metrics.Mean(name="content_ce")
@@ -314,8 +318,15 @@ class ConditionalGAN(keras.Model):
             # The recogniser was trained on real glyphs and is frozen: the generator is
             # pushed to write strokes that make each jamo readable (the y-vowels' second
             # stroke, which L1 and the critic let it drop).
-            read = self.recognizer((tf.cast(fake_images, tf.float32) + 1.0) * 127.5,
-                                   training=False)
+            shown = tf.cast(fake_images, tf.float32)
+            if self.content_affine:
+                # Read through random scales and shifts, the loss cannot be met by pixel
+                # patterns that only this network at this framing reads (Expectation over
+                # Transformation, Athalye et al. 2018, https://arxiv.org/abs/1707.07397);
+                # the glyphs must read at any size and place, as in a written line.
+                seed = tf.stack([tf.cast(self.aug_seed + 7, tf.int64), self.step_counter])
+                shown = rand_affine(shown, seed=tf.cast(seed, tf.int32))
+            read = self.recognizer((shown + 1.0) * 127.5, training=False)
             content_ce = jamo_cross_entropy(
                 [tf.math.log(read[part] + 1e-7) for part in JAMO_PARTS], jamo)
             g_loss += self.content_weight * content_ce
@@ -363,7 +374,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                           diffaugment: str = "translation,cutout",
                           g_filters: int = 256, d_filters: int = 32, aux_weight: float = 0.0,
                           recon_weight: float = 20.0, content_weight: float = 0.0,
-                          spectral_norm: bool = True, loss_scaling: bool = False,
+                          content_affine: bool = False, spectral_norm: bool = True,
+                          loss_scaling: bool = False,
                           seed: int = 0) -> ConditionalGAN:
     """A compiled ConditionalGAN with its optimizers built (ready to restore a checkpoint).
 
@@ -385,7 +397,8 @@ def build_conditional_gan(chars, fonts, image_size: int = 32, noise_dim: int = 6
                                                         spectral_norm=spectral_norm),
                          n_styles, ema_decay=ema_decay, diffaugment=diffaugment,
                          aux_weight=aux_weight, recon_weight=recon_weight,
-                         content_weight=content_weight, seed=seed)
+                         content_weight=content_weight, content_affine=content_affine,
+                         seed=seed)
     g_loss, d_loss = get_losses(loss)
     optimizers = [adam(rate, beta_1, beta_2, loss_scaling)
                   for rate in (d_learning_rate, g_learning_rate)]

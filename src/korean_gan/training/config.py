@@ -216,6 +216,9 @@ class ConditionalConfig(TrainConfig):
         content_weight: Weight of a content loss, the jamo cross-entropy of a frozen recogniser
             reading the generated glyphs (ScrabbleGAN); the recogniser is trained on the run's
             own training glyphs when the run starts and kept in the run folder; 0 turns it off.
+        content_affine: The recogniser reads each generated glyph randomly scaled (0.75-1.05)
+            and moved (up to 3/32 of the side) instead of as drawn, so that glyphs read at any
+            size and place (Expectation over Transformation).
         recognizer_epochs: Epochs of that recogniser.
         recognizer_warmup_epochs: Epochs over which the recogniser's learning rate rises
             linearly from 0 before its cosine decay (0: none, as the shipped model's had).
@@ -246,6 +249,7 @@ class ConditionalConfig(TrainConfig):
     aux_weight: float = 0.0
     recon_weight: float = 20.0
     content_weight: float = 0.0  # off: the published presets have no recogniser
+    content_affine: bool = False  # the recogniser reads the glyphs as drawn
     recognizer_epochs: int = 30  # with random affine variants every epoch; 10 read 81% of vowels
     recognizer_warmup_epochs: float = 0.0  # 0 keeps the shipped model's recogniser
     init_from: str = ""  # train from scratch
@@ -272,6 +276,12 @@ class ConditionalConfig(TrainConfig):
             if not getattr(self, name) >= 0:
                 raise TrainError(f"{name.replace('_', '-')} must be 0 or positive, got "
                                  f"{getattr(self, name)!r}")
+        if not isinstance(self.content_affine, bool):
+            raise TrainError(f"content-affine must be true or false, got "
+                             f"{self.content_affine!r}")
+        if self.content_affine and not self.content_weight > 0:
+            raise TrainError("content-affine changes how the content loss reads the glyphs: "
+                             "give --content-weight above 0 with it")
         if not 0.0 <= self.ema_decay < 1.0:
             raise TrainError(f"ema-decay must be in [0, 1), got {self.ema_decay!r}")
         from korean_gan.training.diffaugment import POLICIES as DIFFAUGMENT_POLICIES

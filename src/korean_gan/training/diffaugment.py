@@ -8,13 +8,16 @@ training set, and the generator still gets gradients through the transform.
 Only transforms that keep a glyph a glyph are offered: translation and cutout. Colour changes
 and flips are left out (a mirrored syllable is not a syllable). Images are in [-1, 1] with paper
 = 1, so what moves in and what is cut out is paper, not grey.
+
+:func:`rand_affine` (random scale and shift) is not a critic policy: the content loss shows the
+recogniser each generated glyph through it (see ``ConditionalGAN``).
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["POLICIES", "diff_augment", "rand_cutout", "rand_translation"]
+__all__ = ["POLICIES", "diff_augment", "rand_affine", "rand_cutout", "rand_translation"]
 
 PAPER = 1.0
 
@@ -67,6 +70,38 @@ def rand_cutout(images: tf.Tensor, ratio: float = 0.5, seed=None) -> tf.Tensor:
     cut = ((rows >= cy - cut_h // 2) & (rows < cy - cut_h // 2 + cut_h)
            & (cols >= cx - cut_w // 2) & (cols < cx - cut_w // 2 + cut_w))
     return tf.where(cut[..., None], tf.cast(PAPER, images.dtype), images)
+
+
+def rand_affine(images: tf.Tensor, scale: tuple[float, float] = (0.75, 1.05),
+                shift: float = 3 / 32, seed=None) -> tf.Tensor:
+    """Scales each image about its centre by a random factor in ``scale`` and shifts it by up
+    to ``shift`` of its side in x and y (bilinear, differentiable), filling with paper.
+
+    Args:
+        images: (B, H, W, C) in [-1, 1].
+        scale: Range of the scale factor (below 1 shrinks the glyph).
+        shift: Largest shift as a fraction of the side.
+        seed: A stateless seed ``(2,)`` int tensor, or None for stateful randomness.
+    """
+    batch = tf.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    if seed is None:
+        factor = tf.random.uniform((batch,), *scale)
+        moves = tf.random.uniform((batch, 2), -1.0, 1.0)
+    else:
+        factor = tf.random.stateless_uniform((batch,), seed, *scale)
+        moves = tf.random.stateless_uniform((batch, 2), seed + 1, -1.0, 1.0)
+    dx, dy = moves[:, 0] * shift * width, moves[:, 1] * shift * height
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    zero = tf.zeros_like(factor)
+    # The transform maps each output pixel to where it reads the input.
+    transforms = tf.stack([1 / factor, zero, cx - (cx + dx) / factor,
+                           zero, 1 / factor, cy - (cy + dy) / factor, zero, zero], axis=1)
+    moved = tf.raw_ops.ImageProjectiveTransformV3(
+        images=tf.cast(images, tf.float32), transforms=transforms,
+        output_shape=tf.constant([height, width]), fill_value=PAPER, interpolation="BILINEAR",
+        fill_mode="CONSTANT")
+    return tf.cast(moved, images.dtype)
 
 
 POLICIES = {"translation": rand_translation, "cutout": rand_cutout}

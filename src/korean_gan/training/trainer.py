@@ -100,6 +100,7 @@ def build_gan(config: TrainConfig, image_size: int, dataset=None) -> keras.Model
                 diffaugment=config.diffaugment, g_filters=config.g_filters,
                 d_filters=config.d_filters, aux_weight=config.aux_weight,
                 recon_weight=config.recon_weight, content_weight=config.content_weight,
+                content_affine=config.content_affine,
                 spectral_norm=config.spectral_norm, loss_scaling=precision == "mixed_float16",
                 seed=config.seed)
     keras.utils.set_random_seed(config.seed)
