@@ -261,15 +261,15 @@ def test_export_model_packs_a_run_with_its_card_and_checksums(model_dir, writer,
         (run / name).write_bytes((model_dir / name).read_bytes())
     (run / "config.json").write_text(json.dumps({
         "model": "conditional", "noise_dim": 64, "g_filters": 16, "epochs": 12,
-        "lr_decay_epochs": 4, "content_weight": 1.0, "init_from": "default",
-        "run_dir": "/private/path", "verbose": 2}))
+        "lr_decay_epochs": 4, "content_weight": 1.0, "content_affine": True,
+        "init_from": "default", "run_dir": "/private/path", "verbose": 2}))
     out = export_model(run, tmp_path / "models" / "mine", {"name": "mine", "probe": 0.5})
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "generator.weights.h5",
                                                      "model.json", "styles.npz"]
     # Training settings are kept, the run's own paths and console settings are not.
     assert json.loads((out / "config.json").read_text()) == {
         "model": "conditional", "noise_dim": 64, "g_filters": 16, "content_weight": 1.0,
-        "init_from": "default", "epochs": 12, "lr_decay_epochs": 4}
+        "content_affine": True, "init_from": "default", "epochs": 12, "lr_decay_epochs": 4}
     card = json.loads((out / "model.json").read_text())
     assert card["name"] == "mine" and card["probe"] == 0.5
     assert card["sha256"] == {name: hashlib.sha256((out / name).read_bytes()).hexdigest()

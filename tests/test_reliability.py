@@ -1088,6 +1088,7 @@ def _model_copy(tmp_path, name="hangul-fast") -> Path:
     ("model", ["conditional"], "model must be one of dcgan, conditional, upsampler"),
     ("beta_2", 1.5, "beta_2 must be a number from 0 to below 1, got 1.5"),
     ("spectral_norm", "yes", "spectral_norm must be true or false"),
+    ("content_affine", 1, "content_affine must be true or false"),
     ("repeat_fonts", {"Gaegu": 0}, "repeat_fonts must be an object of font: positive integer"),
     ("format_version", "2", "format_version '2' is not one this korean-gan reads"),
 ])

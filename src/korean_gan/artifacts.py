@@ -127,8 +127,8 @@ STYLE_DIR = Path("styles")
 _EXPORTED_CONFIG = ("model", "preset", "noise_dim", "g_filters", "d_filters", "batch_size",
                     "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss",
                     "ema_decay", "diffaugment", "spectral_norm", "recon_weight",
-                    "content_weight", "recognizer_epochs", "recognizer_warmup_epochs",
-                    "repeat_fonts", "init_from", "epochs", "lr_decay_epochs", "seed", "data",
+                    "content_weight", "content_affine", "recognizer_epochs",
+                    "recognizer_warmup_epochs", "repeat_fonts", "init_from", "epochs", "lr_decay_epochs", "seed", "data",
                     "g_block_filters", "distill")
 
 
@@ -217,7 +217,8 @@ _CONFIG_SCHEMA = {
     "beta_1": _unit, "beta_2": _unit, "ema_decay": _weight, "recon_weight": _weight,
     "content_weight": _weight, "recognizer_warmup_epochs": _weight,
     "loss": _text, "preset": _text, "diffaugment": _text, "data": _text, "init_from": _text,
-    "spectral_norm": _flag, "repeat_fonts": _mapping(_positive_int, "font: positive integer"),
+    "spectral_norm": _flag, "content_affine": _flag,
+    "repeat_fonts": _mapping(_positive_int, "font: positive integer"),
 }
 _ARCHITECTURE_SCHEMA = {"filters": _positive_int, "blocks": _positive_int,
                         "factor": _one_of(2, 4), "input_size": _image_side}
