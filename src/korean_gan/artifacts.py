@@ -128,8 +128,8 @@ _EXPORTED_CONFIG = ("model", "preset", "noise_dim", "g_filters", "d_filters", "b
                     "g_learning_rate", "d_learning_rate", "beta_1", "beta_2", "loss",
                     "ema_decay", "diffaugment", "spectral_norm", "recon_weight",
                     "content_weight", "content_affine", "recognizer_epochs",
-                    "recognizer_warmup_epochs", "repeat_fonts", "init_from", "epochs", "lr_decay_epochs", "seed", "data",
-                    "g_block_filters", "distill")
+                    "recognizer_warmup_epochs", "repeat_fonts", "init_from", "epochs",
+                    "lr_decay_epochs", "seed", "data", "g_block_filters", "distill")
 
 
 class ArtifactError(ValueError):
