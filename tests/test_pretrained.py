@@ -203,3 +203,56 @@ def test_glyphs_at_128_px_are_crisp_and_placed_as_the_font_places_them(hw):
     ratio = np.array(heights) / np.array(font_heights)
     assert ratio.max() / ratio.min() < 1.1  # one scale for the style, as in the font
     assert heights[3] < heights[4]  # 오 is shorter than 늘 in HiMelody, as drawn here
+
+
+def _weights(folder) -> dict:
+    import h5py
+
+    with h5py.File(folder / "generator.weights.h5", "r") as f:
+        out = {}
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def test_interpolate_models_mixes_weights_and_styles(tmp_path):
+    from korean_gan.artifacts import interpolate_models
+    from korean_gan.cli import main
+
+    first, second = PRETRAINED_DIR / "hangul-v1", PRETRAINED_DIR / "hangul"
+    out = interpolate_models("hangul-v1", "default", 0.25, tmp_path / "quarter")
+    a, b, mixed = _weights(first), _weights(second), _weights(out)
+    assert sorted(mixed) == sorted(a) and len(a) > 20
+    differ = [k for k in a if a[k].dtype.kind == "f" and not np.array_equal(a[k], b[k])]
+    assert len(differ) > 20  # the fine-tune moved nearly every weight
+    for name in differ:
+        np.testing.assert_allclose(mixed[name], 0.75 * a[name] + 0.25 * b[name],
+                                   rtol=1e-6, atol=1e-7)
+    model = Handwriting.load(str(out), precision="float32")
+    v1, v2 = Handwriting.load("hangul-v1"), Handwriting.load("default")
+    np.testing.assert_allclose(model.styles, 0.75 * v1.styles + 0.25 * v2.styles, rtol=1e-6)
+    card = json.loads((out / "model.json").read_text(encoding="utf-8"))
+    assert card["interpolated"]["weight"] == 0.25 and card["interpolated"]["first"] == "hangul-v1"
+    assert model.info["config"] == v2.info["config"]  # the second model's settings
+
+    # Weight 0 is the first model itself: the same glyphs, byte for byte.
+    assert main(["interpolate", "--models", "hangul-v1", "default", "--weight", "0",
+                 "--out", str(tmp_path / "zero")]) == 0
+    same = Handwriting.load(str(tmp_path / "zero"), precision="float32")
+    exact = Handwriting.load("hangul-v1", precision="float32")
+    np.testing.assert_array_equal(same.glyphs("각닭뷁", style=2, seed=4),
+                                  exact.glyphs("각닭뷁", style=2, seed=4))
+    assert not np.array_equal(model.glyphs("각닭뷁", style=2, seed=4),
+                              exact.glyphs("각닭뷁", style=2, seed=4))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("hangul-v1", "default", 1.5), "weight 1.5 is not between 0 and 1"),
+    (("hangul-v1", "hangul-fast", 0.5), "differ in g_block_filters"),
+])
+def test_interpolate_models_refuses_what_does_not_mix(tmp_path, args, message):
+    from korean_gan.artifacts import ArtifactError, interpolate_models
+
+    with pytest.raises(ArtifactError, match=message):
+        interpolate_models(*args, tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing half-written

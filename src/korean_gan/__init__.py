@@ -41,6 +41,7 @@ _EXPORTS = {
     "build_evaluator": "models.networks", "build_upsampler": "models.upsampler",
     # model and run folders
     "load_generator": "artifacts", "export_model": "artifacts",
+    "interpolate_models": "artifacts",
     "pretrained_models": "artifacts", "ArtifactError": "artifacts",
     "load_upsampler": "artifacts",
     # training

@@ -64,6 +64,7 @@ __all__ = [
     "add_card_file",
     "stale_source",
     "export_model",
+    "interpolate_models",
     "write_model_folder",
     "load_generator",
     "load_style",
@@ -690,6 +691,74 @@ def export_model(run_dir: str | os.PathLike, out: str | os.PathLike,
                             f"{len(model.fonts)} fonts")
     config["epochs"] = snapshot
     return write_model_folder(out, config, generator, (styles, model.fonts), card or {})
+
+
+# The settings that fix a generator's shape: two models interpolate only if they agree on them.
+_ARCHITECTURE = ("preset", "noise_dim", "g_filters", "g_block_filters")
+
+
+# Weight-space ensembling (WiSE-FT), Wortsman et al. 2022: https://arxiv.org/abs/2109.01903
+def interpolate_models(first: str | os.PathLike, second: str | os.PathLike, weight: float,
+                       out: str | os.PathLike, card: dict | None = None) -> Path:
+    """A model whose weights and font styles are ``(1 - weight) x first + weight x second``.
+
+    Meant for a model and a fine-tune of it (the two lie in one basin of the loss, so points
+    between them are good models too): a weight between 0 and 1 keeps part of what the
+    fine-tune gained and part of what it cost. The new folder takes ``second``'s config and a
+    model card that names both models and the weight.
+
+    Args:
+        first: A model folder or name (``hangul-v2``, ``default``, a run or model folder).
+        second: Another of the same architecture and training fonts.
+        weight: Share of ``second``, from 0 (``first``'s weights) to 1 (``second``'s).
+        out: The model folder to write (replaced as a whole, or not at all).
+        card: Extra model-card entries.
+
+    Returns:
+        The folder.
+
+    Raises:
+        ArtifactError: a weight outside [0, 1], or models of another architecture or fonts.
+    """
+    import h5py
+
+    if not 0.0 <= float(weight) <= 1.0:
+        raise ArtifactError(f"weight {weight} is not between 0 and 1 (the share of the "
+                            "second model)")
+    weight = float(weight)
+    a, b = (read_conditional_model(m) for m in (first, second))
+    for key in _ARCHITECTURE:
+        if a.config.get(key) != b.config.get(key):
+            raise ArtifactError(f"{first} and {second} differ in {key} ({a.config.get(key)} "
+                                f"against {b.config.get(key)}): only models of one "
+                                "architecture interpolate")
+    if a.fonts != b.fonts:
+        raise ArtifactError(f"{first} and {second} were trained on other fonts: only a model "
+                            "and a fine-tune of it interpolate")
+
+    def write(path: Path) -> None:
+        shutil.copyfile(b.generator_path, path)
+        with h5py.File(a.generator_path, "r") as fa, h5py.File(path, "r+") as fb:
+            names: list[str] = []
+            fb.visititems(lambda name, obj: names.append(name)
+                          if isinstance(obj, h5py.Dataset) else None)
+            for name in names:
+                mine, theirs = fb[name], fa.get(name)
+                if not isinstance(theirs, h5py.Dataset) or theirs.shape != mine.shape:
+                    raise ArtifactError(f"{a.generator_path} has no weight {name} of shape "
+                                        f"{mine.shape}: only models of one architecture "
+                                        "interpolate")
+                if mine.dtype.kind == "f":  # in the weights' own precision
+                    mine[...] = ((1.0 - weight) * theirs[()] + weight * mine[()]).astype(
+                        mine.dtype)
+
+    styles = ((1.0 - weight) * a.styles + weight * b.styles).astype(np.float32)
+    entries = {"name": Path(out).name,
+               "interpolated": {"first": str(first), "second": str(second), "weight": weight,
+                                "method": "weights and styles (1 - weight) x first + weight "
+                                          "x second (WiSE-FT, arXiv:2109.01903)"},
+               **(card or {})}
+    return write_model_folder(out, dict(b.config), write, (styles, b.fonts), entries)
 
 
 def save_weights(model, path: str | os.PathLike) -> None:

@@ -1,5 +1,5 @@
-"""`korean-gan write`, `synth`, `styles` and `models`: generated handwriting from a conditional
-model."""
+"""`korean-gan write`, `synth`, `styles`, `models`, `export-onnx` and `interpolate`: generated
+handwriting from a conditional model, and the model folders it comes from."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ CONFIG_OPTIONS = (
 
 
 def add_parsers(sub) -> None:
-    """Adds ``write``, ``synth``, ``styles``, ``models`` and ``export-onnx``."""
+    """Adds ``write``, ``synth``, ``styles``, ``models``, ``export-onnx`` and ``interpolate``."""
     write = sub.add_parser(
         "write", help="write text in generated handwriting (a PNG)",
         description="Write text (line breaks as \\n) in a generated handwriting style with "
@@ -120,6 +120,19 @@ def add_parsers(sub) -> None:
                              "export too; repeatable")
     export.set_defaults(handler=_cmd_export_onnx)
 
+    between = sub.add_parser(
+        "interpolate", help="a model between a model and a fine-tune of it (weight averaging)",
+        description="Write a model folder whose weights and font styles are (1 - weight) x "
+                    "the first model + weight x the second (WiSE-FT): for a model and a "
+                    "fine-tune of it, a weight between 0 and 1 keeps part of what the "
+                    "fine-tune gained and part of what it cost.")
+    between.add_argument("--models", nargs=2, required=True, metavar=("FIRST", "SECOND"),
+                         help="two models of one architecture and fonts (names or folders)")
+    between.add_argument("--weight", type=float, default=0.5,
+                         help="share of the second model, 0 to 1 (default 0.5)")
+    between.add_argument("--out", required=True, help="the model folder to write")
+    between.set_defaults(handler=_cmd_interpolate)
+
     models = sub.add_parser("models", help="list the committed pretrained models",
                             description="List the models that --model takes by name: the "
                                         "committed ones under korean_gan/pretrained, with "
@@ -201,6 +214,15 @@ def _cmd_export_onnx(args) -> int:
         raise ValueError("nothing to export: drop --no-model or give --upsampler DIR")
     for path in export_onnx(None if args.no_model else args.model, tuple(args.upsampler)):
         print(f"wrote {path}")
+    return 0
+
+
+def _cmd_interpolate(args) -> int:
+    from korean_gan.artifacts import interpolate_models
+
+    out = interpolate_models(*args.models, args.weight, args.out)
+    print(f"wrote {out}: {1 - args.weight:g} x {args.models[0]} + {args.weight:g} x "
+          f"{args.models[1]} (korean-gan export-onnx --model {out} for --precision int8)")
     return 0
 
 
