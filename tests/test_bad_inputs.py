@@ -390,6 +390,13 @@ CASES = [
     ("export-onnx-model", "export-onnx --model {d}/folder", None, "holds no config.json"),
     ("export-onnx-upsampler", "export-onnx --no-model --upsampler {d}/folder", None,
      "is not an upsampler folder"),
+    # --- interpolate ---
+    ("interpolate-weight", "interpolate --models hangul-v1 default --weight 2 --out {o}/m",
+     "m", "weight 2.0 is not between 0 and 1"),
+    ("interpolate-architecture", "interpolate --models hangul-v1 hangul-fast --out {o}/m",
+     "m", "differ in g_block_filters"),
+    ("interpolate-missing", "interpolate --models {d}/folder default --out {o}/m", "m",
+     "holds no config.json"),
     ("lines-shard", "lines --random 5 --shard 4/4 --out {o}/lines", "lines",
      "--shard 4/4: K must be 0 to N-1"),
     ("lines-shard-text", "lines --random 5 --shard half --out {o}/lines", "lines",
