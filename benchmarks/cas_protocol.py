@@ -21,6 +21,14 @@ the two sets (what that one generated style costs). Results already in ``--json`
 model, synth size, styles, seed and recipe) are not measured again, so an interrupted run goes
 on where it stopped. Each classifier takes about 4 to 5 minutes on 2 cores per 42,000 glyphs
 × 10 epochs.
+
+Classifiers of one seed differ from run to run (the synth set is drawn again, and TensorFlow's
+threaded sums round in another order): the same seed has read 2 points apart in two runs. To
+compare two models, measure both over the same seeds, then compare seed by seed (the mean
+difference and its standard error)::
+
+    python benchmarks/cas_protocol.py --compare hangul models/hangul-mid \
+        --json benchmarks/results/cas_protocol.json
 """
 
 from __future__ import annotations
@@ -118,6 +126,25 @@ def summary(rows: list[dict]) -> list[dict]:
     return out
 
 
+def paired(rows: list[dict], first: str, second: str, warmup: float = 1.0,
+           epochs: int = 10) -> dict | None:
+    """Synth-arm accuracy of ``second`` minus ``first`` over the seeds both have (18 per
+    syllable, font styles): the mean difference and its standard error."""
+    def accuracy(model):
+        return {r["seed"]: r["accuracy"] for r in rows
+                if (r["arm"], r["model"], r["per_class"], r["styles"], r["warmup_epochs"],
+                    r["epochs"]) == ("synth", model, 18, "fonts", warmup, epochs)}
+
+    a, b = accuracy(first), accuracy(second)
+    seeds = sorted(a.keys() & b.keys())
+    if len(seeds) < 2:
+        return None
+    diff = np.array([b[s] - a[s] for s in seeds])
+    return {"first": first, "second": second, "seeds": seeds,
+            "mean_difference": float(diff.mean()),
+            "standard_error": float(diff.std(ddof=1) / np.sqrt(len(diff)))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default", help="default or a conditional run folder")
@@ -144,7 +171,19 @@ def main() -> None:
     parser.add_argument("--synth-data", type=Path, default=None,
                         help="where the model's synth set is kept (default: beside --real-data)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--compare", nargs=2, metavar=("FIRST", "SECOND"), default=None,
+                        help="print the seed-by-seed synth difference of two models already "
+                             "in --json (names as filed there) and stop")
     args = parser.parse_args()
+    if args.compare:
+        rows = json.loads(args.json.read_text(encoding="utf-8"))["classifiers"]
+        found = paired(rows, *args.compare)
+        if found is None:
+            raise SystemExit(f"{args.json} holds fewer than 2 seeds of both {args.compare}")
+        print(f"{found['second']} - {found['first']}, seeds {found['seeds']}: "
+              f"{100 * found['mean_difference']:+.2f} points "
+              f"(standard error {100 * found['standard_error']:.2f})")
+        return
 
     from dataclasses import replace
 
