@@ -1,4 +1,4 @@
-"""The committed pretrained conditional models (the default, the previous default and a distilled
+"""The committed pretrained conditional models (the default, the two before it and a distilled
 fast copy): they
 load, are checked, and write what their model cards report."""
 
@@ -22,7 +22,7 @@ def hw() -> Handwriting:
 def test_the_pretrained_models_are_small_and_describe_themselves():
     size = sum(p.stat().st_size for p in PRETRAINED_DIR.glob("*/*"))
     assert size < 26 * 2**20  # every committed model together, the exports included
-    for name in ("hangul", "hangul-fast", "hangul-v1", "hangul-base"):
+    for name in ("hangul", "hangul-fast", "hangul-v2", "hangul-v1"):
         card = json.loads((PRETRAINED_DIR / name / "model.json").read_text(encoding="utf-8"))
         model = Handwriting.load(name, precision="float32")
         assert model.fonts == card["training"]["fonts"] and len(model.fonts) == 18
@@ -35,14 +35,25 @@ def test_the_pretrained_models_are_small_and_describe_themselves():
         assert set(card.get("derived_from", {})) == onnx
 
 
-def test_default_and_the_old_name_hangul_v2_are_the_hangul_folder():
-    from korean_gan.artifacts import model_folder
+def test_default_and_its_version_name_hangul_v3_are_the_hangul_folder():
+    from korean_gan.artifacts import ArtifactError, model_folder
 
-    assert model_folder("default") == model_folder("hangul-v2") == PRETRAINED_DIR / "hangul"
-    config = Handwriting.load("default").info["config"]
-    # hangul-v1 fine-tuned with its weakest style repeated (its model card and docs/conditional.md).
-    assert config["init_from"] == "hangul-v1"
-    assert config["repeat_fonts"] == {"NanumBrushScript-Regular": 4}
+    assert model_folder("default") == model_folder("hangul-v3") == PRETRAINED_DIR / "hangul"
+    # 0.7 x hangul-v2 + 0.3 x hangul-v2 fine-tuned with the content loss reading moved and
+    # scaled glyphs (its model card and docs/conditional.md): the config is the fine-tune's.
+    info = Handwriting.load("default").info
+    assert info["config"]["init_from"] == "hangul-v2" and info["config"]["content_affine"] is True
+    assert info["config"]["repeat_fonts"] == {"NanumBrushScript-Regular": 4}
+    card = json.loads((PRETRAINED_DIR / "hangul" / "model.json").read_text(encoding="utf-8"))
+    assert card["interpolated"] == {
+        "first": "hangul-v2", "second": "benchmarks/models/hangul-affine", "weight": 0.3,
+        "method": card["interpolated"]["method"]}
+    previous = Handwriting.load("hangul-v2").info["config"]
+    assert previous["init_from"] == "hangul-v1" and "content_affine" not in previous
+    # A model that left the package says where it went.
+    with pytest.raises(ArtifactError, match="hangul-base is no longer in the package: give "
+                                            "its folder benchmarks/models/hangul-base"):
+        model_folder("hangul-base")
 
 
 def test_the_fast_model_is_hangul_v1_distilled():
@@ -60,7 +71,7 @@ def test_the_fast_model_is_hangul_v1_distilled():
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", ["hangul", "hangul-fast", "hangul-v1"])
+@pytest.mark.parametrize("name", ["hangul", "hangul-fast", "hangul-v2", "hangul-v1"])
 def test_the_probe_reads_as_the_model_card_reports(name):
     from korean_gan.data.charsets import ks2350_train
     from korean_gan.evaluation.evaluator import Evaluator
@@ -168,7 +179,7 @@ def test_cli_models_lists_every_committed_model_default_first(capsys):
     assert main(["models"]) == 0
     printed = capsys.readouterr().out
     heads = [line for line in printed.splitlines() if line and not line.startswith(" ")][:-1]
-    assert heads[0].startswith("hangul, default, hangul-v2  (")
+    assert heads[0].startswith("hangul, default, hangul-v3  (")
     assert sorted(h.split(",")[0].split()[0] for h in heads) == sorted(
         p.name for p in PRETRAINED_DIR.iterdir() if (p / "model.json").is_file())
     sizes = {m["name"]: m["megabytes"] for m in pretrained_models()}
@@ -213,6 +224,22 @@ def _weights(folder) -> dict:
         f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
                      if isinstance(obj, h5py.Dataset) else None)
     return out
+
+
+def test_the_default_is_remade_from_the_repository_by_its_interpolate_command(tmp_path):
+    """hangul-v2 and the committed fine-tune give the default's files byte for byte."""
+    import hashlib
+    from pathlib import Path
+
+    from korean_gan.artifacts import interpolate_models
+
+    fine_tune = Path(__file__).resolve().parent.parent / "benchmarks" / "models" / "hangul-affine"
+    if not fine_tune.is_dir():
+        pytest.skip("benchmarks/models is in a clone of the repository, not in the package")
+    out = interpolate_models("hangul-v2", fine_tune, 0.3, tmp_path / "hangul")
+    card = json.loads((PRETRAINED_DIR / "hangul" / "model.json").read_text(encoding="utf-8"))
+    for name in ("generator.weights.h5", "styles.npz", "config.json"):
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == card["sha256"][name]
 
 
 def test_interpolate_models_mixes_weights_and_styles(tmp_path):

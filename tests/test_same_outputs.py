@@ -5,7 +5,9 @@ The expected files in ``tests/golden/`` were written by the commands below at co
 (the last flat-layout commit), in float32; each test runs the same command now and compares
 every byte of the images (and the arrays stored beside them). The ``write-*.png`` files and
 ``synth-128.npz`` were rewritten when ``write`` began setting text with the fonts' metrics and
-drawing through the glyph upsampler (issue #31, CHANGELOG "Unreleased").
+drawing through the glyph upsampler (issue #31, CHANGELOG "Unreleased"). The files of the model
+that was the default then run with ``--model hangul-v2``; ``write-default.png`` and
+``synth-default.npz`` were written by the commands below when the default model became hangul-v3.
 
 Float32 kernels sum in an order that depends on TensorFlow's thread count, so the commands that
 run a network run in a subprocess with two intra-op threads, as the golden files were written
@@ -76,6 +78,7 @@ def test_data_build_with_random_augmentations_is_the_same(tmp_path, run_cli):
 
 @pytest.mark.parametrize("argv, golden", [
     (["안녕하세요 한글", "--seed", "3"], "write-default.png"),
+    (["안녕하세요 한글", "--model", "hangul-v2", "--seed", "3"], "write-v2.png"),
     (["다람쥐 헌 쳇바퀴", "--model", "hangul-fast", "--style", "mix", "--seed", "1"],
      "write-fast.png"),
     (["가나다", "--model", "hangul-v1", "--style", "2"], "write-v1.png"),
@@ -99,17 +102,20 @@ def test_write_in_onnx_runtime_draws_within_a_grey_level_or_two(tmp_path):
     assert np.mean(now != then) < 0.002
 
 
-def test_synth_makes_the_same_dataset(tmp_path):
+@pytest.mark.parametrize("model, golden", [("default", "synth-default.npz"),
+                                           ("hangul-v2", "synth-fonts-random.npz")])
+def test_synth_makes_the_same_dataset(tmp_path, model, golden):
     out = tmp_path / "synth.npz"
     _run("synth", "--charset", "가나다라마", "--per-class", "4", "--styles", "fonts,random",
-         "--precision", "float32", "--out", out, "--quiet")
-    _same_arrays(out, GOLDEN / "synth-fonts-random.npz")
+         "--model", model, "--precision", "float32", "--out", out, "--quiet")
+    _same_arrays(out, GOLDEN / golden)
 
 
 def test_synth_at_128_px_makes_the_same_dataset(tmp_path):
     out = tmp_path / "synth.npz"
     _run("synth", "--charset", "가나다라", "--per-class", "2", "--styles", "fonts,random",
-         "--size", "128", "--precision", "float32", "--out", out, "--quiet", "--no-preview")
+         "--size", "128", "--model", "hangul-v2", "--precision", "float32", "--out", out, "--quiet",
+         "--no-preview")
     _same_arrays(out, GOLDEN / "synth-128.npz")
 
 

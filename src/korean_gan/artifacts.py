@@ -117,9 +117,12 @@ UPSAMPLER_DIR = Path(__file__).resolve().parent / "upsampler"
 UPSAMPLER64_DIR = Path(__file__).resolve().parent / "upsampler64"
 #: The committed upsamplers by the side they draw at.
 UPSAMPLER_DIRS = {64: UPSAMPLER64_DIR, 128: UPSAMPLER_DIR}
-#: Other names of committed models: ``default`` is what write and synth use; ``hangul-v2`` is
-#: the default model's earlier name.
-PRETRAINED_ALIASES = {"default": "hangul", "hangul-v2": "hangul"}
+#: Other names of committed models: ``default`` is what write and synth use; ``hangul-v3`` is
+#: the default model's version name (``hangul-v2`` and ``hangul-v1`` are the earlier defaults).
+PRETRAINED_ALIASES = {"default": "hangul", "hangul-v3": "hangul"}
+#: Committed models that left the package for the repository's ``benchmarks/models`` (kept
+#: there so the figures measured on them can be reproduced from a clone).
+MOVED_MODELS = {"hangul-base": "benchmarks/models/hangul-base"}
 #: Where styles of your own (``korean-gan adapt``) are kept: ``styles/<name>.npz`` in the
 #: working folder; ``--style <name>`` finds them there.
 STYLE_DIR = Path("styles")
@@ -411,7 +414,7 @@ def load_generator(run_dir: str | os.PathLike | None = None,
 
 def model_folder(source: str | os.PathLike) -> Path:
     """The folder of a conditional model: ``default`` (the committed one), a name under
-    ``korean_gan/pretrained`` (``hangul``, ``hangul-fast``, ``hangul-v1``, ``hangul-base``) or
+    ``korean_gan/pretrained`` (``hangul``, ``hangul-fast``, ``hangul-v2``, ``hangul-v1``) or
     one of ``PRETRAINED_ALIASES``, or a run folder.
 
     Raises:
@@ -422,6 +425,9 @@ def model_folder(source: str | os.PathLike) -> Path:
         folder = PRETRAINED_DIR / PRETRAINED_ALIASES[str(source)]
     elif not folder.exists() and (PRETRAINED_DIR / str(source)).is_dir():
         folder = PRETRAINED_DIR / str(source)
+    if not folder.is_dir() and str(source) in MOVED_MODELS:
+        raise ArtifactError(f"{source} is no longer in the package: give its folder "
+                            f"{MOVED_MODELS[str(source)]} in a clone of the repository")
     if not folder.is_dir():
         raise ArtifactError(f"{source} is not a model folder (give `default` or a run "
                             "folder of `korean-gan train --preset hangul`)")

@@ -37,8 +37,8 @@ class ConfigOptions:
 
 #: --model of write and synth (``korean-gan models`` lists the committed ones).
 MODEL_HELP = ("default (the committed pretrained model, hangul), hangul-fast (a distilled copy "
-               "of hangul-v1, 1.5x the glyphs per second), hangul-v1 (the previous "
-               "default) or a conditional run folder")
+               "of hangul-v1, 1.5x the glyphs per second), hangul-v2 or hangul-v1 (earlier "
+               "defaults) or a conditional run folder")
 
 
 def add_sampling_precision(parser: argparse.ArgumentParser, default: str | None = "auto",
