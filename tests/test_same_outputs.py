@@ -7,7 +7,9 @@ every byte of the images (and the arrays stored beside them). The ``write-*.png`
 ``synth-128.npz`` were rewritten when ``write`` began setting text with the fonts' metrics and
 drawing through the glyph upsampler (issue #31, CHANGELOG "Unreleased"). The files of the model
 that was the default then run with ``--model hangul-v2``; ``write-default.png`` and
-``synth-default.npz`` were written by the commands below when the default model became hangul-v3.
+``synth-default.npz`` were written by the commands below when the default model became hangul-v3,
+and ``write-v2.png`` again when ``random-one`` began to screen what a style writes (seed 3's
+first draw misreads a probe syllable in hangul-v2, so it gets another style).
 
 Float32 kernels sum in an order that depends on TensorFlow's thread count, so the commands that
 run a network run in a subprocess with two intra-op threads, as the golden files were written

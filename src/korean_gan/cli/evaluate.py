@@ -45,6 +45,11 @@ def add_parsers(sub) -> None:
     ev_info = ev_sub.add_parser("info", help="describe a committed evaluator")
     ev_info.add_argument("name", nargs="?", default="seed16")
     ev_info.set_defaults(handler=_cmd_evaluator_info)
+    ev_export = ev_sub.add_parser(
+        "export-onnx", help="export a committed evaluator's jamo heads to ONNX (the reader "
+                            "that screens random styles without TensorFlow)")
+    ev_export.add_argument("name", nargs="?", default="ks2350")
+    ev_export.set_defaults(handler=_cmd_evaluator_export)
 
     evaluate = sub.add_parser(
         "evaluate", help="measure generated glyphs: FCD, KID, legibility, coverage, "
@@ -106,6 +111,14 @@ def _cmd_evaluator_info(args) -> int:
           f"{info['held_out_accuracy']:.2%} ({info['held_out_images']:,} glyphs)")
     print(f"  trained on  {', '.join(info['train_fonts'])}")
     print(f"  held out    {', '.join(info['held_out_fonts'])}")
+    return 0
+
+
+def _cmd_evaluator_export(args) -> int:
+    from korean_gan.evaluation.evaluator import export_jamo_reader
+
+    path = export_jamo_reader(args.name)
+    print(f"wrote {path} (its sha256 is in {args.name}.json)")
     return 0
 
 

@@ -37,6 +37,7 @@ from korean_gan.artifacts import BEST_FILE, BEST_GENERATOR_FILE, EVAL_LOG_FILE, 
 from korean_gan.data.charsets import Charset, resolve_charset
 from korean_gan.data.dataset import GlyphDataset, load_dataset
 from korean_gan.evaluation import metrics
+from korean_gan.evaluation.reader import EVALUATOR_DIR, ReaderError, reader_files
 
 __all__ = [
     "CASConfig",
@@ -47,13 +48,13 @@ __all__ = [
     "EvaluatorConfig",
     "classification_accuracy_score",
     "evaluate_samples",
+    "export_jamo_reader",
     "find_evaluator",
     "fit_jamo_recognizer",
     "real_statistics",
     "train_evaluator",
 ]
 
-EVALUATOR_DIR = Path(__file__).resolve().parents[1] / "evaluators"
 #: Fonts the committed evaluators never see in training: one handwriting, one brush, one display.
 DEFAULT_HELD_OUT = ("NanumPenScript-Regular", "Dokdo-Regular", "BMYeonsung-Regular")
 #: Widths of the content loss's recogniser: the evaluators' (wider ones, 48/96/192, learned
@@ -217,6 +218,35 @@ class Evaluator:
             feats.append(np.asarray(out["features"], np.float64))
             probs.append(np.asarray(out["probs"], np.float64))
         return np.concatenate(feats), np.concatenate(probs)
+
+
+def export_jamo_reader(name: str = "ks2350") -> Path:
+    """Exports a committed evaluator's jamo heads to ``evaluators/<name>-jamo.onnx`` and
+    records the file's sha256 in the evaluator's sidecar (both written atomically).
+
+    Args:
+        name: A committed evaluator with jamo heads (``ks2350``).
+
+    Returns:
+        The ``.onnx`` file.
+
+    Raises:
+        ReaderError: the evaluator has no jamo heads.
+    """
+    from korean_gan._io import atomic_path, sha256_file, write_json_atomic
+    from korean_gan.models.onnx_io import export_evaluator_jamo
+
+    evaluator = Evaluator.load(name)
+    if not evaluator.info.get("jamo_heads"):
+        raise ReaderError(f"the evaluator {name} reads syllables with one head, not jamo: "
+                          "export one trained with jamo heads (ks2350)")
+    path, sidecar = reader_files(name)
+    with atomic_path(path, suffix=".onnx") as tmp:
+        tmp.write_bytes(export_evaluator_jamo(evaluator.model))
+    info = json.loads(sidecar.read_text(encoding="utf-8"))
+    info["jamo_onnx_sha256"] = sha256_file(path)
+    write_json_atomic(sidecar, info)
+    return path
 
 
 def find_evaluator(charset: Charset) -> Evaluator:

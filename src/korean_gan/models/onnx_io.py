@@ -19,6 +19,9 @@ code does:
 * upsampler: ``small (N, S, S) uint8`` (255 = paper) and ``offsets (N,) float32`` to
   ``large (N, fS, fS) uint8``: ink, the network's logits, the stroke offset subtracted before
   the sigmoid, rounded back to grey levels.
+* evaluator's jamo heads: ``image (N, S, S) uint8`` (255 = paper) to ``jamo_logits (N, 68)
+  float32``, the initial, vowel and final heads' logits side by side (19 + 21 + 28); each
+  batch norm is folded into the convolution before it.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["OPSET", "OnnxNetwork", "export_generator", "export_generator_int8",
-           "export_upsampler"]
+__all__ = ["OPSET", "OnnxNetwork", "export_evaluator_jamo", "export_generator",
+           "export_generator_int8", "export_upsampler"]
 
 #: The ONNX operator set the exports use (ONNX Runtime 1.14 and later run it).
 OPSET = 17
@@ -363,6 +366,51 @@ def export_upsampler(model) -> bytes:
                                              ["n", size * factor, size * factor])]
     return g.model(model.name, inputs, outputs,
                    "korean-gan glyph upsampler: grey levels and stroke offsets -> grey levels")
+
+
+def export_evaluator_jamo(model) -> bytes:
+    """The ONNX graph of an evaluator's jamo heads, from grey-level glyphs to logits.
+
+    Args:
+        model: From :func:`~korean_gan.models.networks.build_evaluator` with a ``jamo_table``
+            (float32 weights).
+
+    Returns:
+        The serialised model (input ``image`` uint8; output ``jamo_logits``).
+    """
+    from onnx import TensorProto, helper
+
+    size = int(model.input_shape[1])
+    g = _Graph()
+    image = g.op("Cast", "image", to=TensorProto.FLOAT)
+    # The model's own Rescaling: grey levels to [-1, 1].
+    x = g.op("Sub", g.op("Div", image, g.const(127.5, "half")), g.const(1.0, "one"))
+    x = g.op("Unsqueeze", x, g.const([1], "axis", np.int64))
+    for block in range(1, 4):
+        kernel = _weights(model.get_layer(f"conv{block}"))[0]
+        norm = model.get_layer(f"bn{block}")
+        gamma, beta, mean, var = _weights(norm)
+        scale = gamma / np.sqrt(var + norm.epsilon)
+        x = g.op("Conv", x, g.const(_conv_kernel(kernel) * scale[:, None, None, None],
+                                    f"conv{block}"),
+                 g.const(beta - mean * scale, f"conv{block}_b"), pads=[1, 1, 1, 1],
+                 kernel_shape=[3, 3])
+        x = g.op("MaxPool", g.op("Relu", x), kernel_shape=[2, 2], strides=[2, 2])
+    # Keras flattens channels-last.
+    x = g.op("Flatten", g.op("Transpose", x, perm=[0, 2, 3, 1]), axis=1)
+    weights, bias = _weights(model.get_layer("features"))
+    x = g.op("Relu", g.op("Gemm", x, g.const(weights, "features"), g.const(bias, "features_b")))
+    heads = []
+    for part in ("initial", "vowel", "final"):
+        weights, bias = _weights(model.get_layer(part))
+        heads.append(g.op("Gemm", x, g.const(weights, part), g.const(bias, part + "_b")))
+    g.op("Concat", *heads, axis=1, out="jamo_logits")
+    width = sum(int(model.get_layer(p).units) for p in ("initial", "vowel", "final"))
+    inputs = [helper.make_tensor_value_info("image", TensorProto.UINT8, ["n", size, size])]
+    outputs = [helper.make_tensor_value_info("jamo_logits", TensorProto.FLOAT, ["n", width])]
+    return g.model(model.name, inputs, outputs,
+                   "korean-gan evaluator, jamo heads: grey levels -> initial, vowel and final "
+                   "logits")
 
 
 class OnnxNetwork:
