@@ -5,12 +5,11 @@ Each style gets one row for the font (its own 128 px glyphs in the boxes its met
 syllable it does not draw stays blank) and one row per model (``write`` at 128 px per em, the
 same seed), labelled on the left::
 
-    python benchmarks/compare_lines.py --models hangul benchmarks/models/hangul-affine \
-        models/hangul-mid --labels default fine-tune midpoint \
+    python benchmarks/compare_lines.py --models hangul-v2 benchmarks/models/hangul-affine \
+        default --labels hangul-v2 fine-tune "hangul (default)" \
         --styles NanumBrushScript-Regular Gaegu-Regular --out media/compare_lines.png
 
-``models/hangul-mid`` is made by ``korean-gan interpolate --models hangul
-benchmarks/models/hangul-affine --weight 0.5 --out models/hangul-mid``.
+The default model is 0.7 x hangul-v2 + 0.3 x the fine-tune (``korean-gan interpolate``).
 """
 
 from __future__ import annotations
@@ -37,11 +36,12 @@ def main() -> int:
     if len(labels) != len(args.models):
         raise SystemExit(f"give one label per model ({len(args.models)}), not {len(labels)}")
 
+    from highres import set_in_font  # this folder is on sys.path when run as a script
     from PIL import Image, ImageDraw, ImageFont
 
     from korean_gan.data.fonts import load_faces
     from korean_gan.data.images import save_png
-    from korean_gan.data.layout import FontGlyphs, paste_ink
+    from korean_gan.data.layout import FontGlyphs
     from korean_gan.generate import Handwriting
 
     ppem, margin = 128, 330
@@ -51,12 +51,7 @@ def main() -> int:
     rows = []
     for style in args.styles:
         pages = [w.typeset(args.text, style, seed=args.seed, size=ppem) for w in writers]
-        font = FontGlyphs(faces[style].path, ppem)
-        typeset = np.full_like(pages[0][0], 255)
-        for p in pages[0][1]:
-            drawn = font.glyph(p.char)
-            if drawn is not None:  # a syllable the font lacks stays blank in its row
-                paste_ink(typeset, drawn[0], p.box)
+        typeset = set_in_font(FontGlyphs(faces[style].path, ppem), *pages[0])
         named = [(f"{style.removesuffix('-Regular')} (font)", typeset)]
         named += [(label, page) for label, (page, _) in zip(labels, pages, strict=True)]
         for label, page in named:

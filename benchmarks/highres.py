@@ -217,10 +217,30 @@ def line_crop(image, box):
                       RenderConfig(size=32))
 
 
+def set_in_font(font, page: np.ndarray, placements) -> np.ndarray:
+    """The line ``page`` (from ``Handwriting.typeset``) set again in the font's own glyphs, in
+    the same boxes: a page of ``page``'s shape (a syllable the font does not draw stays
+    blank).
+
+    Args:
+        font: A ``korean_gan.data.layout.FontGlyphs`` at the page's pixels per em.
+        page: The written line.
+        placements: Its placements.
+    """
+    from korean_gan.data.layout import paste_ink
+
+    typeset = np.full_like(page, 255)
+    for p in placements:
+        drawn = font.glyph(p.char)
+        if drawn is not None:
+            paste_ink(typeset, drawn[0], p.box)
+    return typeset
+
+
 def line_readability(hw, evaluator, faces, lines, per_line, rng):
     """Item 4."""
     from korean_gan.data.charsets import ks2350
-    from korean_gan.data.layout import FontGlyphs, paste_ink
+    from korean_gan.data.layout import FontGlyphs
 
     label_map = evaluator.label_map(ks2350())
     rows = []
@@ -234,9 +254,7 @@ def line_readability(hw, evaluator, faces, lines, per_line, rng):
             words = [chars[i:i + 4] for i in range(0, per_line, 4)]
             text = " ".join("".join(w) for w in words)
             page, placements = hw.typeset(text, name, seed=k, size=PPEM)
-            typeset = np.full_like(page, 255)
-            for p in placements:
-                paste_ink(typeset, font.glyph(p.char)[0], p.box)
+            typeset = set_in_font(font, page, placements)
             labels = label_map[[ks2350().chars.index(p.char) for p in placements]]
             for label, image in (("generated", page), ("font", typeset)):
                 crops = [line_crop(image, p.box) for p in placements]
@@ -300,11 +318,7 @@ def pictures(hw, faces, media: Path):
     lines = []
     for name in ("Gaegu-Regular", "NanumBrushScript-Regular", "CuteFont-Regular"):
         page, placements = hw.typeset(text, name, seed=0, size=128)
-        font = FontGlyphs(faces[name].path, 128)
-        typeset = np.full_like(page, 255)
-        for p in placements:
-            paste_ink(typeset, font.glyph(p.char)[0], p.box)
-        lines += [typeset, page]
+        lines += [set_in_font(FontGlyphs(faces[name].path, 128), page, placements), page]
     width = max(line.shape[1] for line in lines)
     padded = [np.pad(line, ((0, 0), (0, width - line.shape[1])), constant_values=255)
               for line in lines]

@@ -459,15 +459,16 @@ class Handwriting:
             self._grey_limit = 1.1 * float(self._probe(self.styles)[0].max())
         # The first draw alone (3 seeds in 10 keep it), then the others a few at a time: most
         # seeds stop within the first few, and each probe costs its glyphs.
-        grey, misread = np.empty(0), np.empty(0, np.int64)
-        for start, stop in [(0, 1)] + [(k, min(k + 5, len(draws)))
-                                       for k in range(1, len(draws), 5)]:
-            more_grey, more_misread = self._probe(draws[start:stop])
-            grey, misread = np.concatenate([grey, more_grey]), np.concatenate([misread,
-                                                                               more_misread])
-            passing = np.flatnonzero((grey <= self._grey_limit) & (misread == 0))
-            if len(passing):
-                return draws[passing[0]]
+        grey: list[float] = []
+        misread: list[int] = []
+        for start in [0, *range(1, len(draws), 5)]:
+            batch = draws[start:1 if start == 0 else start + 5]
+            batch_grey, batch_misread = self._probe(batch)
+            for k in range(len(batch)):
+                if batch_grey[k] <= self._grey_limit and batch_misread[k] == 0:
+                    return batch[k]
+            grey += batch_grey.tolist()
+            misread += batch_misread.tolist()
         return draws[min(range(len(grey)), key=lambda i: (misread[i], grey[i]))]
 
     def _probe(self, styles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
