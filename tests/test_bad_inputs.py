@@ -438,6 +438,10 @@ CASES = [
     ("fonts-metrics-fake", "fonts metrics {d}/fake.ttf --out {o}/m.npz", "m.npz",
      "no usable font"),
     ("evaluator-info", "evaluator info nosuch", None, "no committed evaluator 'nosuch'"),
+    ("evaluator-export-unknown", "evaluator export-onnx nosuch", None,
+     "no committed evaluator 'nosuch'"),
+    ("evaluator-export-one-head", "evaluator export-onnx seed16", None,
+     "the evaluator seed16 reads syllables with one head, not jamo"),
     # --- serve ---
     ("serve-port", "serve --port 70000", None, "--port must be 0 to 65535, got 70000"),
     ("serve-port-text", "serve --port http", None, "argument --port: invalid int value"),
