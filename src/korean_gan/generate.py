@@ -33,7 +33,7 @@ import numpy as np
 from korean_gan._budget import TimeLimit
 from korean_gan._progress import ProgressCallback, StageBar
 from korean_gan.artifacts import STYLE_DIR, ArtifactError, load_style, read_conditional_model
-from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table
+from korean_gan.data.charsets import Charset, is_hangul_syllable, jamo_table, ks2350
 from korean_gan.models.styles import mixed_styles, random_styles
 
 __all__ = ["INT8", "PROBE_SYLLABLES", "RUNTIMES", "SIZES", "Handwriting", "HandwritingError",
@@ -347,6 +347,7 @@ class Handwriting:
         self._frames = None
         self._grey_limit: float | None = None
         self._reader = None  # the jamo reader that screens random styles, loaded once
+        self._probe_known: np.ndarray | None = None
 
     @property
     def precision(self) -> str:
@@ -456,7 +457,7 @@ class Handwriting:
                           for k in range(1, candidates)]
         draws = np.concatenate([random_styles(self.styles, 1, s) for s in seeds])
         if self._grey_limit is None:
-            self._grey_limit = 1.1 * float(self._probe(self.styles)[0].max())
+            self._grey_limit = 1.1 * float(self._probe(self.styles, read=False)[0].max())
         # The first draw alone (3 seeds in 10 keep it), then the others a few at a time: most
         # seeds stop within the first few, and each probe costs its glyphs.
         grey: list[float] = []
@@ -471,21 +472,24 @@ class Handwriting:
             misread += batch_misread.tolist()
         return draws[min(range(len(grey)), key=lambda i: (misread[i], grey[i]))]
 
-    def _probe(self, styles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _probe(self, styles: np.ndarray, read: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Each style's probe glyphs: their :func:`grey_share` ``(F,)`` and how many of the
-        KS X 1001 ones the jamo reader reads as another syllable ``(F,)``."""
+        KS X 1001 ones the jamo reader reads as another syllable ``(F,)`` (zeros without
+        ``read``)."""
         k = len(PROBE_SYLLABLES)
         jamo = np.tile(jamo_table(PROBE_SYLLABLES), (len(styles), 1))
         images = self._generate(jamo, np.repeat(np.asarray(styles, np.float32), k, axis=0),
                                 np.tile(self._noise(k, 0), (len(styles), 1)))
         grey = grey_share(images.reshape(len(styles), k, *images.shape[1:]))
-        if self._reader is None:
+        if self._reader is None and read:
             from korean_gan.evaluation.reader import JamoReader
 
             self._reader = JamoReader.load("ks2350")
-        if self._reader.image_size != self.image_size:  # a model of another size: grey only
+            # It learned the KS X 1001 syllables: only those probe syllables count.
+            self._probe_known = np.isin(list(PROBE_SYLLABLES), ks2350().chars)
+        if not read or self._reader.image_size != self.image_size:  # another size: grey only
             return grey, np.zeros(len(styles), np.int64)
-        known = np.tile([len(c.encode("euc-kr")) == 2 for c in PROBE_SYLLABLES], len(styles))
+        known = np.tile(self._probe_known, len(styles))
         wrong = (self._reader.read(images) != jamo).any(axis=1) & known
         return grey, wrong.reshape(len(styles), k).sum(axis=1)
 
